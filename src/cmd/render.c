@@ -1,0 +1,199 @@
+/* render.c - rendering shared by list, device, carriers, transfer. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "esimctl/policy.h"
+#include "esimctl/timeutil.h"
+
+static void fmt_dur(int s, char *out, size_t outsz)
+{
+	if (s % 3600 == 0 && s >= 3600)
+		snprintf(out, outsz, "%d h", s / 3600);
+	else if (s % 60 == 0)
+		snprintf(out, outsz, "%d min", s / 60);
+	else
+		snprintf(out, outsz, "%d s", s);
+}
+
+void fmt_range(int min_s, int max_s, char *out, size_t outsz)
+{
+	char a[32], b[32];
+
+	if (min_s < 0 || max_s < 0) {
+		snprintf(out, outsz, "unknown");
+		return;
+	}
+	fmt_dur(min_s, a, sizeof(a));
+	if (min_s == max_s) {
+		snprintf(out, outsz, "%s", a);
+		return;
+	}
+	fmt_dur(max_s, b, sizeof(b));
+	/* "10-15 min" when both share the unit */
+	if ((min_s % 3600 == 0 && max_s % 3600 == 0 && min_s) ||
+	    (min_s % 3600 && max_s % 3600 && min_s % 60 == 0 && max_s % 60 == 0))
+		snprintf(out, outsz, "%.*s-%s", (int)strcspn(a, " "), a, b);
+	else
+		snprintf(out, outsz, "%s-%s", a, b);
+}
+
+void fmt_cooldown(int s, char *out, size_t outsz)
+{
+	if (s < 0)
+		snprintf(out, outsz, "unknown");
+	else if (s == 0)
+		snprintf(out, outsz, "none");
+	else
+		fmt_dur(s, out, outsz);
+}
+
+int app_getopt_error(struct app *app, int c, char **argv)
+{
+	const char *opt = optind > 0 ? argv[optind - 1] : "?";
+
+	if (c == ':')
+		return app_usage(app, "option '%s' needs a value", opt);
+	if (optopt && optopt < 128 && optopt > 32)
+		return app_usage(app, "unknown option '-%c'", optopt);
+	return app_usage(app, "unknown option '%s'", opt);
+}
+
+cJSON *json_device(const struct store *s, const struct device *d, int64_t now)
+{
+	cJSON *o = cJSON_CreateObject(), *holds;
+	struct binding **b = NULL;
+	size_t n;
+
+	cJSON_AddStringToObject(o, "name", d->name);
+	cJSON_AddStringToObject(o, "kind", device_kind_name(d->kind));
+	json_str(o, "platform", d->platform);
+	json_str(o, "eid", d->eid);
+	json_str(o, "imei", d->imei);
+	cJSON_AddBoolToObject(o, "primary", d->primary);
+	json_str(o, "euicc", d->euicc);
+	cJSON_AddBoolToObject(o, "data_only", device_kind_data_only(d->kind));
+	json_time(o, "created", d->created);
+	holds = cJSON_AddArrayToObject(o, "holds");
+	n = model_live_bindings_of_device(s, d->name, &b);
+	for (size_t i = 0; i < n; i++) {
+		cJSON *h = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(h, "profile", b[i]->profile);
+		cJSON_AddStringToObject(h, "state", binding_state_name(app_effective_state(b[i], now)));
+		cJSON_AddItemToArray(holds, h);
+	}
+	free(b);
+	return o;
+}
+
+cJSON *json_carrier(const struct carrier_policy *c)
+{
+	cJSON *o = cJSON_CreateObject(), *a;
+
+	cJSON_AddStringToObject(o, "name", c->name);
+	json_str(o, "region", c->region);
+	cJSON_AddStringToObject(o, "model", carrier_model_name(c->model));
+	cJSON_AddNumberToObject(o, "max_devices", c->max_devices);
+	cJSON_AddStringToObject(o, "cloud_sync", cloud_sync_name(c->cloud_sync));
+	if (c->transfer_min_s >= 0) {
+		cJSON_AddNumberToObject(o, "transfer_min_s", c->transfer_min_s);
+		cJSON_AddNumberToObject(o, "transfer_max_s", c->transfer_max_s);
+	} else {
+		cJSON_AddNullToObject(o, "transfer_min_s");
+		cJSON_AddNullToObject(o, "transfer_max_s");
+	}
+	if (c->cooldown_s >= 0)
+		cJSON_AddNumberToObject(o, "cooldown_s", c->cooldown_s);
+	else
+		cJSON_AddNullToObject(o, "cooldown_s");
+	if (c->reprov_min_s >= 0) {
+		cJSON_AddNumberToObject(o, "reprovision_min_s", c->reprov_min_s);
+		cJSON_AddNumberToObject(o, "reprovision_max_s", c->reprov_max_s);
+	} else {
+		cJSON_AddNullToObject(o, "reprovision_min_s");
+		cJSON_AddNullToObject(o, "reprovision_max_s");
+	}
+	json_str(o, "reprovision", c->reprov_text);
+	json_str(o, "notes", c->notes);
+	a = cJSON_AddArrayToObject(o, "aliases");
+	for (size_t i = 0; i < CARRIER_MAX_ALIASES && c->aliases[i]; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(c->aliases[i]));
+	cJSON_AddBoolToObject(o, "overridden", c->overridden);
+	return o;
+}
+
+cJSON *json_profile(struct app *app, const struct store *s, const struct profile *p,
+		    struct binding *const *lb, size_t nb)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+	const struct carrier_policy *c;
+	struct binding **b = NULL;
+	int unknown;
+	size_t n;
+	int64_t next;
+
+	cJSON_AddStringToObject(o, "id", p->id);
+	json_str(o, "iccid", p->iccid);
+	json_str(o, "nickname", p->nickname);
+	cJSON_AddStringToObject(o, "carrier", p->carrier);
+	c = app_policy_for(app, p->carrier, &unknown);
+	cJSON_AddBoolToObject(o, "carrier_known", !unknown);
+	cJSON_AddStringToObject(o, "model", carrier_model_name(c->model));
+	cJSON_AddStringToObject(o, "plan", plan_type_name(p->plan));
+	if (p->has_ac) {
+		struct buf code = BUF_INIT;
+		cJSON *ac = cJSON_AddObjectToObject(o, "activation_code");
+
+		app_format_code(app, &p->ac, &code);
+		cJSON_AddStringToObject(ac, "code", code.buf);
+		cJSON_AddStringToObject(ac, "smdp", p->ac.smdp);
+		if (app->show_secret) {
+			cJSON_AddStringToObject(ac, "matching_id", p->ac.matching_id);
+		} else {
+			char masked[ACTCODE_FIELD_MAX + 1];
+
+			actcode_mask(p->ac.matching_id, masked, sizeof(masked));
+			cJSON_AddStringToObject(ac, "matching_id", masked);
+		}
+		cJSON_AddBoolToObject(ac, "masked", !app->show_secret);
+		json_str(ac, "oid", p->ac.oid[0] ? p->ac.oid : NULL);
+		cJSON_AddBoolToObject(ac, "cc_required", p->ac.cc_required);
+		buf_wipe_release(&code);
+	} else {
+		cJSON_AddNullToObject(o, "activation_code");
+	}
+	json_str(o, "provider", p->provider);
+	json_str(o, "profile_name", p->profile_name);
+	json_str(o, "profile_class", p->profile_class);
+	json_time(o, "created", p->created);
+	json_time(o, "last_transfer", p->last_transfer);
+	next = c->model == MODEL_SEQUENTIAL ? policy_next_transfer(c, p->last_transfer, app->now) : 0;
+	/* single-device profiles never move: a new profile must be ordered */
+	cJSON_AddBoolToObject(o, "transferable", c->model != MODEL_SINGLE_DEVICE);
+	cJSON_AddNumberToObject(o, "cooldown_remaining_s", next > app->now ? (double)(next - app->now) : 0);
+	if (c->model == MODEL_SINGLE_DEVICE)
+		cJSON_AddNullToObject(o, "next_transfer");
+	else
+		json_time(o, "next_transfer", next > app->now ? next : app->now);
+	arr = cJSON_AddArrayToObject(o, "bindings");
+	if (lb) {
+		n = nb;
+	} else {
+		n = model_live_bindings_of_profile(s, p->id, &b);
+		lb = b;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cJSON *x = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(x, "device", lb[i]->device);
+		cJSON_AddStringToObject(x, "state", binding_state_name(app_effective_state(lb[i], app->now)));
+		json_time(x, "since", lb[i]->since);
+		json_time(x, "ready_at", lb[i]->ready_at);
+		cJSON_AddItemToArray(arr, x);
+	}
+	free(b);
+	return o;
+}

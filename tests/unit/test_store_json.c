@@ -1,0 +1,469 @@
+/* test_store_json.c - store JSON format: round trip, validation, scale (store_json.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "esimctl/model.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Every field set, in the writer's exact layout (docs/store-format.md). */
+static const char full_store[] =
+	"{\"schema\":1,\n"
+	"\"devices\":[\n"
+	"{\"name\":\"pixel\",\"kind\":\"phone\",\"platform\":\"android\","
+	"\"eid\":\"89049032000000000000000000000123\",\"imei\":\"356938035643809\","
+	"\"primary\":true,\"euicc\":\"soft:state/pixel.json\",\"created\":\"2026-11-21T10:00:00Z\"},\n"
+	"{\"name\":\"watch\",\"kind\":\"watch\",\"primary\":false,\"created\":\"2026-11-21T10:30:00Z\"}\n"
+	"],\n"
+	"\"profiles\":[\n"
+	"{\"id\":\"0bebd4b3\",\"iccid\":\"8944100000000000001\",\"carrier\":\"Acme \\\"Mobile\\\"\","
+	"\"plan\":\"voice+data\",\"nickname\":\"work\",\"activation_code\":{\"smdp\":\"rsp.example.com\","
+	"\"matching_id\":\"ABC-123\",\"oid\":\"1.3.6.1.4.1.31746\",\"cc_required\":true},"
+	"\"provider\":\"Acme\",\"profile_name\":\"Acme Work\",\"profile_class\":\"operational\","
+	"\"created\":\"2026-11-21T10:00:00Z\",\"last_transfer\":\"2026-11-22T08:15:42Z\"},\n"
+	"{\"id\":\"cf187820\",\"carrier\":\"Zed\",\"plan\":\"data-only\","
+	"\"activation_code\":{\"smdp\":\"smdp.zed.example:8443\",\"matching_id\":\"\",\"cc_required\":false},"
+	"\"created\":\"2026-11-21T10:30:00Z\"}\n"
+	"],\n"
+	"\"bindings\":[\n"
+	"{\"profile\":\"0bebd4b3\",\"device\":\"pixel\",\"state\":\"released\","
+	"\"since\":\"2026-11-22T08:15:42Z\",\"released_at\":\"2026-11-22T08:15:42Z\"},\n"
+	"{\"profile\":\"0bebd4b3\",\"device\":\"watch\",\"state\":\"pending\","
+	"\"since\":\"2026-11-22T08:15:42Z\",\"ready_at\":\"2026-11-22T08:45:42Z\"},\n"
+	"{\"profile\":\"cf187820\",\"device\":\"old-laptop\",\"state\":\"released\","
+	"\"since\":\"2026-11-21T10:30:00Z\",\"released_at\":\"2026-11-21T10:30:00Z\"}\n"
+	"],\n"
+	"\"history\":[\n"
+	"{\"time\":\"2026-11-21T10:00:00Z\",\"op\":\"add\",\"profile\":\"0bebd4b3\",\"to\":\"pixel\","
+	"\"outcome\":\"ok\"},\n"
+	"{\"time\":\"2026-11-22T08:15:42Z\",\"op\":\"transfer\",\"profile\":\"0bebd4b3\","
+	"\"from\":\"pixel\",\"to\":\"watch\",\"outcome\":\"pending\","
+	"\"detail\":\"line1\\nline2 \\\\ tab\\t ctrl\\u0001 caf\xc3\xa9 / end\"}\n"
+	"],\n"
+	"\"notifications\":[\n"
+	"{\"device\":\"pixel\",\"seq\":7,\"event\":\"install\",\"address\":\"rsp.example.com\","
+	"\"iccid\":\"8944100000000000001\",\"data\":\"vycCAQ==\",\"queued\":\"2026-11-21T10:00:00Z\","
+	"\"attempts\":2,\"last_error\":\"HTTP 503\"}\n"
+	"]}\n";
+
+static const char empty_store[] =
+	"{\"schema\":1,\n\"devices\":[],\n\"profiles\":[],\n\"bindings\":[],\n\"history\":[],\n"
+	"\"notifications\":[]}\n";
+
+static struct store *load_ok(const char *text)
+{
+	struct store *s = (struct store *)1;
+	struct esim_err err = { 0 };
+
+	if (store_from_json(text, strlen(text), "t.json", &s, &err) != 0)
+		fail_msg("load failed: %s", err.msg);
+	assert_non_null(s);
+	return s;
+}
+
+static void test_round_trip_text(void **state)
+{
+	struct buf out = BUF_INIT;
+	struct store *s;
+	cJSON *j;
+
+	(void)state;
+	s = load_ok(full_store);
+	store_to_json(s, &out);
+	assert_string_equal(out.buf, full_store);
+	/* The writer's output is plain JSON to any parser. */
+	j = cJSON_Parse(out.buf);
+	assert_non_null(j);
+	cJSON_Delete(j);
+	model_free(s);
+	buf_release(&out);
+
+	s = load_ok(empty_store);
+	store_to_json(s, &out);
+	assert_string_equal(out.buf, empty_store);
+	model_free(s);
+	buf_release(&out);
+
+	/* The bare minimum is an empty store too. */
+	s = load_ok("{\"schema\":1}");
+	store_to_json(s, &out);
+	assert_string_equal(out.buf, empty_store);
+	model_free(s);
+	buf_release(&out);
+}
+
+static void test_round_trip_fields(void **state)
+{
+	struct store *s;
+	const struct profile *p;
+	const struct device *d;
+
+	(void)state;
+	s = load_ok(full_store);
+	assert_int_equal(s->schema, 1);
+	assert_int_equal(s->ndevices, 2);
+	d = model_device(s, "pixel");
+	assert_non_null(d);
+	assert_int_equal(d->kind, DEV_PHONE);
+	assert_string_equal(d->platform, "android");
+	assert_string_equal(d->eid, "89049032000000000000000000000123");
+	assert_string_equal(d->imei, "356938035643809");
+	assert_true(d->primary);
+	assert_string_equal(d->euicc, "soft:state/pixel.json");
+	assert_int_equal(d->created, 1795255200);
+	d = model_device(s, "watch");
+	assert_non_null(d);
+	assert_null(d->platform);
+	assert_null(d->eid);
+	assert_false(d->primary);
+
+	p = model_profile_by_id(s, "0bebd4b3");
+	assert_non_null(p);
+	assert_string_equal(p->iccid, "8944100000000000001");
+	assert_string_equal(p->carrier, "Acme \"Mobile\"");
+	assert_int_equal(p->plan, PLAN_VOICE_DATA);
+	assert_string_equal(p->nickname, "work");
+	assert_true(p->has_ac);
+	assert_string_equal(p->ac.smdp, "rsp.example.com");
+	assert_string_equal(p->ac.matching_id, "ABC-123");
+	assert_string_equal(p->ac.oid, "1.3.6.1.4.1.31746");
+	assert_true(p->ac.cc_required);
+	assert_string_equal(p->provider, "Acme");
+	assert_string_equal(p->profile_name, "Acme Work");
+	assert_string_equal(p->profile_class, "operational");
+	assert_int_equal(p->created, 1795255200);
+	assert_int_equal(p->last_transfer, 1795335342);
+	p = model_profile_by_id(s, "cf187820");
+	assert_non_null(p);
+	assert_null(p->iccid);
+	assert_null(p->nickname);
+	assert_int_equal(p->plan, PLAN_DATA_ONLY);
+	assert_string_equal(p->ac.smdp, "smdp.zed.example:8443");
+	assert_string_equal(p->ac.matching_id, "");
+	assert_int_equal(p->last_transfer, 0);
+
+	assert_int_equal(s->nbindings, 3);
+	assert_int_equal(s->bindings[1].state, BIND_PENDING);
+	assert_int_equal(s->bindings[1].ready_at, 1795335342 + 1800);
+	assert_int_equal(s->bindings[1].released_at, 0);
+	assert_int_equal(s->bindings[0].released_at, 1795335342);
+
+	assert_int_equal(s->nhistory, 2);
+	assert_null(s->history[0].from);
+	assert_string_equal(s->history[1].detail, "line1\nline2 \\ tab\t ctrl\x01 caf\xc3\xa9 / end");
+
+	assert_int_equal(s->nnotifications, 1);
+	assert_int_equal(s->notifications[0].seq, 7);
+	assert_int_equal(s->notifications[0].attempts, 2);
+	assert_string_equal(s->notifications[0].data_b64, "vycCAQ==");
+	assert_string_equal(s->notifications[0].last_error, "HTTP 503");
+	model_free(s);
+}
+
+/* A store built through the API survives to_json -> from_json -> to_json unchanged. */
+static void test_round_trip_api(void **state)
+{
+	struct store *s = model_new(), *t = NULL;
+	struct device d = { 0 };
+	struct profile p = { 0 };
+	struct binding b = { 0 };
+	struct pending_notification n = { 0 };
+	struct buf one = BUF_INIT, two = BUF_INIT;
+	struct esim_err err = { 0 };
+
+	(void)state;
+	d.name = strdup("tab");
+	d.kind = DEV_TABLET;
+	d.created = 1;
+	model_add_device(s, &d);
+	memcpy(p.id, "00c0ffee", 9);
+	p.carrier = strdup("\x7f weird \x1f carrier \"quoted\" \\");
+	p.plan = PLAN_DATA_ONLY;
+	p.created = 1795255200;
+	model_add_profile(s, &p);
+	b.profile = strdup("00c0ffee");
+	b.device = strdup("tab");
+	b.state = BIND_ACTIVE;
+	b.since = 1795255200;
+	model_add_binding(s, &b);
+	model_add_history(s, 1795255200, "add", NULL, NULL, NULL, "ok", "\r\b\f");
+	n.device = strdup("tab");
+	n.seq = -1;
+	n.event = strdup("delete");
+	n.address = strdup("a.example");
+	n.data_b64 = strdup("AA==");
+	n.queued = 1795255200;
+	model_add_notification(s, &n);
+
+	store_to_json(s, &one);
+	assert_int_equal(store_from_json(one.buf, one.len, "one", &t, &err), 0);
+	store_to_json(t, &two);
+	assert_string_equal(one.buf, two.buf);
+	assert_string_equal(t->profiles[0].carrier, "\x7f weird \x1f carrier \"quoted\" \\");
+	assert_string_equal(t->history[0].detail, "\r\b\f");
+	assert_non_null(strstr(one.buf, "\\u001f"));
+	model_free(s);
+	model_free(t);
+	buf_release(&one);
+	buf_release(&two);
+}
+
+static void test_lenient_input(void **state)
+{
+	static const char text[] =
+		"  {\"future\":{\"x\":[1,2]},\"schema\":1.0,\"notifications\":[],\n"
+		"\"profiles\":[{\"id\":\"0bebd4b3\",\"carrier\":\"A\",\"plan\":\"voice+data\","
+		"\"nickname\":null,\"iccid\":null,\"new_field\":true,\"created\":\"2026-11-21 10:00Z\","
+		"\"activation_code\":{\"smdp\":\"RSP.Example.COM\",\"matching_id\":\"X\","
+		"\"cc_required\":false,\"extra\":1}}],"
+		"\"devices\":[{\"created\":\"2026-11-21\",\"primary\":false,\"kind\":\"hotspot\","
+		"\"name\":\"mifi\",\"color\":\"red\"}]}\r\n\t ";
+	struct store *s;
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	s = load_ok(text);
+	assert_int_equal(s->nprofiles, 1);
+	assert_null(s->profiles[0].nickname);
+	/* The code is kept in canonical form. */
+	assert_string_equal(s->profiles[0].ac.smdp, "rsp.example.com");
+	assert_int_equal(s->profiles[0].created, 1795255200);
+	assert_int_equal(s->devices[0].created, 1795219200);
+	store_to_json(s, &out);
+	assert_null(strstr(out.buf, "future"));
+	assert_null(strstr(out.buf, "color"));
+	assert_non_null(strstr(out.buf, "\"smdp\":\"rsp.example.com\""));
+	buf_release(&out);
+	model_free(s);
+}
+
+/* ---- corrupt inputs ---- */
+
+#define DEV(extra) "{\"name\":\"a\",\"kind\":\"phone\",\"primary\":true,\"created\":\"2026-11-21T10:00:00Z\"" extra "}"
+#define PROF(id, extra) "{\"id\":\"" id "\",\"carrier\":\"A\",\"plan\":\"voice+data\",\"created\":\"2026-11-21T10:00:00Z\"" extra "}"
+#define AC(body) PROF("00000001", ",\"activation_code\":" body)
+#define BIND(p, d, st) "{\"profile\":\"" p "\",\"device\":\"" d "\",\"state\":\"" st "\",\"since\":\"2026-11-21T10:00:00Z\"}"
+#define NOTE(extra) "{\"device\":\"a\",\"event\":\"install\",\"address\":\"x.example\",\"data\":\"AA==\",\"queued\":\"2026-11-21T10:00:00Z\"" extra "}"
+
+static const struct {
+	const char *text;
+	enum esim_status status;
+	const char *msg;
+} corrupt[] = {
+	/* syntax */
+	{ "{\"schema\":1,\n\"devices\":[\n{\"name\":\"a\" \"kind\":\"phone\"}]}", ESIM_E_STORE,
+	  "store 't.json' is not valid JSON at line 3, column 13" },
+	{ "{\"schema\":1,\n  \"devices\": [1,2,]\n}", ESIM_E_STORE, "at line 2, column 19" },
+	{ "{\"schema\":1", ESIM_E_STORE, "at line 1, column 11" },
+	{ "", ESIM_E_STORE, "is not valid JSON at line 1, column 1" },
+	{ "{\"schema\":1}\n}", ESIM_E_STORE, "is not valid JSON at line 2, column 1" },
+	{ "{\"schema\":1}{}", ESIM_E_STORE, "is not valid JSON at line 1, column 13" },
+	/* top level and schema */
+	{ "[]", ESIM_E_STORE, "store 't.json': expected a JSON object at the top level, found an array" },
+	{ "{}", ESIM_E_STORE, "store 't.json': schema: missing" },
+	{ "{\"schema\":\"1\"}", ESIM_E_STORE, "schema: expected an integer, found a string" },
+	{ "{\"schema\":1.5}", ESIM_E_STORE, "schema: expected an integer" },
+	{ "{\"schema\":2}", ESIM_E_STORE,
+	  "store 't.json' has schema 2; this esimctl understands schema 1" },
+	{ "{\"schema\":0,\"devices\":7}", ESIM_E_STORE, "has schema 0;" },
+	{ "{\"schema\":1,\"devices\":{}}", ESIM_E_STORE,
+	  "store 't.json': devices: expected an array, found an object" },
+	{ "{\"schema\":1,\"history\":[1]}", ESIM_E_STORE,
+	  "store 't.json': history[0]: expected an object, found a number" },
+	/* devices */
+	{ "{\"schema\":1,\"devices\":[{\"kind\":\"phone\"}]}", ESIM_E_STORE,
+	  "store 't.json': devices[0].name: missing" },
+	{ "{\"schema\":1,\"devices\":[{\"name\":7}]}", ESIM_E_STORE,
+	  "devices[0].name: expected a string, found a number" },
+	{ "{\"schema\":1,\"devices\":[{\"name\":\"a b\"}]}", ESIM_E_STORE,
+	  "devices[0].name: device name 'a b': character ' ' is not allowed" },
+	{ "{\"schema\":1,\"devices\":[{\"name\":\"a\",\"kind\":\"toaster\"}]}", ESIM_E_STORE,
+	  "devices[0].kind: unknown kind 'toaster'" },
+	{ "{\"schema\":1,\"devices\":[{\"name\":\"a\",\"kind\":\"phone\",\"primary\":\"yes\"}]}",
+	  ESIM_E_STORE, "devices[0].primary: expected true or false, found a string" },
+	{ "{\"schema\":1,\"devices\":[{\"name\":\"a\",\"kind\":\"phone\",\"primary\":true}]}",
+	  ESIM_E_STORE, "devices[0].created: missing" },
+	{ "{\"schema\":1,\"devices\":[{\"name\":\"a\",\"kind\":\"phone\",\"primary\":true,"
+	  "\"created\":\"yesterday\"}]}", ESIM_E_STORE, "devices[0].created: time 'yesterday'" },
+	{ "{\"schema\":1,\"devices\":[{\"name\":\"a\",\"kind\":\"phone\",\"primary\":true,"
+	  "\"created\":12}]}", ESIM_E_STORE, "devices[0].created: expected a time string, found a number" },
+	{ "{\"schema\":1,\"devices\":[" DEV("") "," DEV("") "]}", ESIM_E_STORE,
+	  "devices[1].name: duplicate device name 'a' (also devices[0])" },
+	{ "{\"schema\":1,\"devices\":[" DEV(",\"eid\":\"\"") "]}", ESIM_E_STORE,
+	  "devices[0].eid: empty" },
+	/* profiles */
+	{ "{\"schema\":1,\"profiles\":[" PROF("00000001", "") "," PROF("00000002", "") ","
+	  PROF("00000003", "") ",{\"id\":\"00000004\",\"plan\":\"data-only\"}]}", ESIM_E_STORE,
+	  "store 't.json': profiles[3].carrier: missing" },
+	{ "{\"schema\":1,\"profiles\":[" PROF("XYZ", "") "]}", ESIM_E_STORE,
+	  "profiles[0].id: 'XYZ' is not a profile id (8 lower-case hex digits)" },
+	{ "{\"schema\":1,\"profiles\":[" PROF("0000000A", "") "]}", ESIM_E_STORE,
+	  "profiles[0].id: '0000000A' is not a profile id" },
+	{ "{\"schema\":1,\"profiles\":[" PROF("00000001", "") "," PROF("00000001", "") "]}",
+	  ESIM_E_STORE, "profiles[1].id: duplicate profile id '00000001' (also profiles[0])" },
+	{ "{\"schema\":1,\"profiles\":[{\"id\":\"00000001\",\"carrier\":\"A\",\"plan\":\"voice\"}]}",
+	  ESIM_E_STORE, "profiles[0].plan: unknown plan 'voice'" },
+	{ "{\"schema\":1,\"profiles\":[" PROF("00000001", ",\"iccid\":\"89abc\"") "]}",
+	  ESIM_E_STORE, "profiles[0].iccid: '89abc' is not an ICCID" },
+	{ "{\"schema\":1,\"profiles\":[" PROF("00000001", ",\"iccid\":\"894410000000000000012\"") "]}",
+	  ESIM_E_STORE, "profiles[0].iccid: '894410000000000000012' is not an ICCID" },
+	{ "{\"schema\":1,\"profiles\":[" PROF("00000001", ",\"nickname\":\"\"") "]}",
+	  ESIM_E_STORE, "profiles[0].nickname: empty" },
+	{ "{\"schema\":1,\"profiles\":[" PROF("00000001", ",\"profile_class\":\"weird\"") "]}",
+	  ESIM_E_STORE, "profiles[0].profile_class: unknown class 'weird'" },
+	{ "{\"schema\":1,\"profiles\":[" PROF("00000001", ",\"last_transfer\":\"2026-13-01T00:00:00Z\"") "]}",
+	  ESIM_E_STORE, "profiles[0].last_transfer: time '2026-13-01T00:00:00Z'" },
+	{ "{\"schema\":1,\"profiles\":[" AC("\"LPA:1$a.example$X\"") "]}", ESIM_E_STORE,
+	  "profiles[0].activation_code: expected an object, found a string" },
+	{ "{\"schema\":1,\"profiles\":[" AC("{\"smdp\":\"a.example\",\"cc_required\":false}") "]}",
+	  ESIM_E_STORE, "profiles[0].activation_code.matching_id: missing" },
+	{ "{\"schema\":1,\"profiles\":[" AC("{\"smdp\":\"a.example\",\"matching_id\":\"X\"}") "]}",
+	  ESIM_E_STORE, "profiles[0].activation_code.cc_required: missing" },
+	{ "{\"schema\":1,\"profiles\":[" AC("{\"smdp\":\"\",\"matching_id\":\"X\",\"cc_required\":false}") "]}",
+	  ESIM_E_STORE, "profiles[0].activation_code.smdp: empty" },
+	{ "{\"schema\":1,\"profiles\":[" AC("{\"smdp\":\"bad host!\",\"matching_id\":\"X\",\"cc_required\":false}") "]}",
+	  ESIM_E_STORE, "profiles[0].activation_code: " },
+	{ "{\"schema\":1,\"profiles\":[" AC("{\"smdp\":\"a.example\",\"matching_id\":\"X$Y\",\"cc_required\":false}") "]}",
+	  ESIM_E_STORE, "profiles[0].activation_code: a field contains '$'" },
+	{ "{\"schema\":1,\"profiles\":[" AC("{\"smdp\":\"a.example\",\"matching_id\":\"X\",\"oid\":\"not-an-oid\",\"cc_required\":false}") "]}",
+	  ESIM_E_STORE, "profiles[0].activation_code: " },
+	/* bindings */
+	{ "{\"schema\":1,\"devices\":[" DEV("") "],\"bindings\":[" BIND("deadbeef", "a", "active") "]}",
+	  ESIM_E_STORE, "store 't.json': bindings[0].profile: unknown profile 'deadbeef'" },
+	{ "{\"schema\":1,\"profiles\":[" PROF("00000001", "") "],\"bindings\":[" BIND("00000001", "ghost", "active") "]}",
+	  ESIM_E_STORE, "bindings[0].device: unknown device 'ghost'" },
+	{ "{\"schema\":1,\"profiles\":[" PROF("00000001", "") "],\"bindings\":[" BIND("00000001", "ghost", "pending") "]}",
+	  ESIM_E_STORE, "bindings[0].device: unknown device 'ghost'" },
+	{ "{\"schema\":1,\"profiles\":[" PROF("00000001", "") "],\"devices\":[" DEV("") "],"
+	  "\"bindings\":[" BIND("00000001", "a", "active") "," BIND("00000001", "a", "gone") "]}",
+	  ESIM_E_STORE, "bindings[1].state: unknown state 'gone'" },
+	{ "{\"schema\":1,\"profiles\":[" PROF("00000001", "") "],\"devices\":[" DEV("") "],"
+	  "\"bindings\":[{\"profile\":\"00000001\",\"device\":\"a\",\"state\":\"active\"}]}",
+	  ESIM_E_STORE, "bindings[0].since: missing" },
+	/* history */
+	{ "{\"schema\":1,\"history\":[{\"time\":\"2026-11-21T10:00:00Z\",\"outcome\":\"ok\"}]}",
+	  ESIM_E_STORE, "history[0].op: missing" },
+	{ "{\"schema\":1,\"history\":[{\"time\":\"2026-11-21T10:00:00Z\",\"op\":\"add\",\"outcome\":\"ok\",\"detail\":[]}]}",
+	  ESIM_E_STORE, "history[0].detail: expected a string, found an array" },
+	/* notifications */
+	{ "{\"schema\":1,\"notifications\":[" NOTE(",\"seq\":1.5,\"attempts\":0") "]}",
+	  ESIM_E_STORE, "notifications[0].seq: expected an integer, found 1.5" },
+	{ "{\"schema\":1,\"notifications\":[" NOTE(",\"seq\":\"1\",\"attempts\":0") "]}",
+	  ESIM_E_STORE, "notifications[0].seq: expected an integer, found a string" },
+	{ "{\"schema\":1,\"notifications\":[" NOTE(",\"seq\":1,\"attempts\":-1") "]}",
+	  ESIM_E_STORE, "notifications[0].attempts: -1 is out of range" },
+	{ "{\"schema\":1,\"notifications\":[" NOTE(",\"seq\":1") "]}",
+	  ESIM_E_STORE, "notifications[0].attempts: missing" },
+	{ "{\"schema\":1,\"notifications\":[{\"device\":\"a\",\"seq\":1,\"event\":\"boot\"}]}",
+	  ESIM_E_STORE, "notifications[0].event: unknown event 'boot'" },
+};
+
+static void test_corrupt_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NELEM(corrupt); i++) {
+		struct store *s = (struct store *)1;
+		struct esim_err err = { 0 };
+		int rc = store_from_json(corrupt[i].text, strlen(corrupt[i].text), "t.json", &s, &err);
+
+		if (rc != -1 || s != NULL)
+			fail_msg("case %zu: accepted: %s", i, corrupt[i].text);
+		if (err.status != corrupt[i].status || !strstr(err.msg, corrupt[i].msg))
+			fail_msg("case %zu: status %d message '%s', want %d '%s'", i, err.status,
+				 err.msg, corrupt[i].status, corrupt[i].msg);
+		assert_true(err.hint[0] != '\0');
+	}
+}
+
+static void test_error_hints(void **state)
+{
+	struct store *s;
+	struct esim_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(store_from_json("{\"schema\":3}", 12, "x", &s, &err), -1);
+	assert_non_null(strstr(err.hint, "upgrade esimctl"));
+	assert_int_equal(store_from_json("{", 1, "x", &s, &err), -1);
+	assert_non_null(strstr(err.hint, "backup"));
+	assert_non_null(strstr(err.hint, "not modified"));
+	/* Not NUL-terminated: only len bytes are read. */
+	assert_int_equal(store_from_json("{\"schema\":1}garbage", 12, "x", &s, &err), 0);
+	model_free(s);
+}
+
+/* ---- scale ---- */
+
+#define BIG 100000
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_large_store(void **state)
+{
+	struct store *s = model_new(), *t = NULL;
+	struct buf one = BUF_INIT, two = BUF_INIT;
+	struct esim_err err = { 0 };
+	char iccid[24], nick[24];
+	double t0;
+
+	(void)state;
+	for (int i = 0; i < BIG; i++) {
+		struct profile p = { 0 };
+
+		snprintf(p.id, sizeof(p.id), "%08x", (unsigned)i * 2654435761u);
+		snprintf(iccid, sizeof(iccid), "89%017d", i);
+		snprintf(nick, sizeof(nick), "n%d", i);
+		p.iccid = strdup(iccid);
+		p.nickname = strdup(nick);
+		p.carrier = strdup("acme");
+		p.created = 1795255200 + i;
+		p.has_ac = 1;
+		snprintf(p.ac.smdp, sizeof(p.ac.smdp), "rsp.example.com");
+		snprintf(p.ac.matching_id, sizeof(p.ac.matching_id), "MID-%d", i);
+		model_add_profile(s, &p);
+	}
+	t0 = now_s();
+	store_to_json(s, &one);
+	assert_int_equal(store_from_json(one.buf, one.len, "big", &t, &err), 0);
+	store_to_json(t, &two);
+	/* Generous: quadratic work on 100k records would take minutes. */
+	if (now_s() - t0 > 20.0)
+		fail_msg("100k profiles took %.1f s", now_s() - t0);
+	assert_int_equal(t->nprofiles, BIG);
+	assert_int_equal(one.len, two.len);
+	assert_memory_equal(one.buf, two.buf, one.len);
+	assert_non_null(model_profile_by_id(t, s->profiles[BIG - 1].id));
+	model_free(s);
+	model_free(t);
+	buf_release(&one);
+	buf_release(&two);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip_text),
+		cmocka_unit_test(test_round_trip_fields),
+		cmocka_unit_test(test_round_trip_api),
+		cmocka_unit_test(test_lenient_input),
+		cmocka_unit_test(test_corrupt_table),
+		cmocka_unit_test(test_error_hints),
+		cmocka_unit_test(test_large_store),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
