@@ -55,7 +55,6 @@ static const struct cmd carriers_cmds[] = {
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
-#if 0 /*WIP*/
 static const struct cmd notifications_cmds[] = {
 	{ "list", cmd_notifications_list, NULL, "list notifications queued for the SM-DP+",
 	  "usage: esimctl notifications list [--device DEVICE]\n" },
@@ -90,7 +89,6 @@ static const struct cmd euicc_cmds[] = {
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
-#endif /*WIP*/
 static const struct cmd commands[] = {
 	{ "add", cmd_add, NULL, "record a profile from an activation code",
 	  "usage: esimctl add CODE --carrier CARRIER [--device DEVICE] [--nickname NAME]\n"
@@ -135,7 +133,8 @@ static const struct cmd commands[] = {
 	  "  --level L          error correction L, M, Q or H (default M)\n" },
 	{ "device", NULL, device_cmds, "manage devices (add, list, remove)", NULL },
 	{ "carriers", NULL, carriers_cmds, "inspect carrier policies (list, show)", NULL },
-	/*WIP-CMDS*/
+	{ "notifications", NULL, notifications_cmds, "SM-DP+ notifications (list, send, remove)", NULL },
+	{ "euicc", NULL, euicc_cmds, "eUICCs (create-soft, info, enable, disable, nickname)", NULL },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

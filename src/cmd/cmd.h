@@ -108,6 +108,14 @@ cJSON *json_device(const struct store *s, const struct device *d, int64_t now);
 cJSON *json_profile(struct app *app, const struct store *s, const struct profile *p,
 		    struct binding *const *b, size_t nb);
 cJSON *json_carrier(const struct carrier_policy *c);
+/*
+ * Commands whose only option is --device D, with exactly npos positional arguments
+ * (argv[optind]...); required: --device must be given.
+ */
+int app_parse_device_opt(struct app *app, int argc, char **argv, const char **device, int npos,
+			 int required);
+/* A queued notification as JSON. */
+cJSON *json_notification(const struct pending_notification *n);
 /* Standard getopt error handling: returns -1 with a usage error. */
 int app_getopt_error(struct app *app, int c, char **argv);
 

@@ -204,19 +204,8 @@ int cmd_list(struct app *app, int argc, char **argv)
 	if (app->json) {
 		cJSON *na = cJSON_AddArrayToObject(app->out, "pending_notifications");
 
-		for (size_t i = 0; i < s->nnotifications; i++) {
-			const struct pending_notification *pn = &s->notifications[i];
-			cJSON *o = cJSON_CreateObject();
-
-			cJSON_AddStringToObject(o, "device", pn->device);
-			cJSON_AddNumberToObject(o, "seq", (double)pn->seq);
-			cJSON_AddStringToObject(o, "event", pn->event);
-			cJSON_AddStringToObject(o, "address", pn->address);
-			json_str(o, "iccid", pn->iccid);
-			cJSON_AddNumberToObject(o, "attempts", pn->attempts);
-			json_str(o, "last_error", pn->last_error);
-			cJSON_AddItemToArray(na, o);
-		}
+		for (size_t i = 0; i < s->nnotifications; i++)
+			cJSON_AddItemToArray(na, json_notification(&s->notifications[i]));
 	} else {
 		if (!s->nprofiles && !s->ndevices)
 			app_note(app, "the store is empty; start with 'esimctl device add NAME --kind phone'\n");

@@ -12,7 +12,7 @@ static const char *const reasons[] = { "lost", "stolen", "sold", "replaced", NUL
 
 /* What remains to be done with the carrier, by reason and transfer model. */
 static void advise(struct app *app, cJSON *todo, const struct store *s, const struct profile *p,
-		   const char *device, const char *reason)
+		   const char *device, const char *reason, int deleted)
 {
 	const struct carrier_policy *c;
 	char line[768];
@@ -29,6 +29,9 @@ static void advise(struct app *app, cJSON *todo, const struct store *s, const st
 		snprintf(line, sizeof(line),
 			 "erase the eSIM on '%s' before handing it over, and tell %s that profile %s left the device",
 			 device, p->carrier, p->id);
+	else if (deleted)
+		snprintf(line, sizeof(line), "profile %s was deleted from the eUICC of '%s' and %s was notified",
+			 p->id, device, p->carrier);
 	else
 		snprintf(line, sizeof(line), "make sure profile %s is deleted or disabled on '%s'", p->id, device);
 	cJSON_AddItemToArray(todo, cJSON_CreateString(line));
@@ -174,8 +177,11 @@ int cmd_release(struct app *app, int argc, char **argv)
 		app_print(app, "released profile %s from '%s'%s%s%s\n", b[i]->profile, b[i]->device,
 			  reason ? " (" : "", reason ? reason : "", reason ? ")" : "");
 		if (bp) {
+			const struct device *d = model_device(s, b[i]->device);
+			int lost = reason && (!strcmp(reason, "lost") || !strcmp(reason, "stolen"));
+
 			app_print(app, "to do with the carrier:\n");
-			advise(app, todo, s, bp, b[i]->device, reason);
+			advise(app, todo, s, bp, b[i]->device, reason, d && glue_has_euicc(d) && !lost);
 		}
 	}
 	if (app->json) {

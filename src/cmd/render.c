@@ -197,3 +197,43 @@ cJSON *json_profile(struct app *app, const struct store *s, const struct profile
 	free(b);
 	return o;
 }
+
+int app_parse_device_opt(struct app *app, int argc, char **argv, const char **device, int npos,
+			 int required)
+{
+	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (c == 'd')
+			*device = optarg;
+		else
+			return app_getopt_error(app, c, argv);
+	}
+	if (required && !*device)
+		return app_usage(app, "--device DEVICE is required");
+	if (argc - optind != npos)
+		return app_usage(app, argc - optind < npos ? "missing argument" : "unexpected argument '%s'",
+				 argv[argc - 1]);
+	return 0;
+}
+
+cJSON *json_notification(const struct pending_notification *n)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "device", n->device);
+	cJSON_AddNumberToObject(o, "seq", (double)n->seq);
+	cJSON_AddStringToObject(o, "event", n->event);
+	cJSON_AddStringToObject(o, "address", n->address);
+	json_str(o, "iccid", n->iccid);
+	json_time(o, "queued", n->queued);
+	cJSON_AddNumberToObject(o, "attempts", n->attempts);
+	json_str(o, "last_error", n->last_error);
+	return o;
+}

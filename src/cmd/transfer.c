@@ -23,7 +23,7 @@ static const char *action_name(enum plan_action a)
 }
 
 static void report_plan(struct app *app, const struct profile *p, const struct carrier_policy *c,
-			const struct transfer_req *req, const struct transfer_plan *plan, int dry_run)
+			const struct transfer_req *req, const struct transfer_plan *plan, int dry_run, int needs_code)
 {
 	char a[TIME_ISO_LEN], b[TIME_ISO_LEN];
 
@@ -54,6 +54,7 @@ static void report_plan(struct app *app, const struct profile *p, const struct c
 		w = cJSON_AddArrayToObject(o, "warnings");
 		for (size_t i = 0; i < plan->nwarnings; i++)
 			cJSON_AddItemToArray(w, cJSON_CreateString(plan->warnings[i]));
+		cJSON_AddBoolToObject(o, "needs_new_code", needs_code);
 		cJSON_AddBoolToObject(app->out, "dry_run", dry_run);
 		return;
 	}
@@ -66,7 +67,9 @@ static void report_plan(struct app *app, const struct profile *p, const struct c
 		return;
 	}
 	printf("%s%s\n", dry_run ? "plan: " : "", plan->summary);
-	if (plan->action == PLAN_MOVE) {
+	if (plan->action == PLAN_MOVE && needs_code) {
+		printf("  %s: released at once\n", plan->release_from);
+	} else if (plan->action == PLAN_MOVE) {
 		time_format(plan->ready_min, a);
 		time_format(plan->ready_max, b);
 		printf("  %s: released at once\n", plan->release_from);
@@ -80,6 +83,10 @@ static void report_plan(struct app *app, const struct profile *p, const struct c
 		time_format(plan->cooldown_until, a);
 		printf("  next transfer allowed from %s\n", a);
 	}
+	if (needs_code)
+		printf("  %s has an eUICC: SGP.22 cannot move a profile between eUICCs, so %s must issue a new\n"
+		       "  activation code for it; 'esimctl add CODE --device %s' completes the transfer\n",
+		       req->to, p->carrier, req->to);
 }
 
 int cmd_transfer(struct app *app, int argc, char **argv)
@@ -159,21 +166,14 @@ int cmd_transfer(struct app *app, int argc, char **argv)
 	req.last_transfer = p->last_transfer;
 	req.now = app->now;
 	if (transfer_decide(&req, &plan, &app->err) < 0) {
-		report_plan(app, p, pol, &req, &plan, dry_run);
+		report_plan(app, p, pol, &req, &plan, dry_run, 0);
 		goto out;
 	}
 	/* SGP.22 v2 cannot move a profile between eUICCs: plan the delete + new code. */
 	if (plan.action == PLAN_MOVE && glue_transfer_check(app, s, p, plan.release_from, target) < 0)
 		goto out;
-	report_plan(app, p, pol, &req, &plan, dry_run);
 	needs_code = plan.action != PLAN_NOOP && glue_has_euicc(target);
-	if (needs_code) {
-		if (app->json)
-			cJSON_AddBoolToObject(cJSON_GetObjectItemCaseSensitive(app->out, "plan"), "needs_new_code", 1);
-		app_print(app, "  %s has an eUICC: SGP.22 cannot move a profile between eUICCs, so %s must issue "
-			  "a new activation code for it; 'esimctl add CODE --device %s' completes the transfer\n",
-			  target->name, p->carrier, target->name);
-	}
+	report_plan(app, p, pol, &req, &plan, dry_run, needs_code);
 	if (dry_run || plan.action == PLAN_NOOP) {
 		rc = 0;
 		goto out;
