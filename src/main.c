@@ -391,6 +391,7 @@ static void app_release(struct app *app)
 	buf_release(&app->store_path);
 	carrier_table_free(app->carriers);
 	free(app->ca_files);
+	free(app->known_smdp);
 	cJSON_Delete(app->out);
 }
 

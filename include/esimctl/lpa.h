@@ -28,6 +28,13 @@ struct lpa_net {
 	size_t nca;
 	long connect_timeout_ms;       /* 0: default */
 	long timeout_ms;               /* 0: default */
+	/*
+	 * SM-DP+ addresses known from activation codes ("host:port").  A notification
+	 * address without a port whose host matches one of them is sent there: SM-DP+s
+	 * name themselves without the port, which only matters for test servers.
+	 */
+	const char *const *known;
+	size_t nknown;
 };
 
 /* Progress for people (stderr on a TTY); every member may be NULL. */

@@ -33,6 +33,8 @@ struct app {
 	const char *cmd_name;      /* "transfer", "device add", ... for messages */
 	struct carrier_table *carriers; /* loaded on first use */
 	cJSON *out;                /* --json result object */
+	const char **known_smdp;   /* SM-DP+ addresses with ports, for glue_net() */
+	size_t nknown_smdp;
 	struct esim_err err;
 };
 

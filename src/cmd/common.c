@@ -71,6 +71,8 @@ const struct carrier_policy *app_policy_for(struct app *app, const char *carrier
 	return p ? p : carrier_default();
 }
 
+static void vwarn(struct app *app, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void vwarn(struct app *app, const char *fmt, va_list ap)
 {
 	char msg[768];

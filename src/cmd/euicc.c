@@ -253,7 +253,7 @@ static int profile_op(struct app *app, int argc, char **argv, enum op op)
 		model_add_history(s, app->now, op == OP_ENABLE ? "euicc-enable" : op == OP_DISABLE ? "euicc-disable"
 												: "euicc-nickname",
 				  NULL, d->name, NULL, "ok", iccid);
-		glue_net(app, &net);
+		glue_net(app, s, &net);
 		if (lpa_process_notifications(&c.ctx, &net, 1, &n, &count, &e) == 0)
 			glue_record_notices(app, s, d->name, n, count);
 		else

@@ -18,11 +18,22 @@ int glue_has_euicc(const struct device *d)
 	return d && d->euicc != NULL;
 }
 
-void glue_net(struct app *app, struct lpa_net *net)
+void glue_net(struct app *app, const struct store *s, struct lpa_net *net)
 {
 	memset(net, 0, sizeof(*net));
 	net->ca_files = app->ca_files;
 	net->nca = app->nca;
+	free(app->known_smdp);
+	app->known_smdp = NULL;
+	app->nknown_smdp = 0;
+	for (size_t i = 0; s && i < s->nprofiles; i++) {
+		if (!s->profiles[i].has_ac || !strchr(s->profiles[i].ac.smdp, ':'))
+			continue;
+		app->known_smdp = xrealloc(app->known_smdp, (app->nknown_smdp + 1) * sizeof(*app->known_smdp));
+		app->known_smdp[app->nknown_smdp++] = s->profiles[i].ac.smdp;
+	}
+	net->known = app->known_smdp;
+	net->nknown = app->nknown_smdp;
 }
 
 int glue_open(struct app *app, const struct device *d, struct glue_conn *c)
@@ -206,7 +217,7 @@ static void flush_notices(struct app *app, struct store *s, const struct device 
 	size_t count = 0;
 	struct esim_err e = { 0 };
 
-	glue_net(app, &net);
+	glue_net(app, s, &net);
 	if (lpa_process_notifications(&c->ctx, &net, 1, &n, &count, &e) < 0) {
 		app_warn(app, "could not read the notifications of '%s': %s", d->name, e.msg);
 		return;
@@ -228,7 +239,7 @@ int glue_download(struct app *app, struct store *s, const struct actcode *ac, st
 
 	if (glue_open(app, d, &c) < 0)
 		return -1;
-	glue_net(app, &net);
+	glue_net(app, s, &net);
 	if (show) {
 		prog.step = progress_step;
 		prog.bytes = progress_bytes;

@@ -24,7 +24,8 @@ struct glue_conn {
 };
 int glue_open(struct app *app, const struct device *d, struct glue_conn *c);
 void glue_close(struct glue_conn *c);
-void glue_net(struct app *app, struct lpa_net *net);
+/* Network settings for s's SM-DP+s (borrowed pointers valid while s and app live). */
+void glue_net(struct app *app, const struct store *s, struct lpa_net *net);
 
 /* transfer: can the move be carried out with the devices' eUICCs? */
 int glue_transfer_check(struct app *app, struct store *s, const struct profile *p, const char *from,

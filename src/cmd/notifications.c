@@ -86,7 +86,7 @@ int cmd_notifications_send(struct app *app, int argc, char **argv)
 		return -1;
 	if (device && !app_find_device(app, s, device))
 		goto out;
-	glue_net(app, &net);
+	glue_net(app, s, &net);
 	for (size_t i = 0; i < s->ndevices; i++) {
 		const struct device *d = &s->devices[i];
 		struct glue_conn c;

@@ -582,7 +582,7 @@ static void do_post(struct helper *h, const char *path, unsigned char *req, size
 	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &b);
 	rc = curl_easy_perform(h->curl);
 	account(h);
-	/* libcurl keeps no reference to the body past the transfer. */
+	/* Take the body away from libcurl before it is wiped and freed. */
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, "");
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
 	if (rc != CURLE_OK) {

@@ -6,12 +6,12 @@
  * protocol is described in src/https/main.c.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -888,13 +888,15 @@ static int exchange(struct es9p *s, const char *what, const char *path, const st
 		snprintf(location, locsz, "%s", p);
 		copy_text(location, locsz, location);
 	}
-	buf_grow(body, (size_t)len);
-	if (pipe_read(s, what, body->buf, (size_t)len, deadline, err) < 0) {
-		buf_wipe_release(body);
-		return -1;
+	if (len > 0) {
+		buf_grow(body, (size_t)len);
+		if (pipe_read(s, what, body->buf, (size_t)len, deadline, err) < 0) {
+			buf_wipe_release(body);
+			return -1;
+		}
+		body->len = (size_t)len;
+		body->buf[body->len] = '\0';
 	}
-	body->len = (size_t)len;
-	body->buf[body->len] = '\0';
 	*status = (int)code;
 	return 0;
 }

@@ -69,6 +69,17 @@ static int same_host(const char *a, const char *b, size_t blen)
 	return alen == blen && strncasecmp(a, b, alen) == 0;
 }
 
+/* Where to send a notification for address (see lpa_net.known). */
+static const char *route(const struct lpa_net *net, const char *address)
+{
+	if (!net || strchr(address, ':'))
+		return address;
+	for (size_t i = 0; i < net->nknown; i++)
+		if (strchr(net->known[i], ':') && same_host(net->known[i], address, strlen(address)))
+			return net->known[i];
+	return address;
+}
+
 /*
  * The LPA's own checks of serverSigned1 (digest 2.4): its transactionId is the one in the
  * JSON, its euiccChallenge is ours, its serverAddress is the SM-DP+ we asked.
@@ -162,7 +173,7 @@ int lpa_download(struct es10_ctx *ctx, const struct actcode *ac, const char *cc,
 	struct es9p_opts o;
 	struct es9p *s = NULL;
 	struct es10_install_result ir;
-	char code[129];
+	char code[129], host[ES10_ADDRESS_MAX + 1];
 
 	es9p_auth1_init(&a1);
 	es9p_auth2_init(&a2);
@@ -177,8 +188,9 @@ int lpa_download(struct es10_ctx *ctx, const struct actcode *ac, const char *cc,
 	step(prog, "contacting the SM-DP+");
 	if (es9p_open(ac->smdp, &o, &s, err) < 0)
 		goto out;
-	if (es9p_initiate_authentication(s, ac->smdp, challenge, (const uint8_t *)info1.buf, info1.len, &a1,
-					 err) < 0)
+	/* smdpAddress is the FQDN alone: SM-DP+s compare it with their own name (SGP.22 5.6.1). */
+	snprintf(host, sizeof(host), "%.*s", (int)host_len(ac->smdp), ac->smdp);
+	if (es9p_initiate_authentication(s, host, challenge, (const uint8_t *)info1.buf, info1.len, &a1, err) < 0)
 		goto out;
 	if (a1.txid_len < 1 || a1.txid_len > ES10_TXID_MAX) {
 		esim_fail(err, ESIM_E_SMDP, "invalid response from the SM-DP+: transactionId '%s' is not 1-16 bytes",
@@ -335,7 +347,7 @@ int lpa_send_notification(const char *address, const uint8_t *tlv, size_t len,
 	int rc;
 
 	es9p_opts_from(net, &o);
-	if (es9p_open(address, &o, &s, err) < 0)
+	if (es9p_open(route(net, address), &o, &s, err) < 0)
 		return -1;
 	rc = es9p_handle_notification(s, tlv, len, err);
 	es9p_close(s);
@@ -374,7 +386,7 @@ int lpa_process_notifications(struct es10_ctx *ctx, const struct lpa_net *net, i
 
 		if (res[i].sent || res[i].tlv.len == 0 || res[i].err.status)
 			continue;
-		if (es9p_open(res[i].address, &o, &s, &open_err) < 0) {
+		if (es9p_open(route(net, res[i].address), &o, &s, &open_err) < 0) {
 			for (size_t j = i; j < count; j++)
 				if (!strcasecmp(res[j].address, res[i].address) && !res[j].sent)
 					res[j].err = open_err;
