@@ -11,7 +11,7 @@
 static const char *const reasons[] = { "lost", "stolen", "sold", "replaced", NULL };
 
 /* What remains to be done with the carrier, by reason and transfer model. */
-static void advise(struct app *app, cJSON *todo, const struct store *s, const struct profile *p,
+static void advise(struct app *app, cJSON *next_steps, const struct store *s, const struct profile *p,
 		   const char *device, const char *reason, int deleted)
 {
 	const struct carrier_policy *c;
@@ -34,7 +34,7 @@ static void advise(struct app *app, cJSON *todo, const struct store *s, const st
 			 p->id, device, p->carrier);
 	else
 		snprintf(line, sizeof(line), "make sure profile %s is deleted or disabled on '%s'", p->id, device);
-	cJSON_AddItemToArray(todo, cJSON_CreateString(line));
+	cJSON_AddItemToArray(next_steps, cJSON_CreateString(line));
 	if (!app->json)
 		printf("  - %s\n", line);
 
@@ -58,7 +58,7 @@ static void advise(struct app *app, cJSON *todo, const struct store *s, const st
 			 c->notes ? c->notes : "");
 		break;
 	}
-	cJSON_AddItemToArray(todo, cJSON_CreateString(line));
+	cJSON_AddItemToArray(next_steps, cJSON_CreateString(line));
 	if (!app->json)
 		printf("  - %s\n", line);
 }
@@ -78,7 +78,7 @@ int cmd_release(struct app *app, int argc, char **argv)
 	struct binding **b = NULL;
 	size_t n = 0, done = 0;
 	struct profile *p = NULL;
-	cJSON *released = cJSON_CreateArray(), *todo = cJSON_CreateArray();
+	cJSON *released = cJSON_CreateArray(), *next_steps = cJSON_CreateArray();
 
 	optind = 0;
 	opterr = 0;
@@ -181,18 +181,18 @@ int cmd_release(struct app *app, int argc, char **argv)
 			int lost = reason && (!strcmp(reason, "lost") || !strcmp(reason, "stolen"));
 
 			app_print(app, "to do with the carrier:\n");
-			advise(app, todo, s, bp, b[i]->device, reason, d && glue_has_euicc(d) && !lost);
+			advise(app, next_steps, s, bp, b[i]->device, reason, d && glue_has_euicc(d) && !lost);
 		}
 	}
 	if (app->json) {
 		cJSON_AddItemToObject(app->out, "released", released);
-		cJSON_AddItemToObject(app->out, "todo", todo);
+		cJSON_AddItemToObject(app->out, "next_steps", next_steps);
 		json_str(app->out, "reason", reason);
-		released = todo = NULL;
+		released = next_steps = NULL;
 	}
 out:
 	cJSON_Delete(released);
-	cJSON_Delete(todo);
+	cJSON_Delete(next_steps);
 	free(b);
 	if (txn)
 		store_abort(txn);
