@@ -84,12 +84,12 @@ json_eq '.ok' true
 json_eq '.reason' '"stolen"'
 # in binding order: home was placed on the phone again after cm
 json_eq '.released' "[{\"profile\":\"$ID_QR\",\"device\":\"phone\"},{\"profile\":\"$ID_CM\",\"device\":\"phone\"},{\"profile\":\"$ID_TM\",\"device\":\"phone\"}]"
-json_eq '.todo | length' 6
-json_eq '.todo[0]' "\"contact AT&T now to suspend the line and block profile $ID_QR on the stolen device 'phone'\""
-json_eq '.todo[1]' "\"AT&T: to use the profile elsewhere, ask for a transfer ('esimctl transfer $ID_QR --to DEVICE'); support can expedite a transfer\""
-json_eq '.todo[2]' "\"contact China Mobile now to suspend the line and block profile $ID_CM on the stolen device 'phone'\""
-json_eq '.todo[3]' '"China Mobile does not move profiles: order a new one (re-provisioning 24-48 h); must be done in-country"'
-json_eq '.todo[5]' '"T-Mobile: the profile stays in use on 1 other device"'
+json_eq '.next_steps | length' 6
+json_eq '.next_steps[0]' "\"contact AT&T now to suspend the line and block profile $ID_QR on the stolen device 'phone'\""
+json_eq '.next_steps[1]' "\"AT&T: to use the profile elsewhere, ask for a transfer ('esimctl transfer $ID_QR --to DEVICE'); support can expedite a transfer\""
+json_eq '.next_steps[2]' "\"contact China Mobile now to suspend the line and block profile $ID_CM on the stolen device 'phone'\""
+json_eq '.next_steps[3]' '"China Mobile does not move profiles: order a new one (re-provisioning 24-48 h); must be done in-country"'
+json_eq '.next_steps[5]' '"T-Mobile: the profile stays in use on 1 other device"'
 err_empty
 check "phone holds nothing" [ "$(store_jq '[.bindings[] | select(.device == "phone" and .state != "released")] | length')" = 0 ]
 check "home stays on old" [ "$(live_of $ID_TM)" = '["old"]' ]
@@ -99,7 +99,7 @@ check "history: one release per binding, with the reason" \
 run 0 esimctl release --device phone --all --reason stolen
 out_has "nothing to release: device 'phone' holds no profile"
 run 0 esimctl --json release --device phone --all
-json_eq '[.released, .todo, .reason]' '[[],[],null]'
+json_eq '[.released, .next_steps, .reason]' '[[],[],null]'
 
 # the other reasons change the advice
 run 0 esimctl release --device old --all --reason sold
