@@ -420,7 +420,7 @@ int main(int argc, char **argv)
 	}
 	if (app.json)
 		app.out = cJSON_CreateObject();
-	if (want_version && argc < 2) {
+	if (want_version) {
 		if (app.json)
 			cJSON_AddStringToObject(app.out, "version", ESIMCTL_VERSION);
 		else
@@ -451,7 +451,10 @@ int main(int argc, char **argv)
 	}
 	c = find_cmd(commands, argv[1]);
 	if (!c) {
-		esim_fail(&app.err, ESIM_E_USAGE, "'%s' is not an esimctl command", argv[1]);
+		if (argv[1][0] == '-')
+			esim_fail(&app.err, ESIM_E_USAGE, "unknown option '%s'", argv[1]);
+		else
+			esim_fail(&app.err, ESIM_E_USAGE, "'%s' is not an esimctl command", argv[1]);
 		esim_hint(&app.err, "run 'esimctl --help' for the list of commands");
 		goto out_fail;
 	}

@@ -213,7 +213,8 @@ int cmd_transfer(struct app *app, int argc, char **argv)
 		nb.state = needs_code ? BIND_PENDING : BIND_ACTIVE;
 		nb.since = app->now;
 		model_add_binding(s, &nb);
-		if (plan.action == PLAN_ADD_CONCURRENT)
+		/* Re-placing a released profile is a carrier transfer too: it starts a cooldown. */
+		if (plan.action == PLAN_ADD_CONCURRENT || req.ever_bound)
 			p->last_transfer = app->now;
 		model_add_history(s, app->now, "transfer", p->id, NULL, target->name, "active", plan.summary);
 	}

@@ -159,6 +159,52 @@ static void bytes_cb(void *arg, size_t done, size_t total)
 		p->bytes(p->arg, done, total);
 }
 
+/*
+ * The eUICC installs the StoreMetadataRequest carried in the BPP (the plaintext of the
+ * 88 segments, each followed by its 8-byte MAC; digest 5.1), not the profileMetadata
+ * that authenticateClient returned and that was shown and recorded.  The fields kept
+ * about the profile must agree, or the session is cancelled with metadataMismatch(4).
+ * A BPP whose A1 cannot be read is left to the eUICC, which refuses it.
+ */
+static int check_bpp_metadata(const struct buf *bpp, const struct buf *md, struct esim_err *err)
+{
+	static const struct {
+		uint32_t tag;
+		const char *name;
+	} fields[] = { { 0x5A, "ICCID" }, { 0x91, "service provider name" }, { 0x92, "profile name" },
+		       { 0x95, "profile class" } };
+	struct der_node top, a1, seg, got_md, want_md, g, w;
+	struct der_iter it;
+	struct buf plain = BUF_INIT;
+	int r, rc = 0;
+
+	if (der_parse((const uint8_t *)bpp->buf, bpp->len, &top) < 0 || der_find(&top, 0xA1, &a1) != 1)
+		return 0;
+	der_iter_init(&it, &a1);
+	while ((r = der_iter_next(&it, &seg)) == 1) {
+		if (seg.tag != 0x88 || seg.len < 8)
+			break;
+		buf_add(&plain, seg.value, seg.len - 8);
+	}
+	if (r != 0 || der_parse((const uint8_t *)plain.buf, plain.len, &got_md) < 0 || got_md.tag != 0xBF25 ||
+	    der_parse((const uint8_t *)md->buf, md->len, &want_md) < 0)
+		goto out;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		int hg = der_find(&got_md, fields[i].tag, &g) == 1, hw = der_find(&want_md, fields[i].tag, &w) == 1;
+
+		if (hg != hw || (hg && (g.len != w.len || memcmp(g.value, w.value, g.len)))) {
+			rc = esim_fail(err, ESIM_E_SMDP,
+				       "the SM-DP+ sent a profile package whose metadata differs from what it announced "
+				       "(%s): not installed", fields[i].name);
+			esim_hint(err, "try again later, or ask the carrier for a new activation code");
+			break;
+		}
+	}
+out:
+	buf_release(&plain);
+	return rc;
+}
+
 int lpa_download(struct es10_ctx *ctx, const struct actcode *ac, const char *cc,
 		 lpa_cc_prompt prompt, void *prompt_arg, const char *imei,
 		 const struct lpa_net *net, const struct lpa_progress *prog,
@@ -247,6 +293,13 @@ int lpa_download(struct es10_ctx *ctx, const struct actcode *ac, const char *cc,
 	step(prog, "downloading the bound profile package");
 	if (es9p_get_bpp(s, a1.transaction_id, (const uint8_t *)bf21.buf, bf21.len, &bpp, err) < 0)
 		goto cancel;
+	if (check_bpp_metadata(&bpp, &a2.profile_metadata, err) < 0) {
+		struct esim_err e = *err;
+
+		cancel_both(ctx, s, a1.transaction_id, txid, txid_len, ES10_CANCEL_METADATA_MISMATCH, prog);
+		*err = e;
+		goto out;
+	}
 	step(prog, "installing the profile");
 	if (es10_load_bpp(ctx, (const uint8_t *)bpp.buf, bpp.len, bytes_cb, (void *)prog, &res->install.tlv, &ir,
 			  err) < 0) {

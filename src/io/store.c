@@ -278,8 +278,8 @@ int atomic_write_file(const char *path, const void *data, size_t len, struct esi
 	created = 1;
 	/* Exactly 0600 whatever the umask; never inherited from an old file. */
 	if (fchmod(fd, 0600) < 0) {
-		esim_fail(err, ESIM_E_OTHER, "cannot set the mode of '%s': %s", tmp.buf,
-			  strerror(errno));
+		esim_fail(err, ESIM_E_OTHER, "cannot set the mode of a temporary file for '%s': %s",
+			  path, strerror(errno));
 		goto out;
 	}
 	if (write_all(fd, data, len) < 0) {
@@ -542,8 +542,11 @@ int store_commit(struct store_txn *txn, const struct store *s, struct esim_err *
 		return esim_fail(err, ESIM_E_OTHER, "store_commit without store_begin");
 	store_to_json(s, &json);
 	ret = verify_json(txn->path, &json, err);
-	if (ret == 0)
-		ret = atomic_write_file(txn->path, json.buf, json.len, err);
+	if (ret == 0 && atomic_write_file(txn->path, json.buf, json.len, err) < 0) {
+		ret = -1;
+		/* Say that nothing half-written was left behind. */
+		esim_hint(err, "the store file was not modified");
+	}
 	if (ret < 0 && err)
 		err->status = ESIM_E_STORE;
 	buf_wipe_release(&json);

@@ -114,9 +114,14 @@ run 0 esimctl release acme --device tablet --reason replaced
 out_has "  - make sure profile $(store_jq '.profiles[3].id' | tr -d '"') is deleted or disabled on 'tablet'"
 out_has "  - Acme Mobile: to use the profile elsewhere, ask for a transfer"
 check "release history total" [ "$(store_jq '[.history[] | select(.op == "release")] | length')" = 8 ]
-# a released profile can be placed again (a placement starts no cooldown)
-run 0 esimctl transfer travel --to phone
+# re-placing a released profile is a carrier transfer: it waits for the cooldown of the
+# placement on 'tablet' above, then is allowed and starts a new one
+run 6 esimctl transfer travel --to phone
+err_has "AT&T allows one transfer every 24 h"
+ESIMCTL_NOW=2026-11-22T10:00:00Z run 0 esimctl transfer travel --to phone
 out_has "place the profile on 'phone' (active)"
+ESIMCTL_NOW=2026-11-22T10:00:00Z run 0 esimctl --json list
+json_eq '.profiles[] | select(.nickname == "travel") | .next_transfer' '"2026-11-23T10:00:00Z"'
 # a pending binding can be released too
 run 0 esimctl add 'LPA:1$rsp.example.com$VZ-1' --carrier Verizon --device phone --nickname vz
 run 0 esimctl transfer vz --to tablet
