@@ -4,7 +4,7 @@
 # works offline on a prepared machine.
 set -euo pipefail
 
-pkgs=(build-essential cmake pkg-config clang
+pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libcjson-dev libqrencode-dev libpng-dev libssl-dev libcurl4-openssl-dev libcmocka-dev
       openssl python3 python3-cryptography zbar-tools librsvg2-bin jq)
 if [ "${1:-}" = "--bench" ]; then

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/jsonstream.h"
 #include "esimctl/store.h"
 #include "esimctl/timeutil.h"
 
@@ -140,7 +141,7 @@ static const struct cmd commands[] = {
 
 static const char global_usage[] =
 	"usage: esimctl [--store PATH] [--json] [--quiet] [--wait-lock SECONDS]\n"
-	"               [--show-secret] [--ca FILE] COMMAND [ARGS]\n"
+	"               [--show-secret] [--ca FILE] [--timeout SECONDS] COMMAND [ARGS]\n"
 	"       esimctl help COMMAND | --version\n";
 
 static const char global_options[] =
@@ -152,6 +153,7 @@ static const char global_options[] =
 	"  --wait-lock SECONDS  how long to wait for a busy store (default 5)\n"
 	"  --show-secret        print matching IDs unmasked\n"
 	"  --ca FILE            trust this CA for SM-DP+ TLS (repeatable; $ESIMCTL_CA_FILE)\n"
+	"  --timeout SECONDS    limit for each SM-DP+ request (default 60; $ESIMCTL_TIMEOUT)\n"
 	"  --help, -h           help (esimctl help COMMAND)\n"
 	"  --version            print the version\n";
 
@@ -223,7 +225,22 @@ static const struct cmd *find_cmd(const struct cmd *table, const char *name)
 
 static int global_has_value(const char *opt)
 {
-	return !strcmp(opt, "--store") || !strcmp(opt, "--wait-lock") || !strcmp(opt, "--ca");
+	return !strcmp(opt, "--store") || !strcmp(opt, "--wait-lock") || !strcmp(opt, "--ca") ||
+	       !strcmp(opt, "--timeout");
+}
+
+/* --timeout / $ESIMCTL_TIMEOUT: seconds for each SM-DP+ request. */
+static int parse_timeout(struct app *app, const char *what, const char *val)
+{
+	char *end;
+	double t;
+
+	errno = 0;
+	t = strtod(val, &end);
+	if (errno || end == val || *end || t < 0.1 || t > 3600)
+		return esim_fail(&app->err, ESIM_E_USAGE, "%s '%s': expected seconds between 0.1 and 3600", what, val);
+	app->timeout_ms = (long)(t * 1000);
+	return 0;
 }
 
 /*
@@ -294,6 +311,9 @@ static int take_globals(struct app *app, int *argcp, char **argv, int *want_help
 					return esim_fail(&app->err, ESIM_E_USAGE,
 							 "--wait-lock '%s': expected seconds between 0 and 86400", val);
 				app->wait_lock = w;
+			} else if (!strcmp(opt, "--timeout")) {
+				if (parse_timeout(app, "--timeout", val) < 0)
+					return -1;
 			} else {
 				app->ca_files = xrealloc(app->ca_files, (app->nca + 1) * sizeof(*app->ca_files));
 				app->ca_files[app->nca++] = val;
@@ -329,12 +349,71 @@ static void print_error(struct app *app)
 	else
 		fprintf(stderr, "esimctl: %s\n", app->err.msg);
 	if (app->err.smdp_message[0] || app->err.subject_code[0])
-		fprintf(stderr, "esimctl: SM-DP+ said: %s%s%s%s%s\n",
+		fprintf(stderr, "esimctl: SM-DP+ said: %s%s%s%s%s%s\n",
 			app->err.smdp_message[0] ? app->err.smdp_message : "(no message)",
 			app->err.subject_code[0] ? " [subject " : "", app->err.subject_code,
-			app->err.reason_code[0] ? ", reason " : "", app->err.reason_code[0] ? app->err.reason_code : "");
+			app->err.reason_code[0] ? ", reason " : "", app->err.reason_code,
+			app->err.subject_code[0] ? "]" : "");
 	if (app->err.hint[0])
 		fprintf(stderr, "hint: %s\n", app->err.hint);
+}
+
+/* Members of the --json document written by app_json_stream() writers (jsonstream.h). */
+#define JSON_STREAMS_MAX 4
+
+static struct json_stream {
+	cJSON *placeholder;
+	void (*write)(void *arg, FILE *out);
+	void *arg;
+	void (*release)(void *arg);
+} json_streams[JSON_STREAMS_MAX];
+static size_t njson_streams;
+
+/*
+ * A placeholder is a raw member whose text is \x01 and the stream's number: cJSON
+ * escapes control characters in strings, so nothing else prints a raw \x01.
+ */
+void app_json_stream(struct app *app, const char *key, void (*write)(void *arg, FILE *out),
+		     void *arg, void (*release)(void *arg))
+{
+	char mark[3] = { '\x01', (char)('0' + njson_streams), '\0' };
+	struct json_stream *js;
+
+	if (!app->out || njson_streams == JSON_STREAMS_MAX) {
+		if (release)
+			release(arg);
+		return;
+	}
+	js = &json_streams[njson_streams++];
+	js->placeholder = cJSON_CreateRaw(mark);
+	js->write = write;
+	js->arg = arg;
+	js->release = release;
+	cJSON_AddItemToObject(app->out, key, js->placeholder);
+}
+
+/* The printed document, each stream's writer in place of its placeholder. */
+static void print_document(const char *text)
+{
+	const char *p = text, *mark;
+
+	while ((mark = strchr(p, '\x01')) != NULL && mark[1]) {
+		size_t i = (size_t)(mark[1] - '0');
+
+		fwrite(p, 1, (size_t)(mark - p), stdout);
+		if (i < njson_streams)
+			json_streams[i].write(json_streams[i].arg, stdout);
+		p = mark + 2;
+	}
+	fputs(p, stdout);
+}
+
+static void json_streams_release(void)
+{
+	for (size_t i = 0; i < njson_streams; i++)
+		if (json_streams[i].release)
+			json_streams[i].release(json_streams[i].arg);
+	njson_streams = 0;
 }
 
 static int finish(struct app *app, int rc)
@@ -349,6 +428,9 @@ static int finish(struct app *app, int rc)
 		cJSON *doc = app->out ? app->out : cJSON_CreateObject();
 		char *text;
 
+		/* A failed command's document has only what it set before failing. */
+		for (size_t i = 0; rc < 0 && i < njson_streams; i++)
+			cJSON_Delete(cJSON_DetachItemViaPointer(doc, json_streams[i].placeholder));
 		cJSON_DeleteItemFromObject(doc, "ok");
 		cJSON_AddItemToObjectCS(doc, "ok", cJSON_CreateBool(rc == 0));
 		if (rc < 0) {
@@ -370,13 +452,14 @@ static int finish(struct app *app, int rc)
 		}
 		text = cJSON_PrintUnformatted(doc);
 		if (text) {
-			fputs(text, stdout);
+			print_document(text);
 			fputc('\n', stdout);
 			free(text);
 		}
 		cJSON_Delete(doc);
 		app->out = NULL;
 	}
+	json_streams_release();
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		if (status == 0) {
 			fprintf(stderr, "esimctl: cannot write output: %s\n", strerror(errno ? errno : EIO));
@@ -403,12 +486,19 @@ int main(int argc, char **argv)
 	const char *env;
 	char cmdname[64];
 
+	/*
+	 * cJSON holds matching IDs, keys and ES9+ secrets: wipe its blocks when it frees them
+	 * (a free hook other than free() also stops it from growing buffers with realloc()).
+	 */
+	cJSON_InitHooks(&(cJSON_Hooks){ .malloc_fn = malloc, .free_fn = secure_free });
 	memset(&app, 0, sizeof(app));
 	buf_init(&app.store_path, 0);
 	app.wait_lock = STORE_DEFAULT_WAIT_S;
 	app.stdin_tty = isatty(STDIN_FILENO);
 	app.stdout_tty = isatty(STDOUT_FILENO);
 	app.stderr_tty = isatty(STDERR_FILENO);
+	if ((env = getenv("ESIMCTL_TIMEOUT")) && *env && parse_timeout(&app, "ESIMCTL_TIMEOUT", env) < 0)
+		goto out_fail;
 	if ((env = getenv("ESIMCTL_CA_FILE")) && *env) {
 		app.ca_files = xrealloc(app.ca_files, sizeof(*app.ca_files));
 		app.ca_files[app.nca++] = env;

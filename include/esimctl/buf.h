@@ -45,5 +45,7 @@ char *xstrndup(const char *s, size_t n);
 
 /* Wipe secrets (keys, confirmation codes, matching IDs) before freeing. */
 void secure_wipe(void *p, size_t n);
+/* free() that wipes the whole malloc()ed block first: the free hook for libraries (cJSON). */
+void secure_free(void *p);
 
 #endif

@@ -57,6 +57,12 @@ void store_abort(struct store_txn *txn);
  * dir fsync).  Used for the store, the software eUICC state and QR files.
  */
 int atomic_write_file(const char *path, const void *data, size_t len, struct esim_err *err);
+/*
+ * Remove the temporary files ("<path>.tmp." + 6 characters) that writers of path killed
+ * before their rename left behind.  Call it only while holding the lock that serialises
+ * the writers of path (store_begin() does it for the store).
+ */
+void atomic_write_cleanup(const char *path);
 /* Read a whole file (NUL-terminated).  ENOENT -> returns 1 with out empty, else 0 / -1. */
 int read_whole_file(const char *path, struct buf *out, struct esim_err *err);
 /*

@@ -150,8 +150,29 @@ int cmd_add(struct app *app, int argc, char **argv)
 		struct transfer_plan plan;
 		int unknown = 0;
 
-		if (glue_has_euicc(d) && glue_download(app, s, &ac, d, cc, &np) < 0)
-			goto out;
+		if (glue_has_euicc(d)) {
+			size_t queued = s->nnotifications;
+
+			if (glue_download(app, s, &ac, d, cc, &np) < 0) {
+				/* Nothing was installed, but the eUICC's undelivered error result was queued: keep it. */
+				if (s->nnotifications > queued) {
+					struct esim_err e = app->err;
+
+					if (store_commit(txn, s, &app->err) < 0)
+						app_warn(app, "the undelivered notification was not queued in the store: %s",
+							 app->err.msg);
+					txn = NULL;
+					app->err = e;
+				}
+				goto out;
+			}
+		}
+		/* The confirmation code served this one download: gone before the store is written. */
+		if (cc) {
+			secure_wipe(cc, strlen(cc));
+			free(cc);
+			cc = NULL;
+		}
 		if (!np.carrier)
 			np.carrier = xstrdup(np.provider ? np.provider : "unknown");
 		memset(&req, 0, sizeof(req));

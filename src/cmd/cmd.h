@@ -25,6 +25,7 @@ struct app {
 	int quiet;                 /* --quiet: no notes or warnings on stderr */
 	int show_secret;           /* --show-secret: print matching IDs unmasked */
 	double wait_lock;          /* --wait-lock seconds */
+	long timeout_ms;           /* --timeout: each SM-DP+ request, 0 = default */
 	int64_t now;               /* the clock (ESIMCTL_NOW overrides) */
 	const char **ca_files;     /* --ca FILE (repeatable) + $ESIMCTL_CA_FILE */
 	size_t nca;

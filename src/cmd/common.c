@@ -4,10 +4,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd/cmd.h"
 #include "esimctl/store.h"
 #include "esimctl/timeutil.h"
+
+/*
+ * The store holds matching IDs, which are bearer secrets.  esimctl writes it 0600, but
+ * a copy or another tool may have opened it up: say so, with the fix.  (A writing command
+ * replaces the file with a 0600 one anyway.)
+ */
+static void warn_exposed_store(struct app *app, const char *path)
+{
+	struct stat st;
+
+	if (!store_insecure_mode(path) || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	app_warn(app, "store '%s' has mode %04o: other users can read the activation codes in it; "
+		 "fix: chmod 600 '%s'", path, (unsigned)(st.st_mode & 07777), path);
+}
 
 const char *app_store_path(struct app *app)
 {
@@ -18,6 +34,7 @@ const char *app_store_path(struct app *app)
 			app->err = e;
 			return NULL;
 		}
+		warn_exposed_store(app, app->store_path.buf);
 	}
 	return app->store_path.buf;
 }

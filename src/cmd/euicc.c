@@ -217,6 +217,34 @@ static int profile_iccid(struct app *app, struct store *s, const char *ref, char
 
 enum op { OP_ENABLE, OP_DISABLE, OP_NICKNAME };
 
+/*
+ * The store's nickname follows the eUICC's, so the new name works as a PROFILE
+ * reference, unless another profile already answers to it.
+ */
+static void sync_nickname(struct app *app, struct store *s, const char *iccid, const char *nickname)
+{
+	struct profile *p = NULL, *other;
+	struct esim_err e = { 0 };
+
+	for (size_t i = 0; i < s->nprofiles; i++)
+		if (s->profiles[i].iccid && !strcmp(s->profiles[i].iccid, iccid))
+			p = &s->profiles[i];
+	if (!p)
+		return;
+	if (!*nickname) {
+		model_set_nickname(s, p, NULL);
+		return;
+	}
+	if (model_resolve_profile(s, nickname, &other, &e) == 0 && other == p)
+		return;
+	if (e.status != ESIM_E_NOTFOUND) {
+		app_warn(app, "nickname '%s' is set on the eUICC but not in the store: another profile answers to it",
+			 nickname);
+		return;
+	}
+	model_set_nickname(s, p, nickname);
+}
+
 static int profile_op(struct app *app, int argc, char **argv, enum op op)
 {
 	const char *device = NULL, *path;
@@ -250,6 +278,8 @@ static int profile_op(struct app *app, int argc, char **argv, enum op op)
 		size_t count = 0;
 		struct esim_err e = { 0 };
 
+		if (op == OP_NICKNAME)
+			sync_nickname(app, s, iccid, argv[optind + 1]);
 		model_add_history(s, app->now, op == OP_ENABLE ? "euicc-enable" : op == OP_DISABLE ? "euicc-disable"
 												: "euicc-nickname",
 				  NULL, d->name, NULL, "ok", iccid);

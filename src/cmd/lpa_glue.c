@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "cmd/lpa_glue.h"
 #include "core/rspcrypto.h"
 #include "esimctl/apdu.h"
+#include "esimctl/store.h"
 #include "esimctl/timeutil.h"
 #include "euicc/backend.h"
 
@@ -23,6 +25,10 @@ void glue_net(struct app *app, const struct store *s, struct lpa_net *net)
 	memset(net, 0, sizeof(*net));
 	net->ca_files = app->ca_files;
 	net->nca = app->nca;
+	if (app->timeout_ms) {
+		net->timeout_ms = app->timeout_ms;
+		net->connect_timeout_ms = app->timeout_ms < 10000 ? app->timeout_ms : 10000;
+	}
 	free(app->known_smdp);
 	app->known_smdp = NULL;
 	app->nknown_smdp = 0;
@@ -36,11 +42,32 @@ void glue_net(struct app *app, const struct store *s, struct lpa_net *net)
 	net->nknown = app->nknown_smdp;
 }
 
+/*
+ * A software eUICC's state file holds its private key: like ssh with an unprotected key
+ * file, refuse one that other users can read or write, and name the fix.
+ */
+static int soft_mode_check(const char *uri, struct esim_err *err)
+{
+	struct stat st;
+	const char *path = uri + 5;
+
+	if (strncmp(uri, "soft:", 5) || stat(path, &st) < 0 || !store_insecure_mode(path))
+		return 0;
+	esim_fail(err, ESIM_E_NOREADER,
+		  "software eUICC '%s' has mode %04o: other users can read its private key", path,
+		  (unsigned)(st.st_mode & 07777));
+	return esim_hint(err, "chmod 600 '%s'", path);
+}
+
 int glue_open(struct app *app, const struct device *d, struct glue_conn *c)
 {
 	memset(c, 0, sizeof(*c));
-	if (apdu_transport_open_uri(d->euicc, &c->t, &app->err) < 0)
+	if (soft_mode_check(d->euicc, &app->err) < 0 ||
+	    apdu_transport_open_uri(d->euicc, &c->t, &app->err) < 0)
 		goto fail;
+	/* We hold the eUICC's lock now: remove what writers killed mid-commit left behind. */
+	if (!strncmp(d->euicc, "soft:", 5))
+		atomic_write_cleanup(d->euicc + 5);
 	es10_ctx_init(&c->ctx);
 	if (es10_open(&c->ctx, &c->t, &app->err) < 0)
 		goto fail;
@@ -83,7 +110,8 @@ int backend_probe(const char *uri, struct buf *normalized, char eid[33], struct 
 	} else {
 		buf_addstr(normalized, uri);
 	}
-	if (apdu_transport_open_uri(normalized->buf, &t, err) < 0)
+	if (soft_mode_check(normalized->buf, err) < 0 ||
+	    apdu_transport_open_uri(normalized->buf, &t, err) < 0)
 		return -1;
 	es10_ctx_init(&ctx);
 	if (es10_open(&ctx, &t, err) < 0)
@@ -113,6 +141,7 @@ static int prompt_cc(void *arg, char *out, size_t outsz, struct esim_err *err)
 {
 	struct app *app = arg;
 	struct termios old, quiet;
+	char iobuf[256];   /* stdio's buffer would keep the code on the heap after fclose */
 	size_t len;
 	int fd;
 	FILE *tty;
@@ -124,6 +153,7 @@ static int prompt_cc(void *arg, char *out, size_t outsz, struct esim_err *err)
 			close(fd);
 		return esim_fail(err, ESIM_E_USAGE, "the SM-DP+ requires a confirmation code and /dev/tty cannot be opened");
 	}
+	setvbuf(tty, iobuf, _IOFBF, sizeof(iobuf));
 	fprintf(tty, "\nconfirmation code (from the carrier): ");
 	fflush(tty);
 	tcgetattr(fd, &old);
@@ -135,6 +165,7 @@ static int prompt_cc(void *arg, char *out, size_t outsz, struct esim_err *err)
 	tcsetattr(fd, TCSAFLUSH, &old);
 	fprintf(tty, "\n");
 	fclose(tty);
+	secure_wipe(iobuf, sizeof(iobuf));
 	len = strcspn(out, "\r\n");
 	out[len] = '\0';
 	if (!len)

@@ -7,6 +7,7 @@
 #include "cmd/cmd.h"
 #include "esimctl/qr.h"
 #include "esimctl/store.h"
+#include "io/outfile.h"
 
 int cmd_qr(struct app *app, int argc, char **argv)
 {
@@ -89,7 +90,7 @@ int cmd_qr(struct app *app, int argc, char **argv)
 		} else {
 			qr_render_svg(&m, (int)size, (int)margin, &out);
 		}
-		if (atomic_write_file(file, out.buf, out.len, &app->err) < 0) {
+		if (atomic_write_output(file, out.buf, out.len, &app->err) < 0) {
 			app->err.status = ESIM_E_OUTPUT;
 			goto out;
 		}

@@ -1,4 +1,5 @@
 /* buf.c - growable buffer and allocation helpers (see buf.h). */
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,14 @@ void secure_wipe(void *p, size_t n)
 		OPENSSL_cleanse(p, n);
 }
 
+void secure_free(void *p)
+{
+	if (p) {
+		OPENSSL_cleanse(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
 void buf_init(struct buf *b, size_t hint)
 {
 	b->buf = buf_empty;
@@ -86,10 +95,25 @@ void buf_grow(struct buf *b, size_t extra)
 		return;
 	if (b->alloc == 0)
 		b->buf = NULL;
-	b->alloc = b->alloc ? b->alloc : 64;
-	while (b->alloc < need)
-		b->alloc = b->alloc < ((size_t)-1) / 2 ? b->alloc * 2 : need;
-	b->buf = xrealloc(b->buf, b->alloc);
+	{
+		size_t old = b->alloc;
+		char *p;
+
+		b->alloc = b->alloc ? b->alloc : 64;
+		while (b->alloc < need)
+			b->alloc = b->alloc < ((size_t)-1) / 2 ? b->alloc * 2 : need;
+		/*
+		 * Not realloc(): buffers hold keys, confirmation codes and matching IDs, and a
+		 * moved block would stay behind in freed memory unwiped.
+		 */
+		p = xmalloc(b->alloc);
+		if (old) {
+			memcpy(p, b->buf, b->len + 1);
+			secure_wipe(b->buf, old);
+			free(b->buf);
+		}
+		b->buf = p;
+	}
 	if (b->len == 0)
 		b->buf[0] = '\0';
 }

@@ -84,6 +84,7 @@ struct body {
 	size_t alloc;
 	size_t limit;
 	int too_big;
+	int headers_done;  /* the blank line that ends the response header was seen */
 };
 
 typedef X509_STORE *(*get_cert_store_fn)(const SSL_CTX *);
@@ -491,6 +492,23 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/*
+ * libcurl takes "HTTP/1.1 200 OK\r\nSer" followed by a closed connection for a complete
+ * 200 with no body; noting the end of the header block lets us call that a network
+ * failure instead.
+ */
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct body *b = userdata;
+	size_t n = size * nmemb;
+
+	if ((n == 2 && ptr[0] == '\r' && ptr[1] == '\n') || (n == 1 && ptr[0] == '\n'))
+		b->headers_done = 1;
+	else
+		b->headers_done = 0; /* a 1xx block ended; the final header follows */
+	return n;
+}
+
 static void body_wipe(struct body *b)
 {
 	wipe_free(b->data, b->alloc);
@@ -568,7 +586,7 @@ static void report_failure(struct helper *h, CURLcode rc, const struct body *b)
 static void do_post(struct helper *h, const char *path, unsigned char *req, size_t len)
 {
 	char url[MAX_LINE + 64], head[MAX_LOCATION + 64], loc[MAX_LOCATION];
-	struct body b = { NULL, 0, 0, h->max_size, 0 };
+	struct body b = { NULL, 0, 0, h->max_size, 0, 0 };
 	long status = 0;
 	char *redirect = NULL;
 	CURLcode rc;
@@ -580,6 +598,7 @@ static void do_post(struct helper *h, const char *path, unsigned char *req, size
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, (char *)req);
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, &b);
 	rc = curl_easy_perform(h->curl);
 	account(h);
 	/* Take the body away from libcurl before it is wiped and freed. */
@@ -587,6 +606,18 @@ static void do_post(struct helper *h, const char *path, unsigned char *req, size
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
 	if (rc != CURLE_OK) {
 		report_failure(h, rc, &b);
+		body_wipe(&b);
+		return;
+	}
+	if (!b.headers_done) {
+		static const char msg[] = "the connection closed inside the response header";
+		char eh[64];
+
+		n = snprintf(eh, sizeof(eh), "ERR 7 %zu\n", sizeof(msg) - 1);
+		if (write_all(1, eh, (size_t)n) < 0 || write_all(1, msg, sizeof(msg) - 1) < 0) {
+			body_wipe(&b);
+			exit(1);
+		}
 		body_wipe(&b);
 		return;
 	}
@@ -679,6 +710,10 @@ static void setup_curl(struct helper *h)
 	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_POST, 1L) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK ||
+	    /* SGP.22 allows brainpoolP256r1 TLS certificates (TLS 1.2): offer the group too */
+	    curl_easy_setopt(c, CURLOPT_SSL_EC_CURVES,
+			     "X25519:P-256:P-384:P-521:brainpoolP256r1:brainpoolP384r1:brainpoolP512r1") != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf) != CURLE_OK)
 		die_usage("libcurl %s refused a required option", v->version);
 	if (h->resolve && curl_easy_setopt(c, CURLOPT_RESOLVE, h->resolve) != CURLE_OK)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "core/rspcrypto.h"
 #include "esimctl/der.h"
@@ -35,8 +36,25 @@ void lpa_download_result_release(struct lpa_download_result *r)
 	lpa_notice_release(&r->install);
 }
 
+/*
+ * ESIMCTL_TIMING=1: the monotonic clock in ms at the start of each step and at the end
+ * of a download, on stderr ("esimctl: timing: 1234.567 reading the eUICC"), so that
+ * bench/download.sh can split a download's time between eUICC, SM-DP+ and esimctl.
+ */
+static void timing(const char *what)
+{
+	const char *env = getenv("ESIMCTL_TIMING");
+	struct timespec ts;
+
+	if (!env || strcmp(env, "1") || clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		return;
+	fprintf(stderr, "esimctl: timing: %.3f %s\n", (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6,
+		what);
+}
+
 static void step(const struct lpa_progress *p, const char *what)
 {
+	timing(what);
 	if (p && p->step)
 		p->step(p->arg, what);
 }
@@ -140,6 +158,28 @@ static void cancel_both(struct es10_ctx *ctx, struct es9p *s, const char *txid_h
 	if (es10_cancel_session(ctx, txid, txid_len, reason, &bf41, &e) == 0 && s)
 		es9p_cancel_session(s, txid_hex, (const uint8_t *)bf41.buf, bf41.len, &e);
 	buf_release(&bf41);
+}
+
+/*
+ * Hand the eUICC's error answer (BF38 or BF21 error alternative) to the SM-DP+, whose
+ * answer is then an error as well; it is ignored: the eUICC's refusal is what counts.
+ */
+static void forward_refusal(struct es9p *s, const char *txid_hex, const struct buf *bf38,
+			    const struct buf *bf21, const struct lpa_progress *prog)
+{
+	struct es9p_auth2 a2;
+	struct buf bpp = BUF_INIT;
+	struct esim_err e = { 0 };
+
+	step(prog, "reporting the eUICC's refusal to the SM-DP+");
+	if (bf38) {
+		es9p_auth2_init(&a2);
+		es9p_authenticate_client(s, txid_hex, (const uint8_t *)bf38->buf, bf38->len, &a2, &e);
+		es9p_auth2_release(&a2);
+	} else {
+		es9p_get_bpp(s, txid_hex, (const uint8_t *)bf21->buf, bf21->len, &bpp, &e);
+		buf_release(&bpp);
+	}
 }
 
 static enum es10_cancel_reason reason_for(const struct esim_err *err)
@@ -251,8 +291,17 @@ int lpa_download(struct es10_ctx *ctx, const struct actcode *ac, const char *cc,
 	step(prog, "authenticating the SM-DP+ on the eUICC");
 	have_session = 1;
 	if (es10_authenticate_server(ctx, &a1.server_signed1, &a1.server_signature1, &a1.euicc_ci_pkid,
-				     &a1.server_certificate, ac->matching_id, imei, &bf38, err) < 0)
+				     &a1.server_certificate, ac->matching_id, imei, &bf38, err) < 0) {
+		/*
+		 * The eUICC refused the SM-DP+ (authenticateResponseError): it keeps no session,
+		 * and AuthenticateClient carries that answer back so the SM-DP+ ends its own.
+		 */
+		if (bf38.len) {
+			forward_refusal(s, a1.transaction_id, &bf38, NULL, prog);
+			goto out;
+		}
 		goto cancel;
+	}
 	step(prog, "authenticating the eUICC on the SM-DP+");
 	if (es9p_authenticate_client(s, a1.transaction_id, (const uint8_t *)bf38.buf, bf38.len, &a2, err) < 0)
 		goto cancel;
@@ -287,8 +336,12 @@ int lpa_download(struct es10_ctx *ctx, const struct actcode *ac, const char *cc,
 	}
 	step(prog, "preparing the download");
 	if (es10_prepare_download(ctx, &a2.smdp_signed2, &a2.smdp_signature2, &a2.smdp_certificate,
-				  cc_required ? hash_cc : NULL, &bf21, err) < 0)
+				  cc_required ? hash_cc : NULL, &bf21, err) < 0) {
+		/* downloadResponseError goes back in GetBoundProfilePackage; then cancel the eUICC's session. */
+		if (bf21.len)
+			forward_refusal(s, a1.transaction_id, NULL, &bf21, prog);
 		goto cancel;
+	}
 	secure_wipe(hash_cc, sizeof(hash_cc));
 	step(prog, "downloading the bound profile package");
 	if (es9p_get_bpp(s, a1.transaction_id, (const uint8_t *)bf21.buf, bf21.len, &bpp, err) < 0)
@@ -342,6 +395,7 @@ int lpa_download(struct es10_ctx *ctx, const struct actcode *ac, const char *cc,
 					 res->install.tlv.len, net, &res->install.err) == 0) {
 		res->install.sent = 1;
 	}
+	timing("removing the install notification from the eUICC");
 	if (res->install.sent && es10_remove_notification(ctx, ir.seq, &res->install.err) < 0)
 		res->install.sent = 0;
 	rc = 0;
@@ -369,6 +423,7 @@ out:
 	buf_release(&bf38);
 	buf_release(&bf21);
 	buf_release(&bpp);
+	timing("end of the download");
 	return rc;
 }
 

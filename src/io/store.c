@@ -20,7 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/store_stream.h"
 #include "esimctl/store.h"
+#include "io/outfile.h"
 
 struct store_txn {
 	char *path;
@@ -194,12 +196,13 @@ out:
 
 /* ---- whole-file read and atomic write ---- */
 
-int read_whole_file(const char *path, struct buf *out, struct esim_err *err)
+/* Open path for reading: 0 with *fdp, 1 when it does not exist, -1 on error. */
+static int open_regular(const char *path, int *fdp, struct esim_err *err)
 {
 	struct stat st;
-	int fd, ret = -1;
+	int fd;
 
-	buf_reset(out);
+	*fdp = -1;
 	/* O_NONBLOCK: opening a FIFO planted at the path must not hang. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
@@ -213,13 +216,24 @@ int read_whole_file(const char *path, struct buf *out, struct esim_err *err)
 	}
 	if (fstat(fd, &st) < 0) {
 		esim_fail(err, ESIM_E_OTHER, "cannot stat '%s': %s", path, strerror(errno));
-		goto out;
+		close(fd);
+		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		esim_fail(err, ESIM_E_OTHER, "'%s' is not a regular file", path);
-		goto out;
+		close(fd);
+		return -1;
 	}
-	if (st.st_size > 0)
+	*fdp = fd;
+	return 0;
+}
+
+/* The rest of fd into out (appended). */
+static int read_all(int fd, const char *path, struct buf *out, struct esim_err *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && st.st_size > 0)
 		buf_grow(out, (size_t)st.st_size);
 	for (;;) {
 		ssize_t n;
@@ -229,20 +243,27 @@ int read_whole_file(const char *path, struct buf *out, struct esim_err *err)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			esim_fail(err, ESIM_E_OTHER, "cannot read '%s': %s", path, strerror(errno));
-			goto out;
+			return esim_fail(err, ESIM_E_OTHER, "cannot read '%s': %s", path, strerror(errno));
 		}
 		if (n == 0)
-			break;
+			return 0;
 		out->len += (size_t)n;
 		out->buf[out->len] = '\0';
 	}
-	ret = 0;
-out:
+}
+
+int read_whole_file(const char *path, struct buf *out, struct esim_err *err)
+{
+	int fd, rc;
+
+	buf_reset(out);
+	if ((rc = open_regular(path, &fd, err)) != 0)
+		return rc;
+	rc = read_all(fd, path, out, err);
 	close(fd);
-	if (ret < 0)
+	if (rc < 0)
 		buf_wipe_release(out);
-	return ret;
+	return rc;
 }
 
 /*
@@ -259,58 +280,101 @@ static void sync_dir(const char *dir)
 	close(fd);
 }
 
-int atomic_write_file(const char *path, const void *data, size_t len, struct esim_err *err)
-{
-	struct buf tmp = BUF_INIT, dir = BUF_INIT;
-	int fd = -1, created = 0, ret = -1;
+/*
+ * Writing a file by replacing it: temp_open() creates "<path>.tmp." plus 6 random
+ * characters in the same directory with mode 0600, temp_write() appends, temp_commit()
+ * renames it over path (with fsync of the file before and of the directory after, when
+ * durable), and temp_discard() removes it after a failure.  Messages name path.
+ */
+struct tempfile {
+	struct buf name;
+	int fd;
+	int created;
+};
 
-	buf_addf(&tmp, "%s.tmp.", path);
+static int temp_open(const char *path, struct tempfile *t, struct esim_err *err)
+{
+	buf_init(&t->name, 0);
+	t->fd = -1;
+	t->created = 0;
+	buf_addf(&t->name, "%s.tmp.", path);
 	/* mkostemp's template: six 'X' that it replaces by random characters */
 	for (int i = 0; i < TEMP_SUFFIX_LEN; i++)
-		buf_addch(&tmp, 'X');
-	dir_of(path, &dir);
-	fd = mkostemp(tmp.buf, O_CLOEXEC);
-	if (fd < 0) {
-		esim_fail(err, ESIM_E_OTHER, "cannot create a temporary file for '%s': %s", path,
-			  strerror(errno));
-		goto out;
-	}
-	created = 1;
+		buf_addch(&t->name, 'X');
+	t->fd = mkostemp(t->name.buf, O_CLOEXEC);
+	if (t->fd < 0)
+		return esim_fail(err, ESIM_E_OTHER, "cannot create a temporary file for '%s': %s", path,
+				 strerror(errno));
+	t->created = 1;
 	/* Exactly 0600 whatever the umask; never inherited from an old file. */
-	if (fchmod(fd, 0600) < 0) {
-		esim_fail(err, ESIM_E_OTHER, "cannot set the mode of a temporary file for '%s': %s",
-			  path, strerror(errno));
-		goto out;
+	if (fchmod(t->fd, 0600) < 0)
+		return esim_fail(err, ESIM_E_OTHER, "cannot set the mode of a temporary file for '%s': %s",
+				 path, strerror(errno));
+	return 0;
+}
+
+static int temp_write(struct tempfile *t, const char *path, const void *data, size_t len,
+		      struct esim_err *err)
+{
+	if (write_all(t->fd, data, len) < 0)
+		return esim_fail(err, ESIM_E_OTHER, "cannot write '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+static int temp_commit(struct tempfile *t, const char *path, int durable, struct esim_err *err)
+{
+	struct buf dir = BUF_INIT;
+	int fd = t->fd;
+
+	if (durable && fs_fsync(fd) < 0)
+		return esim_fail(err, ESIM_E_OTHER, "cannot write '%s': fsync: %s", path, strerror(errno));
+	t->fd = -1;
+	if (fs_close(fd) < 0)
+		return esim_fail(err, ESIM_E_OTHER, "cannot write '%s': close: %s", path, strerror(errno));
+	if (fs_rename(t->name.buf, path) < 0)
+		return esim_fail(err, ESIM_E_OTHER, "cannot replace '%s': %s", path, strerror(errno));
+	t->created = 0;
+	if (durable) {
+		dir_of(path, &dir);
+		sync_dir(dir.buf);
+		buf_release(&dir);
 	}
-	if (write_all(fd, data, len) < 0) {
-		esim_fail(err, ESIM_E_OTHER, "cannot write '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	if (fs_fsync(fd) < 0) {
-		esim_fail(err, ESIM_E_OTHER, "cannot write '%s': fsync: %s", path, strerror(errno));
-		goto out;
-	}
-	if (fs_close(fd) < 0) {
-		fd = -1;
-		esim_fail(err, ESIM_E_OTHER, "cannot write '%s': close: %s", path, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (fs_rename(tmp.buf, path) < 0) {
-		esim_fail(err, ESIM_E_OTHER, "cannot replace '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	created = 0;
-	sync_dir(dir.buf);
-	ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (created)
-		unlink(tmp.buf);
-	buf_release(&tmp);
-	buf_release(&dir);
+	return 0;
+}
+
+/* Closes and removes what temp_open() made; a no-op after temp_commit() succeeded. */
+static void temp_discard(struct tempfile *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	if (t->created)
+		unlink(t->name.buf);
+	t->created = 0;
+	buf_release(&t->name);
+}
+
+static int write_file(const char *path, const void *data, size_t len, int durable,
+		      struct esim_err *err)
+{
+	struct tempfile t;
+	int ret = -1;
+
+	if (temp_open(path, &t, err) == 0 && temp_write(&t, path, data, len, err) == 0 &&
+	    temp_commit(&t, path, durable, err) == 0)
+		ret = 0;
+	temp_discard(&t);
 	return ret;
+}
+
+int atomic_write_file(const char *path, const void *data, size_t len, struct esim_err *err)
+{
+	return write_file(path, data, len, 1, err);
+}
+
+int atomic_write_output(const char *path, const void *data, size_t len, struct esim_err *err)
+{
+	return write_file(path, data, len, 0, err);
 }
 
 int store_insecure_mode(const char *path)
@@ -324,30 +388,54 @@ int store_insecure_mode(const char *path)
 
 /* ---- load ---- */
 
+static ssize_t read_chunk(void *arg, char *p, size_t n)
+{
+	const int *fd = arg;
+	ssize_t k;
+
+	do
+		k = read(*fd, p, n);
+	while (k < 0 && errno == EINTR);
+	return k;
+}
+
+/*
+ * The store is read in pieces into the model (store_stream.h): the text is never held
+ * whole.  Only a store the streaming reader does not accept is read whole, for
+ * store_from_json() to accept it or to name its problem.
+ */
 int store_load(const char *path, struct store **out, struct esim_err *err)
 {
 	struct buf b = BUF_INIT;
-	int rc;
+	int fd = -1, rc;
 
 	*out = NULL;
-	rc = read_whole_file(path, &b, err);
-	if (rc < 0) {
+	rc = open_regular(path, &fd, err);
+	if (rc == 1) {
+		*out = model_new();
+		return 0;
+	}
+	if (rc == 0) {
+		rc = store_read_stream(read_chunk, &fd, 0, out);
+		if (rc < 0)
+			rc = esim_fail(err, ESIM_E_OTHER, "cannot read '%s': %s", path, strerror(errno));
+		else if (rc == 1 && lseek(fd, 0, SEEK_SET) < 0)
+			rc = esim_fail(err, ESIM_E_OTHER, "cannot read '%s': %s", path, strerror(errno));
+		else if (rc == 1 && (rc = read_all(fd, path, &b, err)) == 0)
+			rc = store_from_json(b.buf, b.len, path, out, err) < 0 ? -2 : 0;
+		close(fd);
+	}
+	/* The store holds matching IDs, which are bearer secrets. */
+	buf_wipe_release(&b);
+	if (rc == -1) {
 		struct stat st;
 
 		if (err)
 			err->status = ESIM_E_STORE;
 		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
 			esim_hint(err, "point --store at the real file");
-		return -1;
 	}
-	if (rc == 1) {
-		*out = model_new();
-		return 0;
-	}
-	rc = store_from_json(b.buf, b.len, path, out, err);
-	/* The store holds matching IDs, which are bearer secrets. */
-	buf_wipe_release(&b);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- lock ---- */
@@ -449,7 +537,7 @@ out:
  * Remove "<base>.tmp.<6 random characters>" left by writers that died before their
  * rename.  Only the lock holder calls this, so no live writer owns such a file.
  */
-static void remove_stale_temps(const char *path)
+void atomic_write_cleanup(const char *path)
 {
 	struct buf dir = BUF_INIT;
 	const char *base = base_of(path);
@@ -490,7 +578,7 @@ int store_begin(const char *path, double wait_s, struct store_txn **txnp, struct
 		goto fail;
 	if (store_lock(path, wait_s, &fd, err) < 0)
 		goto fail;
-	remove_stale_temps(path);
+	atomic_write_cleanup(path);
 	/* Read only now, under the lock: read-modify-write must not lose updates. */
 	if (store_load(path, out, err) < 0)
 		goto fail;
@@ -515,41 +603,114 @@ static void txn_free(struct store_txn *txn)
 	free(txn);
 }
 
-/*
- * Parse what is about to be written with the loader's own checks, so a caller's bug
- * (a live binding to a removed device, an empty carrier) fails this run instead of
- * leaving a store that every later run refuses.
- */
-static int verify_json(const char *path, const struct buf *json, struct esim_err *err)
+/* The text is written and checked in pieces of this size. */
+#define COMMIT_CHUNK ((size_t)256 << 10)
+
+struct commit_out {
+	struct tempfile *t;
+	const char *path;
+	struct esim_err *err;
+};
+
+static int commit_flush(void *arg, struct buf *b)
 {
+	struct commit_out *w = arg;
+	int rc = temp_write(w->t, w->path, b->buf, b->len, w->err);
+
+	secure_wipe(b->buf, b->len);
+	buf_reset(b);
+	return rc;
+}
+
+struct readback {
+	int fd;
+	off_t off;
+};
+
+static ssize_t readback_chunk(void *arg, char *p, size_t n)
+{
+	struct readback *r = arg;
+	ssize_t k;
+
+	do
+		k = pread(r->fd, p, n, r->off);
+	while (k < 0 && errno == EINTR);
+	if (k > 0)
+		r->off += k;
+	return k;
+}
+
+/*
+ * Check what was written with the loader's own checks, so a caller's bug (a live binding
+ * to a removed device, an empty carrier) fails this run instead of leaving a store that
+ * every later run refuses.  It is read back from the temporary file in pieces and not
+ * kept, so this costs little memory whatever the store's size.
+ */
+static int verify_written(const char *path, int fd, struct esim_err *err)
+{
+	struct readback r = { fd, 0 };
 	struct esim_err verr = { 0 };
 	struct store *check = NULL;
+	struct buf text = BUF_INIT;
+	ssize_t n;
+	int rc;
 
-	if (store_from_json(json->buf, json->len, path, &check, &verr) == 0) {
-		model_free(check);
+	rc = store_read_stream(readback_chunk, &r, STORE_READ_CHECK_ONLY, &check);
+	if (rc == 0)
 		return 0;
+	if (rc < 0)
+		return esim_fail(err, ESIM_E_OTHER, "cannot write '%s': %s", path, strerror(errno));
+	/* Not for the streaming reader: the whole text, to accept it or name the problem. */
+	r.off = 0;
+	buf_grow(&text, 65536);
+	while ((n = readback_chunk(&r, text.buf + text.len, text.alloc - text.len - 1)) > 0) {
+		text.len += (size_t)n;
+		text.buf[text.len] = '\0';
+		buf_grow(&text, 65536);
 	}
-	esim_fail(err, ESIM_E_STORE, "not writing the store: %s", verr.msg);
-	return esim_hint(err, "this is a bug in esimctl; the store on disk was not modified");
+	if (n < 0)
+		rc = esim_fail(err, ESIM_E_OTHER, "cannot write '%s': %s", path, strerror(errno));
+	else if (store_from_json(text.buf, text.len, path, &check, &verr) == 0)
+		rc = 0;
+	else {
+		esim_fail(err, ESIM_E_STORE, "not writing the store: %s", verr.msg);
+		rc = esim_hint(err, "this is a bug in esimctl; the store on disk was not modified");
+	}
+	model_free(check);
+	buf_wipe_release(&text);
+	return rc;
 }
 
 int store_commit(struct store_txn *txn, const struct store *s, struct esim_err *err)
 {
-	struct buf json = BUF_INIT;
-	int ret;
+	struct tempfile t;
+	struct buf chunk = BUF_INIT;
+	struct commit_out w;
+	int ret = -1;
 
 	if (!txn)
 		return esim_fail(err, ESIM_E_OTHER, "store_commit without store_begin");
-	store_to_json(s, &json);
-	ret = verify_json(txn->path, &json, err);
-	if (ret == 0 && atomic_write_file(txn->path, json.buf, json.len, err) < 0) {
-		ret = -1;
-		/* Say that nothing half-written was left behind. */
+	if (temp_open(txn->path, &t, err) < 0)
+		goto out;
+	w.t = &t;
+	w.path = txn->path;
+	w.err = err;
+	buf_grow(&chunk, COMMIT_CHUNK + 4096);
+	if (store_write_stream(s, &chunk, COMMIT_CHUNK, commit_flush, &w) < 0 ||
+	    verify_written(txn->path, t.fd, err) < 0 ||
+	    temp_commit(&t, txn->path, 1, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	temp_discard(&t);
+	/* Say that nothing half-written was left behind (a failed check says so itself). */
+	if (ret < 0 && err && !err->hint[0])
 		esim_hint(err, "the store file was not modified");
-	}
 	if (ret < 0 && err)
 		err->status = ESIM_E_STORE;
-	buf_wipe_release(&json);
+	/* commit_flush() wiped every piece it wrote; what is left was never written. */
+	secure_wipe(chunk.buf, chunk.len);
+	buf_release(&chunk);
 	txn_free(txn);
 	return ret;
 }

@@ -37,12 +37,20 @@ nok() {
 	sed 's/^/#   stderr: /' "$ERR" | head -20
 }
 
+# With ESIMCTL_VALGRIND set (scripts/valgrind.sh), "esimctl" runs under memcheck: a memory
+# error or a definite/indirect leak makes it exit 99.  Other helpers can use "${VG[@]}".
+VG=()
+if [ -n "${ESIMCTL_VALGRIND:-}" ]; then
+	VG=(valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet)
+fi
+
 # run STATUS CMD...   ("esimctl" as the command runs $ESIMCTL)
 run() {
 	local want=$1 got
 	shift
-	[ "$1" = esimctl ] && set -- "$ESIMCTL" "${@:2}"
+	[ "$1" = esimctl ] && set -- "${VG[@]}" "$ESIMCTL" "${@:2}"
 	LAST="$*"
+	LAST=${LAST#"${VG[*]} "}
 	"$@" >"$OUT" 2>"$ERR" </dev/null
 	got=$?
 	if [ "$got" = "$want" ]; then ok "exit $want: ${LAST#"$ESIMCTL" }"; else nok "exit $got, wanted $want: ${LAST#"$ESIMCTL" }"; fi

@@ -587,7 +587,7 @@ static void test_bsp_ppk_86(void **state)
 static void raw_segment(struct bsp *b, uint8_t tag, const uint8_t *p, size_t len, struct buf *out)
 {
 	uint8_t ctrblk[16] = { 0 }, icv[16], full[16];
-	uint8_t *c = malloc(len ? len : 1);
+	uint8_t *c = calloc(1, len ? len : 1);   /* CBC fills whole blocks only: no stray bytes */
 	EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
 	EVP_MAC *m = EVP_MAC_fetch(NULL, "CMAC", NULL);
 	EVP_MAC_CTX *mc = EVP_MAC_CTX_new(m);

@@ -1,0 +1,363 @@
+#!/usr/bin/env bash
+# t2000-crash-kill.sh - SIGKILL at any moment never corrupts the store or blocks later runs.
+#
+#  1. Random kills: hundreds of store-changing commands (device add, add, transfer, release,
+#     device remove), each killed with SIGKILL after a random delay of 0 to 1.3 times the
+#     time the same command takes on a copy of the store (measured per command, in
+#     microseconds), on a small, a 0.4 MB and a 2.3 MB store.  After each kill the store
+#     parses and is byte-identical to the state before or the state after the command (the
+#     "after" state comes from running the command on a copy; ESIMCTL_NOW makes it
+#     deterministic); the lock is free at once; when the kill came before the commit, the
+#     command run again with --wait-lock 0 succeeds, gives exactly the "after" state and
+#     removes any temporary file the killed run left.
+#  2. Crash points: the fault shim (tests/faults/inject.c) kills the process just before
+#     and just after every file-system call of a commit (store, and the software eUICC when
+#     python3-cryptography is present), so every step of temp/write/fsync/rename/dir-fsync
+#     is hit exactly; the state must be "before" up to the rename and "after" from it on.
+#  3. Stop the world: a writer killed while it waits for the lock; a writer frozen with
+#     SIGSTOP while it holds the lock (the store is whole meanwhile, other writers get exit
+#     4 naming the store, readers still work), then killed.
+#
+# ESIMCTL_KILL_RUNS (default 300) sets the number of random kills, ESIMCTL_TEST_SEED the seed.
+. "$(dirname "$0")/lib.sh"
+
+RUNS=${ESIMCTL_KILL_RUNS:-300}
+SEED=${ESIMCTL_TEST_SEED:-$(( $(date +%s) % 32768 ))}
+RANDOM=$SEED
+echo "# seed $SEED (ESIMCTL_TEST_SEED=$SEED reproduces the delays)"
+GUARD=120
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null
+		kill -CONT "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+mkdir -p "$T/s" "$T/ref"
+export ESIMCTL_STORE=$T/s/store.json
+LOCK=$ESIMCTL_STORE.lock
+
+# usleep MICROSECONDS, without starting a process: read times out on a pipe nobody writes.
+exec {SLEEPFD}<> <(:)
+usleep() {
+	local us=$1
+	[ "$us" -gt 0 ] || return 0
+	read -r -t "$((us / 1000000)).$(printf %06d $((us % 1000000)))" -u "$SLEEPFD"
+	return 0
+}
+now_us() { echo "${EPOCHREALTIME/./}"; }
+rand30() { echo $(((RANDOM << 15) | RANDOM)); }
+temps() { find "$T/s" -name 'store.json.tmp.*' | wc -l; }
+lock_free() { flock -n "$LOCK" true; }
+store_parses() { jq -e '.schema == 1' "$1" >/dev/null 2>&1; }
+
+# The command sequence: every fifth command starts a new cycle on device dK.
+plan() {
+	local i=$1 k=$(($1 / 5))
+	case $((i % 5)) in
+	0) CMD=(device add "d$k" --kind phone) ;;
+	1) CMD=(add "LPA:1\$rsp.example.com\$KILL-$k" --carrier T-Mobile --device "d$k" --nickname "n$k") ;;
+	2) CMD=(transfer "n$k" --to tab) ;;
+	3) CMD=(release "n$k" --device "d$k") ;;
+	4) CMD=(device remove "d$k") ;;
+	esac
+}
+
+run 0 esimctl device add tab --kind tablet
+
+# pad N: give the store N more history entries (bigger store, longer commit)
+pad() {
+	jq -c --argjson n "$1" \
+		'.history += [range($n) | {"time":"2026-11-21T09:00:00Z","op":"device-add","to":"tab","outcome":"ok"}]' \
+		"$ESIMCTL_STORE" >"$T/padded.json" && cat "$T/padded.json" >"$ESIMCTL_STORE"
+}
+
+KILLED=0 COMPLETED=0 BEFORE=0 AFTER=0 TEMPS_LEFT=0 RERUN=0 BAD=0 STEP=0
+# one_kill: run plan $STEP against a copy for the "after" state and its duration, then for
+# real with a SIGKILL after a random part of that duration; check and recover.
+one_kill() {
+	local t0 t1 dur delay pid st ntemp what=""
+	plan "$STEP"
+	cp -p "$ESIMCTL_STORE" "$T/before.json"
+	cp -p "$ESIMCTL_STORE" "$T/ref/store.json"
+	t0=$(now_us)
+	ESIMCTL_STORE=$T/ref/store.json "$ESIMCTL" -q "${CMD[@]}" >/dev/null 2>"$T/ref.err" </dev/null
+	st=$?
+	t1=$(now_us)
+	if [ "$st" != 0 ]; then
+		nok "step $STEP: ${CMD[*]} fails even without a kill (exit $st): $(head -1 "$T/ref.err")"
+		BAD=$((BAD + 1))
+		return 1
+	fi
+	cp -p "$T/ref/store.json" "$T/after.json"
+	dur=$((t1 - t0))
+	delay=$(($(rand30) % (dur * 13 / 10 + 1)))
+	"$ESIMCTL" -q --wait-lock 0 "${CMD[@]}" >"$OUT" 2>"$ERR" </dev/null &
+	pid=$!
+	PIDS=("$pid")
+	usleep "$delay"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	st=$?
+	PIDS=()
+	if [ "$st" = 137 ]; then KILLED=$((KILLED + 1)); else COMPLETED=$((COMPLETED + 1)); fi
+	ntemp=$(temps)
+	TEMPS_LEFT=$((TEMPS_LEFT + ntemp))
+	if [ "$st" != 137 ] && [ "$st" != 0 ]; then
+		what="exit $st (neither killed nor successful): $(head -1 "$ERR")"
+	elif ! store_parses "$ESIMCTL_STORE"; then
+		what="the store does not parse"
+	elif ! lock_free; then
+		what="the lock is still held after the kill"
+	elif cmp -s "$ESIMCTL_STORE" "$T/after.json"; then
+		AFTER=$((AFTER + 1))
+		[ "$st" = 0 ] || [ "$ntemp" = 0 ] || what="a temporary file was left after the rename"
+	elif cmp -s "$ESIMCTL_STORE" "$T/before.json"; then
+		BEFORE=$((BEFORE + 1))
+		if [ "$st" = 0 ]; then
+			what="exit 0 but the store did not change"
+		else
+			# the command again, with no waiting for the lock: exactly the "after" state
+			"$ESIMCTL" -q --wait-lock 0 "${CMD[@]}" >"$OUT" 2>"$ERR" </dev/null
+			st=$?
+			RERUN=$((RERUN + 1))
+			if [ "$st" != 0 ]; then
+				what="run again after the kill: exit $st: $(head -1 "$ERR")"
+			elif ! cmp -s "$ESIMCTL_STORE" "$T/after.json"; then
+				what="run again after the kill: not the expected state"
+			elif [ "$(temps)" != 0 ]; then
+				what="the next writer did not remove the temporary file"
+			fi
+		fi
+	else
+		what="the store is neither the state before nor the state after"
+	fi
+	if [ -n "$what" ]; then
+		BAD=$((BAD + 1))
+		nok "step $STEP: ${CMD[*]} (killed after ${delay} of ${dur} us): $what"
+		diff <(jq -S . "$T/before.json") <(jq -S . "$ESIMCTL_STORE" 2>&1) | head -10 | sed 's/^/#   /'
+		return 1
+	fi
+	STEP=$((STEP + 1))
+	return 0
+}
+
+# ---- 1. random kills over three store sizes ------------------------------------------------
+phase() {
+	local name=$1 n=$2 k0=$KILLED b0=$BEFORE a0=$AFTER t0=$TEMPS_LEFT bad0=$BAD i
+	for ((i = 0; i < n; i++)); do
+		one_kill || break
+	done
+	check "$name: $n commands, each killed at a random moment: the store was always whole, before or after" [ "$BAD" = "$bad0" ]
+	echo "# $name: $((KILLED - k0)) killed ($((BEFORE - b0)) left the state before, $((AFTER - a0)) after; $((TEMPS_LEFT - t0)) temporary files left), the rest finished first"
+}
+n_small=$((RUNS * 2 / 5))
+n_medium=$((RUNS * 2 / 5))
+n_big=$((RUNS - n_small - n_medium))
+phase "small store" "$n_small"
+pad 5000
+phase "$(($(stat -c %s "$ESIMCTL_STORE") / 100000))00 kB store" "$n_medium"
+pad 25000
+phase "$(($(stat -c %s "$ESIMCTL_STORE") / 100000))00 kB store" "$n_big"
+check "most commands were really killed ($KILLED of $STEP)" [ "$KILLED" -ge $((STEP / 2)) ]
+check "some kills left the state before ($BEFORE)" [ "$BEFORE" -ge 1 ]
+check "the store is still valid and readable" "$ESIMCTL" --wait-lock 0 list >/dev/null
+echo "# random kills: $STEP commands, $KILLED killed, $COMPLETED finished before the kill; $BEFORE before, $AFTER after; $TEMPS_LEFT temporary files left and removed; $RERUN reruns"
+
+# ---- 2. crash points: SIGKILL just before / just after each file-system call -------------------
+INJ=${ESIMCTL_INJECT:-}
+if [ -z "$INJ" ]; then
+	for d in "${ESIMCTL_BUILD:-}" "$(dirname "$ESIMCTL")"; do
+		[ -n "$d" ] && [ -f "$d/libesimctl_inject.so" ] && INJ=$d/libesimctl_inject.so && break
+	done
+fi
+sanitized() {
+	[ "${ESIMCTL_SANITIZED:-0}" = 1 ] && return 0
+	ldd "$ESIMCTL" 2>/dev/null | grep -q 'lib[atl]san' && return 0
+	nm "$ESIMCTL" 2>/dev/null | grep -q ' __asan_init$' && return 0
+	return 1
+}
+POINTS=0
+# crash_points LABEL FILE... -- ARGS: FILES are the state (compared as a whole)
+crash_points() {
+	local label=$1 files=() rpos=() i pos call n path want w what st act
+	shift
+	while [ "$1" != -- ]; do files+=("$1"); shift; done
+	shift
+	for i in "${!files[@]}"; do cp -p "${files[$i]}" "$T/cp-before.$i"; done
+	: >"$T/flog"
+	LD_PRELOAD=$INJ ESIMCTL_FAULT_DIR=$FDIR ESIMCTL_FAULT_LOG=$T/flog "$ESIMCTL" -q "$@" >/dev/null 2>"$ERR" </dev/null
+	st=$?
+	if [ "$st" != 0 ]; then
+		nok "$label: runs without a kill (exit $st)"
+		return
+	fi
+	for i in "${!files[@]}"; do cp -p "${files[$i]}" "$T/cp-after.$i"; done
+	mapfile -t lines <"$T/flog"
+	# each file's last rename publishes its new state
+	for i in "${!files[@]}"; do
+		rpos[$i]=-1
+		for pos in "${!lines[@]}"; do
+			case ${lines[$pos]} in *" rename "*"/${files[$i]##*/}") rpos[$i]=$pos ;; esac
+		done
+		[ "${rpos[$i]}" -ge 0 ] || nok "$label: no rename of ${files[$i]##*/} seen"
+	done
+	for pos in "${!lines[@]}"; do
+		read -r _ call n path <<<"${lines[$pos]}"
+		for act in kill killafter; do
+			for i in "${!files[@]}"; do cp -p "$T/cp-before.$i" "${files[$i]}"; done
+			find "$FDIR" -name '*.tmp.*' -delete
+			LD_PRELOAD=$INJ ESIMCTL_FAULT_DIR=$FDIR ESIMCTL_FAULT=$call:$act:$n \
+				"$ESIMCTL" -q "$@" >/dev/null 2>"$ERR" </dev/null
+			st=$?
+			POINTS=$((POINTS + 1))
+			what=""
+			want=""
+			[ "$st" = 137 ] || what="exit $st, not killed"
+			for i in "${!files[@]}"; do
+				if [ "$pos" -gt "${rpos[$i]}" ] || { [ "$pos" = "${rpos[$i]}" ] && [ $act = killafter ]; }; then
+					w=after
+				else
+					w=before
+				fi
+				want="$want ${files[$i]##*/}=$w"
+				jq -e . "${files[$i]}" >/dev/null 2>&1 || what="${what:+$what; }${files[$i]##*/} does not parse"
+				cmp -s "${files[$i]}" "$T/cp-$w.$i" || what="${what:+$what; }${files[$i]##*/} is not the state $w"
+			done
+			lock_free || what="${what:+$what; }store lock held"
+			if [ -z "$what" ] && cmp -s "$ESIMCTL_STORE" "$T/cp-before.$((${#files[@]} - 1))"; then
+				# finish the job: the command again, at once
+				"$ESIMCTL" -q --wait-lock 0 "$@" >/dev/null 2>"$ERR" </dev/null
+				st=$?
+				[ "$st" = 0 ] || what="run again: exit $st: $(head -1 "$ERR")"
+				find "$FDIR" -name '*.tmp.*' | grep -q . && what="run again: temporary file not removed"
+			fi
+			if [ -z "$what" ]; then
+				ok "$label: SIGKILL $([ $act = kill ] && echo before || echo after) $call #$n (${path##*/}):$want, next run ok"
+			else
+				nok "$label: SIGKILL $([ $act = kill ] && echo before || echo after) $call #$n (${path##*/}): $what"
+			fi
+		done
+	done
+}
+if sanitized; then
+	echo "# skipped the crash points: esimctl is built with a sanitizer, which intercepts the same calls"
+elif [ -z "$INJ" ] || [ ! -f "$INJ" ]; then
+	nok "the fault injection shim libesimctl_inject.so is not built (ESIMCTL_INJECT)"
+elif [ -n "${ESIMCTL_VALGRIND:-}" ]; then
+	echo "# skipped the crash points under ESIMCTL_VALGRIND"
+else
+	mkdir -p "$T/cp"
+	export ESIMCTL_STORE=$T/cp/store.json
+	LOCK=$ESIMCTL_STORE.lock
+	FDIR=$T/cp
+	run 0 esimctl device add phone --kind phone
+	run 0 esimctl device add tab --kind tablet
+	run 0 esimctl add 'LPA:1$rsp.example.com$CP-1' --carrier T-Mobile --device phone --nickname cp
+	crash_points "transfer" "$ESIMCTL_STORE" -- transfer cp --to tab
+	crash_points "device add" "$ESIMCTL_STORE" -- device add watch --kind watch
+	if "/usr/bin/python3" -c 'import cryptography' 2>/dev/null; then
+		# A software eUICC with one profile on it (written into its state file, so no
+		# SM-DP+ is needed): a nickname commits the card, then the store.
+		PKI=$T/pki
+		if /usr/bin/python3 "$ESIMCTL_SRC/tests/smdp/mkpki.py" "$PKI" --curve nist >"$T/mkpki.log" 2>&1; then
+			m() { echo "$PKI/$(jq -r ".$1.$2" "$PKI/manifest.json")"; }
+			run 0 esimctl euicc create-soft "$T/cp/card.json" --eid "$(jq -r .euicc.eid "$PKI/manifest.json")" \
+				--cert "$(m euicc cert_der)" --key "$(m euicc key_pem)" --eum "$(m eum cert_der)" --ci "$(m ci cert_pem)"
+			jq '.profiles = [{"iccid": "8949449999999990023", "isdp_aid": "A0000005591010FFFFFFFF8900001000",
+				"state": "disabled", "service_provider_name": "Test Operator", "profile_name": "Test Profile",
+				"class": "operational", "notification_config": []}]' "$T/cp/card.json" >"$T/card.tmp" &&
+				cat "$T/card.tmp" >"$T/cp/card.json"
+			run 0 esimctl device add card --kind phone --euicc "soft:$T/cp/card.json"
+			run 0 esimctl euicc nickname 8949449999999990023 before --device card
+			crash_points "euicc nickname (card, then store)" "$T/cp/card.json" "$ESIMCTL_STORE" -- \
+				euicc nickname 8949449999999990023 after --device card
+		else
+			nok "mkpki.py failed: $(tail -1 "$T/mkpki.log")"
+		fi
+	else
+		echo "# skipped the eUICC crash points: /usr/bin/python3 with python3-cryptography not found"
+	fi
+	echo "# crash points: $POINTS runs killed at a chosen call"
+	export ESIMCTL_STORE=$T/s/store.json
+	LOCK=$ESIMCTL_STORE.lock
+fi
+
+# ---- 3. stop the world ----------------------------------------------------------------------
+# wait_for COND...: up to ~5 s
+wait_for() {
+	local i
+	for ((i = 0; i < 500; i++)); do
+		"$@" && return 0
+		usleep 10000
+	done
+	return 1
+}
+# A writer killed while it waits for the lock leaves nothing behind.
+cp -p "$ESIMCTL_STORE" "$T/before.json"
+# the holder is the process that has the lock open (flock(1) would leave its child holding it)
+bash -c 'exec 9<>"$1" && flock 9 && exec sleep 30' _ "$LOCK" &
+holder=$!
+PIDS=("$holder")
+wait_for sh -c "! flock -n '$LOCK' true"
+"$ESIMCTL" -q --wait-lock 60 device add waiter --kind phone >/dev/null 2>&1 &
+waiter=$!
+PIDS+=("$waiter")
+usleep 300000
+check "the waiter is still waiting" kill -0 "$waiter"
+kill -9 "$waiter"
+wait "$waiter" 2>/dev/null
+kill "$holder"
+wait "$holder" 2>/dev/null
+PIDS=()
+check "killed while waiting for the lock: store unchanged" cmp -s "$ESIMCTL_STORE" "$T/before.json"
+check "killed while waiting for the lock: lock free" lock_free
+check "killed while waiting for the lock: no temporary file" [ "$(temps)" = 0 ]
+run 0 esimctl --wait-lock 0 device add waiter --kind phone
+
+# A writer frozen (SIGSTOP) while it holds the lock, inside its commit: the store stays
+# whole, other writers get exit 4 naming the store, readers are not blocked; killed, it
+# leaves a state that the next writer uses at once.
+STOPS=0
+for k in 1 2 3 4 5 6; do
+	cp -p "$ESIMCTL_STORE" "$T/before.json"
+	"$ESIMCTL" -q --wait-lock 0 device add "frozen$k" --kind phone >/dev/null 2>&1 &
+	pid=$!
+	PIDS=("$pid")
+	wait_for sh -c "! flock -n '$LOCK' true" || true
+	usleep $((RANDOM % 20000))
+	kill -STOP "$pid" 2>/dev/null
+	if ! lock_free; then
+		STOPS=$((STOPS + 1))
+		check "frozen writer $k: the store parses" store_parses "$ESIMCTL_STORE"
+		run 4 esimctl --wait-lock 0.2 device add other --kind phone
+		err_has "store '$ESIMCTL_STORE' is locked by another esimctl (waited 0.2 s)"
+		run 0 esimctl --wait-lock 0 list
+	fi
+	kill -9 "$pid" 2>/dev/null
+	kill -CONT "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	PIDS=()
+	check "frozen writer $k, then killed: lock free" lock_free
+	check "frozen writer $k, then killed: store whole" store_parses "$ESIMCTL_STORE"
+	if jq -e --arg n "frozen$k" 'any(.devices[]; .name == $n)' "$ESIMCTL_STORE" >/dev/null; then
+		check "frozen writer $k finished its commit before the kill: no temporary file" [ "$(temps)" = 0 ]
+	else
+		check "frozen writer $k killed before its commit: store unchanged" cmp -s "$ESIMCTL_STORE" "$T/before.json"
+		run 0 esimctl --wait-lock 0 device add "frozen$k" --kind phone
+		check "frozen writer $k: the next writer removed its temporary file" [ "$(temps)" = 0 ]
+	fi
+done
+check "writers were frozen while holding the lock ($STOPS of 6)" [ "$STOPS" -ge 3 ]
+echo "# figures: $STEP commands killed at random ($KILLED during the run), $POINTS crash points, $STOPS frozen writers"
+finish
