@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" >&2; exit 2; }
 
 keep=
 while getopts k:h opt; do
@@ -48,17 +48,22 @@ else
 	done
 fi
 
-if [ ! -f "$build/CMakeCache.txt" ]; then
-	CC=clang cmake -S . -B "$build" -DESIMCTL_FUZZ=ON -DESIMCTL_TESTS=OFF -DESIMCTL_WERROR=ON \
-		>/dev/null || exit 2
+work=$(mktemp -d "${TMPDIR:-/tmp}/esimctl-fuzz.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+if { [ -f "$build/CMakeCache.txt" ] ||
+     CC=clang cmake -S . -B "$build" -DESIMCTL_FUZZ=ON -DESIMCTL_TESTS=OFF -DESIMCTL_WERROR=ON; } \
+	>"$work/build.log" 2>&1 &&
+   cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" >>"$work/build.log" 2>&1; then
+	:
+else
+	tail -n 40 "$work/build.log" >&2
+	echo "fuzz.sh: building the fuzz targets in $build failed" >&2
+	exit 2
 fi
-cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" -- --no-print-directory >/dev/null ||
-	{ echo "fuzz.sh: building $build failed" >&2; exit 2; }
 
 # UBSan is built in recover mode: make every report fatal so libFuzzer keeps the input.
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}:halt_on_error=1
-work=$(mktemp -d "${TMPDIR:-/tmp}/esimctl-fuzz.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 
 crashed=0
 printf '%-16s %6s %10s %8s %6s %7s %14s %7s\n' target secs execs exec/s cov ft corpus crashes

@@ -15,11 +15,6 @@
 #include "esimctl/timeutil.h"
 #include "euicc/backend.h"
 
-int glue_has_euicc(const struct device *d)
-{
-	return d && d->euicc != NULL;
-}
-
 void glue_net(struct app *app, const struct store *s, struct lpa_net *net)
 {
 	memset(net, 0, sizeof(*net));
@@ -345,18 +340,6 @@ int glue_release_on_device(struct app *app, struct store *s, struct profile *p, 
 	}
 	flush_notices(app, s, d, &c);
 	glue_close(&c);
-	return 0;
-}
-
-int glue_transfer_check(struct app *app, struct store *s, const struct profile *p, const char *from,
-			const struct device *to)
-{
-	const struct device *src = from ? model_device(s, from) : NULL;
-
-	(void)to;
-	if (glue_has_euicc(src) && !p->iccid)
-		return app_fail(app, ESIM_E_USAGE, "profile %s has no ICCID, so it cannot be deleted from the eUICC of '%s'",
-				p->id, src->name);
 	return 0;
 }
 

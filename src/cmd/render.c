@@ -77,7 +77,6 @@ void json_text_str(struct buf *out, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s, *run;
-
 	size_t n = 0;
 
 	if (!s) {
@@ -100,10 +99,9 @@ void json_text_str(struct buf *out, const char *s)
 	for (run = p; *p; p++) {
 		char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
 
-		n = 2;
-
 		if (*p > 31 && *p != '"' && *p != '\\')
 			continue;
+		n = 2;
 		buf_add(out, run, (size_t)(p - run));
 		run = p + 1;
 		switch (*p) {

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 
 #include "esimctl/buf.h"
 
@@ -63,14 +62,15 @@ char *xstrndup(const char *s, size_t n)
 
 void secure_wipe(void *p, size_t n)
 {
+	/* explicit_bzero: the compiler may not drop it (glibc; no libcrypto in this binary) */
 	if (p && n)
-		OPENSSL_cleanse(p, n);
+		explicit_bzero(p, n);
 }
 
 void secure_free(void *p)
 {
 	if (p) {
-		OPENSSL_cleanse(p, malloc_usable_size(p));
+		explicit_bzero(p, malloc_usable_size(p));
 		free(p);
 	}
 }

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "esimctl/model.h"
+#include "esimctl/sha256.h"
 
 /* ---- enum name tables ---- */
 
@@ -676,12 +676,9 @@ int model_has_phone(const struct store *s)
 void model_profile_id(const char *key, char out[PROFILE_ID_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	uint8_t md[32];
 
-	if (!EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha256(), NULL) ||
-	    mdlen < PROFILE_ID_LEN / 2)
-		abort(); /* SHA-256 of a memory buffer cannot fail short of a broken libcrypto */
+	sha256(key, strlen(key), md);
 	for (size_t i = 0; i < PROFILE_ID_LEN / 2; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 0xf];

@@ -327,37 +327,65 @@ run 0 esimctl --wait-lock 0 device add waiter --kind phone
 
 # A writer frozen (SIGSTOP) while it holds the lock, inside its commit: the store stays
 # whole, other writers get exit 4 naming the store, readers are not blocked; killed, it
-# leaves a state that the next writer uses at once.
-STOPS=0
-for k in 1 2 3 4 5 6; do
-	cp -p "$ESIMCTL_STORE" "$T/before.json"
-	"$ESIMCTL" -q --wait-lock 0 device add "frozen$k" --kind phone >/dev/null 2>&1 &
-	pid=$!
-	PIDS=("$pid")
-	wait_for sh -c "! flock -n '$LOCK' true" || true
-	usleep $((RANDOM % 20000))
-	kill -STOP "$pid" 2>/dev/null
-	if ! lock_free; then
-		STOPS=$((STOPS + 1))
-		check "frozen writer $k: the store parses" store_parses "$ESIMCTL_STORE"
-		run 4 esimctl --wait-lock 0.2 device add other --kind phone
-		err_has "store '$ESIMCTL_STORE' is locked by another esimctl (waited 0.2 s)"
-		run 0 esimctl --wait-lock 0 list
-	fi
+# leaves a state that the next writer uses at once.  Random moments until 3 freezes landed
+# while the lock was held (at most 12 tries), then one exactly between the write of the
+# temporary file and the rename (fault shim).
+STOPS=0 TRIES=0
+# frozen LABEL PID: the checks while PID is stopped, then SIGKILL and the checks after
+frozen() {
+	local label=$1 pid=$2 name=$3
+	check "$label: the store parses" store_parses "$ESIMCTL_STORE"
+	run 4 esimctl --wait-lock 0.2 device add other --kind phone
+	err_has "store '$ESIMCTL_STORE' is locked by another esimctl (waited 0.2 s)"
+	run 0 esimctl --wait-lock 0 list
 	kill -9 "$pid" 2>/dev/null
 	kill -CONT "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	PIDS=()
-	check "frozen writer $k, then killed: lock free" lock_free
-	check "frozen writer $k, then killed: store whole" store_parses "$ESIMCTL_STORE"
-	if jq -e --arg n "frozen$k" 'any(.devices[]; .name == $n)' "$ESIMCTL_STORE" >/dev/null; then
-		check "frozen writer $k finished its commit before the kill: no temporary file" [ "$(temps)" = 0 ]
+	check "$label, then killed: lock free" lock_free
+	check "$label, then killed: store whole" store_parses "$ESIMCTL_STORE"
+	if jq -e --arg n "$name" 'any(.devices[]; .name == $n)' "$ESIMCTL_STORE" >/dev/null; then
+		check "$label finished its commit before the kill: no temporary file" [ "$(temps)" = 0 ]
 	else
-		check "frozen writer $k killed before its commit: store unchanged" cmp -s "$ESIMCTL_STORE" "$T/before.json"
-		run 0 esimctl --wait-lock 0 device add "frozen$k" --kind phone
-		check "frozen writer $k: the next writer removed its temporary file" [ "$(temps)" = 0 ]
+		check "$label killed before its commit: store unchanged" cmp -s "$ESIMCTL_STORE" "$T/before.json"
+		run 0 esimctl --wait-lock 0 device add "$name" --kind phone
+		check "$label: the next writer removed any temporary file" [ "$(temps)" = 0 ]
+	fi
+}
+while [ "$STOPS" -lt 3 ] && [ "$TRIES" -lt 12 ]; do
+	TRIES=$((TRIES + 1))
+	cp -p "$ESIMCTL_STORE" "$T/before.json"
+	"$ESIMCTL" -q --wait-lock 0 device add "frozen$TRIES" --kind phone >/dev/null 2>&1 &
+	pid=$!
+	PIDS=("$pid")
+	wait_for sh -c "! flock -n '$LOCK' true" || true
+	usleep $((RANDOM % 5000))
+	kill -STOP "$pid" 2>/dev/null
+	if kill -0 "$pid" 2>/dev/null && ! lock_free; then
+		STOPS=$((STOPS + 1))
+		frozen "frozen writer $TRIES" "$pid" "frozen$TRIES"
+	else
+		kill -9 "$pid" 2>/dev/null
+		kill -CONT "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		PIDS=()
+		# missed the lock: the store must still be whole, and the device there or not
+		check "writer $TRIES (not frozen in time): store whole" store_parses "$ESIMCTL_STORE"
+		jq -e --arg n "frozen$TRIES" 'any(.devices[]; .name == $n)' "$ESIMCTL_STORE" >/dev/null ||
+			run 0 esimctl --wait-lock 0 device add "frozen$TRIES" --kind phone
 	fi
 done
-check "writers were frozen while holding the lock ($STOPS of 6)" [ "$STOPS" -ge 3 ]
+check "writers were frozen while holding the lock ($STOPS in $TRIES tries)" [ "$STOPS" -ge 3 ]
+if [ -f "${INJ:-}" ] && ! sanitized && [ -z "${ESIMCTL_VALGRIND:-}" ]; then
+	cp -p "$ESIMCTL_STORE" "$T/before.json"
+	LD_PRELOAD=$INJ ESIMCTL_FAULT_DIR=$T/s ESIMCTL_FAULT=rename:stop:1 \
+		"$ESIMCTL" -q --wait-lock 0 device add frozen-commit --kind phone >/dev/null 2>&1 &
+	pid=$!
+	PIDS=("$pid")
+	wait_for sh -c "[ \"\$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null)\" = T ]" || true
+	check "writer stopped between its temporary file and the rename" [ "$(temps)" = 1 ]
+	STOPS=$((STOPS + 1))
+	frozen "writer frozen before its rename" "$pid" frozen-commit
+fi
 echo "# figures: $STEP commands killed at random ($KILLED during the run), $POINTS crash points, $STOPS frozen writers"
 finish
