@@ -49,10 +49,6 @@ else
 fi
 ESIMCTL=$(cd "$BUILD" && pwd)/esimctl
 HELPER=$(dirname "$ESIMCTL")/esimctl-https
-# (Start-up once needed a build with static libraries; since esimctl-rsp.so keeps
-# libcrypto out of the binary it does not, and there is only the one build.)
-STATIC=
-
 W=$(mktemp -d "${TMPDIR:-/tmp}/esimctl-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 mkdir -p "$W/hf" "$W/rss" "$W/home"
@@ -168,10 +164,9 @@ echo "== timings ==" >&2
 plan tiny
 for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
 	hf startup -- /bin/true "$ESIMCTL --store $W/s20.json list" "$ESIMCTL --version" \
-		"$HELPER --base https://localhost" ${STATIC:+"$STATIC --store $W/s20.json list"}
+		"$HELPER --base https://localhost"
 	hf qr -- "qrencode -l M -s 8 -m 4 -o $W/q-ref.png $CODE" \
-		"$ESIMCTL qr --code $CODE --level M --size 8 --margin 4 --png $W/q.png" \
-		${STATIC:+"$STATIC qr --code $CODE --level M --size 8 --margin 4 --png $W/q.png"}
+		"$ESIMCTL qr --code $CODE --level M --size 8 --margin 4 --png $W/q.png"
 done
 for n in "${SIZES[@]}"; do
 	plan "$n"
@@ -227,13 +222,11 @@ def pool(case):
             c["cpu"].append(r["user"] + r["system"])
     return res
 
-def find(res, pattern, static=False):
-    """The command matching pattern, of the default build or of the static one."""
+def find(res, pattern):
+    """The command matching pattern."""
     for cmd, v in res.items():
-        if re.search(pattern, cmd) and ("bench-static/" in cmd) == static:
+        if re.search(pattern, cmd):
             return v
-    if static:
-        return None
     raise KeyError(pattern)
 
 def med(v):
@@ -264,11 +257,6 @@ ver, helper = find(st, r"--version$"), find(st, r"esimctl-https")
 r = med(lst) / med(true)
 rows.append(("startup: `esimctl list`, 20 profiles", ms(med(lst)), "`/bin/true` " + ms(med(true)),
              "%.2fx" % r, "<= 3x", verdict(r, 3)))
-slst = find(st, r"list$", static=True)
-if slst:
-    r = med(slst) / med(true)
-    rows.append(("startup, built with `-DESIMCTL_STATIC_LIBS=ON`", ms(med(slst)),
-                 "`/bin/true` " + ms(med(true)), "%.2fx" % r, "<= 3x", verdict(r, 3)))
 
 lists = {n: pool("list.%d" % n) for n in sizes}
 trans = {n: pool("transfer.%d" % n) for n in sizes}
@@ -302,11 +290,6 @@ q, qe = find(qr, r" qr --code "), find(qr, r"^qrencode")
 r = med(q) / med(qe)
 rows.append(("`qr --png` vs `qrencode -o`", ms(med(q)), "qrencode " + ms(med(qe)), "%.2fx" % r,
              "<= 1.2x", verdict(r, 1.2)))
-sq = find(qr, r" qr --code ", static=True)
-if sq:
-    r = med(sq) / med(qe)
-    rows.append(("`qr --png`, built with `-DESIMCTL_STATIC_LIBS=ON`", ms(med(sq)), "qrencode " + ms(med(qe)),
-                 "%.2fx" % r, "<= 1.2x", verdict(r, 1.2)))
 dl = json.load(open(os.path.join(W, "download.json")))
 ok = dl["requests"] == [4] and dl["tls_connections"] == [1] and dl["server_requests"] == [4]
 rows.append(("download + install notification: HTTP requests / TLS handshakes",
