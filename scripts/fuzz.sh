@@ -9,9 +9,10 @@
 # Builds the fuzz tree first (clang + libFuzzer; $FUZZ_BUILD, default build-fuzz), then runs
 # the targets one after the other, each on a temporary copy of tests/fuzz/corpus/<target>/
 # so the committed seeds stay small.  Prints executions, exec/s, coverage (cov: and ft: of
-# libFuzzer's final stats), the corpus size and the crashes of every target.  A crashing
-# input (crash-*, leak-*, timeout-*, oom-*) is kept in $FUZZ_ARTIFACTS/<target>/ (default
-# build-fuzz/artifacts/<target>/); replay it with build-fuzz/<target> FILE and, once fixed,
+# libFuzzer's final stats), the corpus size and the crashes of every target; "secs" is the
+# time the target really ran (a crash stops it early).  A crashing input (crash-*, leak-*,
+# timeout-*, oom-*) is kept in $FUZZ_ARTIFACTS/<target>/ (default build-fuzz/artifacts/
+# <target>/) with the run's log; replay it with build-fuzz/<target> FILE and, once fixed,
 # commit it to tests/fuzz/regress/<target>/ (tests/unit/test_fuzz_regress.c replays it).
 # Exit status: 0 when no target crashed, 1 when one did, 2 on usage or build errors.
 set -euo pipefail
@@ -75,9 +76,11 @@ for t in "${targets[@]}"; do
 		cp -R "tests/fuzz/corpus/$t/." "$corpus/"
 	fi
 	touch "$work/$t.start"
+	start=$(date +%s)
 	rc=0
 	"$build/$t" -max_total_time="$secs" -print_final_stats=1 -timeout=30 -rss_limit_mb=2048 \
 		-artifact_prefix="$artifacts/$t/" "$corpus" >"$log" 2>&1 || rc=$?
+	elapsed=$(($(date +%s) - start))
 	found=$(find "$artifacts/$t" -type f -newer "$work/$t.start" \( -name 'crash-*' -o \
 		-name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | sort)
 	new=$(grep -c . <<<"$found" || true)
@@ -90,7 +93,7 @@ for t in "${targets[@]}"; do
 	if [ "$rc" -ne 0 ] && [ "$new" -eq 0 ]; then
 		new=1       # died without an artifact (setup failure, killed): still a failure
 	fi
-	printf '%-16s %6s %10s %8s %6s %7s %14s %7s\n' "$t" "$secs" "${execs:--}" "${rate:--}" \
+	printf '%-16s %6s %10s %8s %6s %7s %14s %7s\n' "$t" "$elapsed" "${execs:--}" "${rate:--}" \
 		"${cov:--}" "${ft:--}" "${corp:--}" "$new"
 	if [ "$new" -ne 0 ]; then
 		crashed=1

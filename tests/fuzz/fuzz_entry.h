@@ -1239,6 +1239,11 @@ static inline int fz_send(struct es10_ctx *ctx, const struct buf *cmd, struct bu
  *               [A2 (replaceSessionKeys)], A3 (the profile elements), each protected
  *               with the current keys; after A2 the keys in its BF26 (when it parses);
  *               whatever input is left follows A3 unprotected.
+ * Returns 1 when resp (if not empty) answers a command built here as BPP segments, 0
+ * when it answers raw input bytes: those need not be BPP segments at all, and while a
+ * package loads, the software eUICC answers any other ES10 command as that command
+ * (es10_dispatch() in soft.c hands only BPP segments and their continuations to the
+ * loader), so GetProfilesInfo between two segments gets a profile list.
  */
 static inline int fz_bpp_run(struct es10_ctx *ctx, struct fz_dp *dp, const struct buf *bf23,
 			     const uint8_t *data, size_t size, struct buf *resp)
@@ -1250,7 +1255,7 @@ static inline int fz_bpp_run(struct es10_ctx *ctx, struct fz_dp *dp, const struc
 	const uint8_t *p = data;
 	size_t left = size, segsz, i, k;
 	unsigned flags;
-	int done = 0;
+	int done = 0, strict = 1;
 
 	memset(seq, 0, sizeof(seq));
 	buf_reset(resp);
@@ -1308,6 +1313,7 @@ static inline int fz_bpp_run(struct es10_ctx *ctx, struct fz_dp *dp, const struc
 	if (flags & FZ_BPP_RAW) {
 		size_t chunk = segsz ? segsz : tail.len;
 
+		strict = done;
 		for (k = 0; !done && k < tail.len; k += chunk) {
 			buf_reset(&cmd);
 			buf_add(&cmd, tail.buf + k, tail.len - k < chunk ? tail.len - k : chunk);
@@ -1331,6 +1337,7 @@ static inline int fz_bpp_run(struct es10_ctx *ctx, struct fz_dp *dp, const struc
 			done = fz_send(ctx, &seq[i].segs[k], resp);
 	}
 	if (!done && tail.len) {
+		strict = 0;
 		buf_reset(&cmd);
 		buf_add(&cmd, tail.buf, tail.len);
 		done = fz_send(ctx, &cmd, resp);
@@ -1342,7 +1349,7 @@ out:
 	buf_release(&whole);
 	buf_release(&cmd);
 	buf_release(&tail);
-	return 0;
+	return strict;
 }
 
 /* 1 when the state file says what the snapshot says, next_seq aside. */
@@ -1417,8 +1424,10 @@ static inline void fz_bpp_init(void)
 }
 
 /*
- * A whole download per input: session prefix, then the fuzzed BPP.  Whatever the eUICC
- * answers must be a ProfileInstallationResult that the LPA's parser accepts.
+ * A whole download per input: session prefix, then the fuzzed BPP.  What the eUICC
+ * answers to the package must be a ProfileInstallationResult that the LPA's parser
+ * accepts, for this transaction; so must any BF37 it sends.  (An answer to raw input
+ * bytes that are another ES10 command is that command's answer: see fz_bpp_run.)
  */
 static inline int fz_bpp(const uint8_t *data, size_t size)
 {
@@ -1427,7 +1436,7 @@ static inline int fz_bpp(const uint8_t *data, size_t size)
 	struct fz_dp dp;
 	struct buf bf23 = BUF_INIT, resp = BUF_INIT;
 	struct esim_err err = { 0 };
-	int ret = 0;
+	int ret = 0, strict;
 
 	fz_bpp_init();
 	if (size > FZ_MAX_INPUT)
@@ -1435,8 +1444,10 @@ static inline int fz_bpp(const uint8_t *data, size_t size)
 	fz_soft_restore(fs, 0);
 	if (fz_session(fs, &ctx, &dp, &bf23, &err) < 0)
 		fz_die("session prefix", &err);
-	fz_bpp_run(&ctx, &dp, &bf23, data, size, &resp);
-	if (resp.len) {
+	strict = fz_bpp_run(&ctx, &dp, &bf23, data, size, &resp);
+	/* A ProfileInstallationResult must always be valid; other answers only to raw bytes. */
+	if (resp.len && (strict || (resp.len >= 2 && (uint8_t)resp.buf[0] == 0xBF &&
+				    (uint8_t)resp.buf[1] == 0x37))) {
 		struct es10_install_result res;
 		struct esim_err e2 = { 0 };
 		int pr = es10_parse_install_result((const uint8_t *)resp.buf, resp.len, &res, &e2);
