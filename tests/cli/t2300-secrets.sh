@@ -20,7 +20,7 @@
 . "$(dirname "$0")/sgp22-lib.sh"
 sgp_require
 
-CC=58213947           # the confirmation code of the orders
+CONF_CODE=58213947           # the confirmation code of the orders
 WRONG_CC=90417365     # a wrong one, tried first
 MID1=K7Q2-SECRET-MID-ALPHA
 MID2=K7Q2-SECRET-MID-BRAVO
@@ -49,8 +49,8 @@ srun() {
 
 sgp_pki nist
 export ESIMCTL_CA_FILE=$CI_PEM
-printf '[%s, %s, %s, %s, %s]\n' "$(order_json "$MID1" $ICCID1 "\"$CC\"")" "$(order_json "$MID2" $ICCID2 "\"$CC\"")" \
-	"$(order_json "$MID3" $ICCID3)" "$(order_json "$MID4" $ICCID4 "\"$CC\"")" "$(order_json "$MID5" $ICCID5 "\"$CC\"")" >"$ORDERS"
+printf '[%s, %s, %s, %s, %s]\n' "$(order_json "$MID1" $ICCID1 "\"$CONF_CODE\"")" "$(order_json "$MID2" $ICCID2 "\"$CONF_CODE\"")" \
+	"$(order_json "$MID3" $ICCID3)" "$(order_json "$MID4" $ICCID4 "\"$CONF_CODE\"")" "$(order_json "$MID5" $ICCID5 "\"$CONF_CODE\"")" >"$ORDERS"
 srv_start
 
 # ---- the session ------------------------------------------------------------------------
@@ -60,10 +60,10 @@ srun 0 create-soft euicc create-soft "$CARD" --eid "$(pki_eid euicc)" --cert "$(
 srun 0 device-add device add phone --kind phone --euicc "soft:$CARD"
 srun 0 device-add-tab device add tab --kind tablet
 srun 8 add-wrong-cc add "LPA:1\$$SMDP_ADDR\$$MID1" --device phone --carrier Verizon --confirmation-code "$WRONG_CC"
-srun 0 add-cc add "LPA:1\$$SMDP_ADDR\$$MID1" --device phone --carrier Verizon --nickname one --confirmation-code "$CC"
+srun 0 add-cc add "LPA:1\$$SMDP_ADDR\$$MID1" --device phone --carrier Verizon --nickname one --confirmation-code "$CONF_CODE"
 out_has "added profile"
 srun 8 add-json-wrong-cc --json add "LPA:1\$$SMDP_ADDR\$$MID2" --device phone --carrier Verizon --confirmation-code="$WRONG_CC"
-srun 0 add-json-cc --json add "LPA:1\$$SMDP_ADDR\$$MID2" --device phone --carrier Verizon --nickname two --confirmation-code="$CC"
+srun 0 add-json-cc --json add "LPA:1\$$SMDP_ADDR\$$MID2" --device phone --carrier Verizon --nickname two --confirmation-code="$CONF_CODE"
 json_eq '.download.installed' true
 srun 0 add-json-plain --json add "LPA:1\$$SMDP_ADDR\$$MID3" --device phone --carrier Verizon --nickname three
 srun 0 add-again add "LPA:1\$$SMDP_ADDR\$$MID3" --carrier Verizon
@@ -92,7 +92,7 @@ srun 2 bad-code add "LPA:1\$$SMDP_ADDR" --carrier Verizon
 misbehave '{"mode": "stall", "functions": ["getBoundProfilePackage"], "seconds": 4, "count": 1}'
 log_mark
 "$ESIMCTL" add "LPA:1\$$SMDP_ADDR\$$MID4" --device phone --carrier Verizon --nickname four \
-	--confirmation-code "$CC" >"$W/out/cmdline.out" 2>"$W/out/cmdline.err" </dev/null &
+	--confirmation-code "$CONF_CODE" >"$W/out/cmdline.out" 2>"$W/out/cmdline.err" </dev/null &
 pid=$!
 seen=
 for ((i = 0; i < 100; i++)); do
@@ -108,7 +108,7 @@ st=$?
 check "download with a stalled server finished (exit $st)" [ "$st" = 0 ]
 check "its command line was read while it ran" [ -n "$seen" ]
 case $seen in
-*"$CC"*) nok "/proc/PID/cmdline shows the confirmation code: $seen" ;;
+*"$CONF_CODE"*) nok "/proc/PID/cmdline shows the confirmation code: $seen" ;;
 *--confirmation-code*) ok "/proc/PID/cmdline hides the confirmation code" ;;
 *) nok "/proc/PID/cmdline is not the download's: $seen" ;;
 esac
@@ -170,7 +170,7 @@ print(k.hex(), k[::-1].hex())' "$KEYPEM")
 	# the store commit is the first rename in the store's directory (the card is elsewhere)
 	LD_PRELOAD=$INJ ESIMCTL_FAULT_DIR=$W/store ESIMCTL_FAULT=rename:stop:1 \
 		"$ESIMCTL" add "LPA:1\$$SMDP_ADDR\$$MID5" --device phone --carrier Verizon --nickname five \
-		--confirmation-code "$CC" >"$W/out/memscan.out" 2>"$W/out/memscan.err" </dev/null &
+		--confirmation-code "$CONF_CODE" >"$W/out/memscan.out" 2>"$W/out/memscan.err" </dev/null &
 	pid=$!
 	for ((i = 0; i < 300; i++)); do
 		[ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" = T ] && break
@@ -178,7 +178,7 @@ print(k.hex(), k[::-1].hex())' "$KEYPEM")
 	done
 	if [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" != T ]; then
 		nok "the download did not stop at its store commit"
-	elif ! "$PY" "$T/memscan.py" "$pid" "cc=$(hexof "$CC")" "key-scalar-be=$KBE" "key-scalar-le=$KLE" \
+	elif ! "$PY" "$T/memscan.py" "$pid" "cc=$(hexof "$CONF_CODE")" "key-scalar-be=$KBE" "key-scalar-le=$KLE" \
 		"key-pem=$(hexof "$PEMPART")" "matching-id=$(hexof "$MID5")" >"$T/scan" 2>"$T/scan.err"; then
 		echo "# skipped the memory scan: /proc/$pid/mem is not readable here ($(tail -1 "$T/scan.err"))"
 	else
@@ -203,7 +203,7 @@ bytes=$(cat "${FILES[@]}" | wc -c)
 check "files to search: ${#FILES[@]} ($bytes bytes)" [ "${#FILES[@]}" -ge 50 ]
 bad=()
 for f in "${FILES[@]}"; do
-	for s in "$CC" "$WRONG_CC"; do
+	for s in "$CONF_CODE" "$WRONG_CC"; do
 		grep -aqF -- "$s" "$f" && bad+=("${f#"$W"/} has confirmation code $s")
 	done
 	for m in "$MID1" "$MID2" "$MID3" "$MID4" "$MID5"; do
