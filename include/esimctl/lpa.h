@@ -51,8 +51,9 @@ struct lpa_notice {
 	char address[ES10_ADDRESS_MAX + 1];
 	char iccid[21];
 	struct buf tlv;                /* the exact signed BF37 / 30 TLV */
-	int sent;                      /* 1: the SM-DP+ accepted it (and it left the eUICC) */
-	struct esim_err err;           /* why not, when !sent */
+	int sent;                      /* 1: the SM-DP+ accepted it */
+	int kept;                      /* sent, but the eUICC could not drop it: sent again later */
+	struct esim_err err;           /* why not sent, or (kept) why not dropped */
 };
 void lpa_notice_release(struct lpa_notice *n);
 void lpa_notices_free(struct lpa_notice *n, size_t count);

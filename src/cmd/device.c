@@ -162,24 +162,6 @@ int cmd_device_list(struct app *app, int argc, char **argv)
 	return 0;
 }
 
-/* Drop the (released) bindings of a removed device: history keeps the record. */
-static void drop_device_bindings(struct store *s, const char *name)
-{
-	size_t out = 0;
-
-	for (size_t i = 0; i < s->nbindings; i++) {
-		struct binding *b = &s->bindings[i];
-
-		if (!strcmp(b->device, name)) {
-			free(b->profile);
-			free(b->device);
-			continue;
-		}
-		s->bindings[out++] = *b;
-	}
-	s->nbindings = out;
-}
-
 int cmd_device_remove(struct app *app, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -232,7 +214,11 @@ int cmd_device_remove(struct app *app, int argc, char **argv)
 				  "device removed with --force");
 		app_note(app, "released profile %s from '%s'\n", b[i]->profile, name);
 	}
-	drop_device_bindings(s, name);
+	/*
+	 * The released bindings stay: they are the record that the profile was on a device,
+	 * which single-device carriers and cooldowns depend on (the loader accepts released
+	 * bindings of removed devices).
+	 */
 	model_remove_device(s, name);
 	model_add_history(s, app->now, "device-remove", NULL, name, NULL, "ok", force ? "forced" : NULL);
 	rc = store_commit(txn, s, &app->err);

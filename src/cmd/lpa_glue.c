@@ -199,13 +199,14 @@ void glue_record_notices(struct app *app, struct store *s, const char *dev, stru
 				cJSON_AddStringToObject(o, "error", x->err.msg);
 			cJSON_AddItemToArray(arr, o);
 		}
-		if (x->sent) {
+		if (x->sent && !x->kept) {
 			if (q < s->nnotifications)
 				model_remove_notification(s, q);
 			app_note(app, "notification %llu (%s) delivered to %s\n", (unsigned long long)x->seq,
 				 es10_event_name(x->event), x->address);
 			continue;
 		}
+		/* Not sent, or sent but still on the eUICC: queue it; a repeat is harmless. */
 		if (q < s->nnotifications) {
 			struct pending_notification *pn = &s->notifications[q];
 
@@ -229,9 +230,14 @@ void glue_record_notices(struct app *app, struct store *s, const char *dev, stru
 			pn.last_error = xstrdup(x->err.msg);
 			model_add_notification(s, &pn);
 		}
-		app_warn(app, "notification %llu (%s) for %s was not delivered: %s; it is kept and "
-			 "'esimctl notifications send' retries it", (unsigned long long)x->seq,
-			 es10_event_name(x->event), x->address, x->err.msg);
+		if (x->kept)
+			app_warn(app, "notification %llu (%s) was delivered to %s but the eUICC kept it: %s; it is "
+				 "queued and 'esimctl notifications send' sends it again", (unsigned long long)x->seq,
+				 es10_event_name(x->event), x->address, x->err.msg);
+		else
+			app_warn(app, "notification %llu (%s) for %s was not delivered: %s; it is kept and "
+				 "'esimctl notifications send' retries it", (unsigned long long)x->seq,
+				 es10_event_name(x->event), x->address, x->err.msg);
 	}
 }
 

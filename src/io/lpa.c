@@ -87,6 +87,23 @@ static int same_host(const char *a, const char *b, size_t blen)
 	return alen == blen && strncasecmp(a, b, alen) == 0;
 }
 
+/*
+ * Send x over session s; once the SM-DP+ has it (2xx), remove it from the eUICC.  A
+ * removal that fails leaves x->sent set and x->kept set with the reason in x->err: the
+ * eUICC still holds it and it will be sent again (SM-DP+s accept repeats), never lost.
+ */
+static void deliver(struct es10_ctx *ctx, struct es9p *s, struct lpa_notice *x)
+{
+	esim_err_clear(&x->err);
+	if (es9p_handle_notification(s, (const uint8_t *)x->tlv.buf, x->tlv.len, &x->err) < 0)
+		return;
+	x->sent = 1;
+	if (es10_remove_notification(ctx, x->seq, &x->err) == 0 || x->err.status == ESIM_E_NOTFOUND)
+		esim_err_clear(&x->err);
+	else
+		x->kept = 1;
+}
+
 /* Where to send a notification for address (see lpa_net.known). */
 static const char *route(const struct lpa_net *net, const char *address)
 {
@@ -368,15 +385,7 @@ int lpa_download(struct es10_ctx *ctx, const struct actcode *ac, const char *cc,
 		res->install.event = ES10_EVENT_INSTALL;
 		snprintf(res->install.address, sizeof(res->install.address), "%s", ir.address);
 		snprintf(res->install.iccid, sizeof(res->install.iccid), "%s", ir.iccid);
-		{
-			struct esim_err e = *err;
-
-			if (es9p_handle_notification(s, (const uint8_t *)res->install.tlv.buf, res->install.tlv.len,
-						     &res->install.err) == 0 &&
-			    es10_remove_notification(ctx, ir.seq, &res->install.err) == 0)
-				res->install.sent = 1;
-			*err = e;
-		}
+		deliver(ctx, s, &res->install);
 		goto out;
 	}
 	res->install.seq = ir.seq;
@@ -388,16 +397,14 @@ int lpa_download(struct es10_ctx *ctx, const struct actcode *ac, const char *cc,
 	step(prog, "sending the install notification");
 	/* Same session when the notification goes to the SM-DP+ we downloaded from. */
 	if (same_host(ac->smdp, res->install.address, strlen(res->install.address))) {
-		if (es9p_handle_notification(s, (const uint8_t *)res->install.tlv.buf, res->install.tlv.len,
-					     &res->install.err) == 0)
-			res->install.sent = 1;
-	} else if (lpa_send_notification(res->install.address, (const uint8_t *)res->install.tlv.buf,
-					 res->install.tlv.len, net, &res->install.err) == 0) {
-		res->install.sent = 1;
+		deliver(ctx, s, &res->install);
+	} else {
+		struct es9p *ns = NULL;
+
+		if (es9p_open(route(net, res->install.address), &o, &ns, &res->install.err) == 0)
+			deliver(ctx, ns, &res->install);
+		es9p_close(ns);
 	}
-	timing("removing the install notification from the eUICC");
-	if (res->install.sent && es10_remove_notification(ctx, ir.seq, &res->install.err) < 0)
-		res->install.sent = 0;
 	rc = 0;
 	goto out;
 
@@ -505,12 +512,7 @@ int lpa_process_notifications(struct es10_ctx *ctx, const struct lpa_net *net, i
 
 			if (x->sent || x->tlv.len == 0 || strcasecmp(x->address, res[i].address))
 				continue;
-			if (es9p_handle_notification(s, (const uint8_t *)x->tlv.buf, x->tlv.len, &x->err) < 0)
-				continue;
-			if (es10_remove_notification(ctx, x->seq, &x->err) < 0 && x->err.status != ESIM_E_NOTFOUND)
-				continue;
-			esim_err_clear(&x->err);
-			x->sent = 1;
+			deliver(ctx, s, x);
 		}
 		es9p_close(s);
 	}

@@ -76,6 +76,25 @@ one_json() {
 check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; fi; }
 mode_of() { stat -c %a "$1"; }
 
+# The LD_PRELOAD fault shim (tests/faults/inject.c), or nothing when it was not built.
+fault_shim() {
+	local d
+	if [ -n "${ESIMCTL_INJECT:-}" ]; then
+		echo "$ESIMCTL_INJECT"
+		return
+	fi
+	for d in "${ESIMCTL_BUILD:-}" "$(dirname "$ESIMCTL")"; do
+		[ -n "$d" ] && [ -f "$d/libesimctl_inject.so" ] && echo "$d/libesimctl_inject.so" && return
+	done
+}
+# True when esimctl is built with a sanitizer, which intercepts the calls the shim does.
+sanitized() {
+	[ "${ESIMCTL_SANITIZED:-0}" = 1 ] && return 0
+	ldd "$ESIMCTL" 2>/dev/null | grep -q 'lib[atl]san' && return 0
+	nm "$ESIMCTL" 2>/dev/null | grep -q ' __asan_init$' && return 0
+	return 1
+}
+
 finish() {
 	echo "$PASS passed, $FAIL failed"
 	[ "$FAIL" -eq 0 ]

@@ -32,6 +32,13 @@ run 0 esimctl device remove w --force
 run 0 esimctl --json list
 json_eq '.profiles[0].bindings | length' 0
 json_eq '.devices | length' 2
+# Removing a device keeps the record that a profile was on it: a single-device
+# carrier's profile cannot be placed again afterwards.
+run 0 esimctl device add w --kind watch
+run 0 esimctl add 'LPA:1$rsp.example.com$CM-1' --carrier 'China Mobile' --device w
+run 0 esimctl device remove w --force
+run 6 esimctl transfer "$(jq -r '.profiles[] | select(.carrier == "China Mobile") | .id' "$ESIMCTL_STORE")" --to phone
+err_has "China Mobile"
 run 5 esimctl device remove nosuch
 err_has "no device named 'nosuch'"
 run 0 esimctl device list

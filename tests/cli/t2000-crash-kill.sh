@@ -175,18 +175,7 @@ check "the store is still valid and readable" "$ESIMCTL" --wait-lock 0 list >/de
 echo "# random kills: $STEP commands, $KILLED killed, $COMPLETED finished before the kill; $BEFORE before, $AFTER after; $TEMPS_LEFT temporary files left and removed; $RERUN reruns"
 
 # ---- 2. crash points: SIGKILL just before / just after each file-system call -------------------
-INJ=${ESIMCTL_INJECT:-}
-if [ -z "$INJ" ]; then
-	for d in "${ESIMCTL_BUILD:-}" "$(dirname "$ESIMCTL")"; do
-		[ -n "$d" ] && [ -f "$d/libesimctl_inject.so" ] && INJ=$d/libesimctl_inject.so && break
-	done
-fi
-sanitized() {
-	[ "${ESIMCTL_SANITIZED:-0}" = 1 ] && return 0
-	ldd "$ESIMCTL" 2>/dev/null | grep -q 'lib[atl]san' && return 0
-	nm "$ESIMCTL" 2>/dev/null | grep -q ' __asan_init$' && return 0
-	return 1
-}
+INJ=$(fault_shim)
 POINTS=0
 # crash_points LABEL FILE... -- ARGS: FILES are the state (compared as a whole)
 crash_points() {
