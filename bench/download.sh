@@ -9,7 +9,7 @@
 #   esimctl --json add LPA:1$HOST:PORT$BENCH-n --device dN
 #
 # with ESIMCTL_TIMING=1, which makes the LPA print the monotonic clock at each step of the
-# download (src/io/lpa.c).  The split:
+# download (src/rsp/lpa.c).  The split:
 #   SM-DP+   the "ms" of the run's requests in the server's --log (its own handling time);
 #   eUICC    the LPA steps that are ES10 calls to the software eUICC (reading it,
 #            AuthenticateServer, PrepareDownload, LoadBoundProfilePackage, removing the

@@ -380,10 +380,10 @@ ldd = open(os.path.join(W, "ldd.txt")).read()
 libs = sorted({l.split()[0].split(".so")[0] for l in ldd.splitlines() if ".so" in l and "=>" in l})
 w("esimctl links %s; not libcurl, libssl, libcrypto or any TLS library (`ldd`). Network code "
   "lives in `esimctl-https` (`src/https/main.c`), a separate program that esimctl spawns for "
-  "the length of one ES9+ session only (`src/io/es9p.c`), talking over a pair of pipes, as git "
+  "the length of one ES9+ session only (`src/rsp/es9p.c`), talking over a pair of pipes, as git "
   "does with its remote helpers. Everything that needs libcrypto (the eUICC backends, ES9+, "
   "the LPA procedures and the commands that drive eUICCs) is in `esimctl-rsp.so`, which "
-  "esimctl dlopen()s only when a command needs an eUICC (`src/cmd/rsp_module.c`): Debian's "
+  "esimctl dlopen()s only when a command needs an eUICC (`src/cli/rsp_module.c`): Debian's "
   "libcrypto is linked BIND_NOW, about 3,700 symbol bindings at every load, more than an "
   "offline command's whole run. Profile ids use a small SHA-256 of the binary's own "
   "(`src/core/sha256.c`, tested against NIST vectors and OpenSSL).\n" % ", ".join(libs))

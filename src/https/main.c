@@ -4,7 +4,7 @@
  * esimctl itself never links libcurl: commands that need no network must not pay for
  * loading it.  For the length of one ES9+ session esimctl spawns this program and talks
  * to it over a pair of pipes, as git does with its remote helpers.  All ES9+ knowledge
- * (JSON, base64, status codes) stays in esimctl (src/io/es9p.c); this is a dumb, strict
+ * (JSON, base64, status codes) stays in esimctl (src/rsp/es9p.c); this is a dumb, strict
  * transport that knows one server, one set of trust anchors and nothing else.
  *
  * Usage:

@@ -2,7 +2,7 @@
  * inject.c - an LD_PRELOAD shim that makes esimctl's file-system calls fail on demand.
  *
  * Built as libesimctl_inject.so (tests only) and used by tests/cli/t2000-crash-kill.sh and
- * tests/cli/t2100-faults.sh.  src/io/store.c sends every call on the commit path through
+ * tests/cli/t2100-faults.sh.  src/store/store.c sends every call on the commit path through
  * libc's write/fsync/close/rename (its fs_* helpers), so interposing those symbols reaches
  * exactly the code that writes the store, the software eUICC state and QR files.  Works
  * for a dynamically linked esimctl without sanitizers (ASan intercepts the same symbols).

@@ -46,7 +46,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "core/rspcrypto.h"
+#include "crypto/rspcrypto.h"
 #include "esimctl/actcode.h"
 #include "esimctl/apdu.h"
 #include "esimctl/buf.h"
@@ -58,8 +58,8 @@
 #include "esimctl/ids.h"
 #include "esimctl/model.h"
 #include "esimctl/store.h"
-#include "euicc/soft.h"
-#include "io/es9p_internal.h"
+#include "card/soft/soft.h"
+#include "rsp/es9p_internal.h"
 
 /* Inputs longer than this are cut: nothing interesting needs more, and it keeps exec/s up. */
 #define FZ_MAX_INPUT (64 * 1024)

@@ -1,5 +1,5 @@
 /*
- * fuzz_es9p.c - libFuzzer target: every ES9+ response parser of src/io/es9p_internal.h.
+ * fuzz_es9p.c - libFuzzer target: every ES9+ response parser of src/rsp/es9p_internal.h.
  * The logic is fz_es9p() in fuzz_entry.h, shared with tests/unit/test_fuzz_regress.c.
  */
 #include "fuzz_entry.h"

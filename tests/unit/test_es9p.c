@@ -1,5 +1,5 @@
 /*
- * test_es9p.c - ES9+ client (src/io/es9p.c, src/io/es9p_errors.c).
+ * test_es9p.c - ES9+ client (src/rsp/es9p.c, src/rsp/es9p_errors.c).
  *
  * Mostly tables over the pure half (es9p_internal.h): the exact JSON of every request,
  * the parsing of every kind of response, the HTTP status check and the subject/reason
@@ -22,7 +22,7 @@
 #include "esimctl/buf.h"
 #include "esimctl/error.h"
 #include "esimctl/es9p.h"
-#include "io/es9p_internal.h"
+#include "rsp/es9p_internal.h"
 
 /* ---- fixtures: small TLVs and their base64 ---- */
 

@@ -30,7 +30,7 @@
 #include "esimctl/buf.h"
 #include "esimctl/der.h"
 #include "esimctl/error.h"
-#include "core/rspcrypto.h"
+#include "crypto/rspcrypto.h"
 
 /* ---- helpers ---- */
 

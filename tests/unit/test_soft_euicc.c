@@ -26,13 +26,13 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "core/rspcrypto.h"
+#include "crypto/rspcrypto.h"
 #include "esimctl/apdu.h"
 #include "esimctl/buf.h"
 #include "esimctl/der.h"
 #include "esimctl/error.h"
 #include "esimctl/ids.h"
-#include "euicc/soft.h"
+#include "card/soft/soft.h"
 
 #include <cjson/cJSON.h>
 

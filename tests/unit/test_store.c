@@ -1,4 +1,4 @@
-/* test_store.c - store file I/O: paths, atomic writes, locking, corruption (src/io/store.c). */
+/* test_store.c - store file I/O: paths, atomic writes, locking, corruption (src/store/store.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,0 +1,125 @@
+/*
+ * cmd.h - what the commands share: the app context, output helpers and prototypes.
+ *
+ * Only src/cli/ touches argv, stdout, stderr and exit statuses.  A command
+ * returns 0, or -1 with app->err filled; main() prints the error and exits with
+ * app->err.status.  With --json a command puts its result fields into app->out and
+ * prints nothing on stdout itself: main() adds "ok" (and "error") and prints exactly
+ * one document.
+ */
+#ifndef ESIMCTL_CMD_H
+#define ESIMCTL_CMD_H
+
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "esimctl/buf.h"
+#include "esimctl/carrier.h"
+#include "esimctl/error.h"
+#include "esimctl/model.h"
+
+struct app {
+	const char *store_arg;     /* --store */
+	struct buf store_path;     /* resolved on first use */
+	int json;                  /* --json */
+	int quiet;                 /* --quiet: no notes or warnings on stderr */
+	int show_secret;           /* --show-secret: print matching IDs unmasked */
+	double wait_lock;          /* --wait-lock seconds */
+	long timeout_ms;           /* --timeout: each SM-DP+ request, 0 = default */
+	int64_t now;               /* the clock (ESIMCTL_NOW overrides) */
+	const char **ca_files;     /* --ca FILE (repeatable) + $ESIMCTL_CA_FILE */
+	size_t nca;
+	int stdin_tty, stdout_tty, stderr_tty;
+	const char *self_path;     /* /proc/self/exe, for the helper programs */
+	const char *cmd_name;      /* "transfer", "device add", ... for messages */
+	struct carrier_table *carriers; /* loaded on first use */
+	cJSON *out;                /* --json result object */
+	const char **known_smdp;   /* SM-DP+ addresses with ports, for glue_net() */
+	size_t nknown_smdp;
+	struct esim_err err;
+};
+
+/* The resolved store path (--store, $ESIMCTL_STORE, XDG default). */
+const char *app_store_path(struct app *app);
+/* The effective carrier table (built-in + user file); NULL with app->err on error. */
+const struct carrier_table *app_carriers(struct app *app);
+/* Path of the user carrier file: $ESIMCTL_CARRIERS, else $XDG_CONFIG_HOME/esimctl/carriers.json. */
+void app_carriers_path(struct buf *out);
+
+/* A warning: stderr "esimctl: warning: ..." (unless --quiet) and the JSON "warnings" array. */
+void app_warn(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Human text on stdout; suppressed with --json. */
+void app_print(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A note on stderr for people (progress, hints); suppressed with --quiet and --json. */
+void app_note(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Set app->err and return -1. */
+int app_fail(struct app *app, enum esim_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Usage error for the current command, with a pointer to --help. */
+int app_usage(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* JSON helpers: add a string (NULL -> null), an ISO time (0 -> null). */
+void json_str(cJSON *o, const char *k, const char *v);
+void json_time(cJSON *o, const char *k, int64_t t);
+
+/* Activation code text for output: masked unless --show-secret. */
+void app_format_code(struct app *app, const struct actcode *ac, struct buf *out);
+
+/* Parse a non-negative integer option value; usage error naming the option otherwise. */
+int app_parse_int(struct app *app, const char *opt, const char *val, long min, long max, long *out);
+
+/*
+ * Promote pending bindings whose ready time has passed to active (recorded in history);
+ * called by every store-changing command so the store reflects what list shows.
+ */
+void app_promote_ready(struct store *s, int64_t now);
+/* Effective state of a binding at now (pending -> active once ready_at has passed). */
+enum binding_state app_effective_state(const struct binding *b, int64_t now);
+
+/* Look up a device or fail with ESIM_E_NOTFOUND and a hint. */
+struct device *app_find_device(struct app *app, struct store *s, const char *name);
+/* Policy of a profile's carrier; *unknown set when the default is used. */
+const struct carrier_policy *app_policy_for(struct app *app, const char *carrier, int *unknown);
+
+/* Commands. */
+int cmd_add(struct app *app, int argc, char **argv);
+int cmd_list(struct app *app, int argc, char **argv);
+int cmd_transfer(struct app *app, int argc, char **argv);
+int cmd_release(struct app *app, int argc, char **argv);
+int cmd_qr(struct app *app, int argc, char **argv);
+int cmd_device_add(struct app *app, int argc, char **argv);
+int cmd_device_list(struct app *app, int argc, char **argv);
+int cmd_device_remove(struct app *app, int argc, char **argv);
+int cmd_carriers_list(struct app *app, int argc, char **argv);
+int cmd_carriers_show(struct app *app, int argc, char **argv);
+int cmd_notifications_list(struct app *app, int argc, char **argv);
+int cmd_notifications_send(struct app *app, int argc, char **argv);
+int cmd_notifications_remove(struct app *app, int argc, char **argv);
+int cmd_euicc_create_soft(struct app *app, int argc, char **argv);
+int cmd_euicc_info(struct app *app, int argc, char **argv);
+int cmd_euicc_enable(struct app *app, int argc, char **argv);
+int cmd_euicc_disable(struct app *app, int argc, char **argv);
+int cmd_euicc_nickname(struct app *app, int argc, char **argv);
+
+/* render.c: shared human/JSON rendering. */
+/* "10-15 min", "10 min", "unknown", "none" */
+void fmt_range(int min_s, int max_s, char *out, size_t outsz);
+void fmt_cooldown(int s, char *out, size_t outsz);
+cJSON *json_device(const struct store *s, const struct device *d, int64_t now);
+/* b/nb: the profile's live bindings (NULL: looked up). */
+cJSON *json_profile(struct app *app, const struct store *s, const struct profile *p,
+		    struct binding *const *b, size_t nb);
+cJSON *json_carrier(const struct carrier_policy *c);
+/*
+ * Commands whose only option is --device D, with exactly npos positional arguments
+ * (argv[optind]...); required: --device must be given.
+ */
+int app_parse_device_opt(struct app *app, int argc, char **argv, const char **device, int npos,
+			 int required);
+/* A queued notification as JSON. */
+cJSON *json_notification(const struct pending_notification *n);
+/* Standard getopt error handling: returns -1 with a usage error. */
+int app_getopt_error(struct app *app, int c, char **argv);
+
+#endif

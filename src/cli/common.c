@@ -1,0 +1,237 @@
+/* common.c - helpers shared by the commands (see cmd.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cmd.h"
+#include "esimctl/store.h"
+#include "esimctl/timeutil.h"
+
+/*
+ * The store holds matching IDs, which are bearer secrets.  esimctl writes it 0600, but
+ * a copy or another tool may have opened it up: say so, with the fix.  (A writing command
+ * replaces the file with a 0600 one anyway.)
+ */
+static void warn_exposed_store(struct app *app, const char *path)
+{
+	struct stat st;
+
+	if (!store_insecure_mode(path) || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	app_warn(app, "store '%s' has mode %04o: other users can read the activation codes in it; "
+		 "fix: chmod 600 '%s'", path, (unsigned)(st.st_mode & 07777), path);
+}
+
+const char *app_store_path(struct app *app)
+{
+	if (!app->store_path.len) {
+		struct esim_err e = { 0 };
+
+		if (store_path(app->store_arg, &app->store_path, &e) < 0) {
+			app->err = e;
+			return NULL;
+		}
+		warn_exposed_store(app, app->store_path.buf);
+	}
+	return app->store_path.buf;
+}
+
+void app_carriers_path(struct buf *out)
+{
+	const char *p = getenv("ESIMCTL_CARRIERS");
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+
+	buf_reset(out);
+	if (p && *p)
+		buf_addstr(out, p);
+	else if (xdg && *xdg == '/')
+		buf_addf(out, "%s/esimctl/carriers.json", xdg);
+	else
+		buf_addf(out, "%s/.config/esimctl/carriers.json", home && *home ? home : ".");
+}
+
+const struct carrier_table *app_carriers(struct app *app)
+{
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	struct esim_err e = { 0 };
+	int rc;
+
+	if (app->carriers)
+		return app->carriers;
+	app_carriers_path(&path);
+	rc = read_whole_file(path.buf, &text, &e);
+	if (rc < 0) {
+		app->err = e;
+		goto out;
+	}
+	if (carrier_table_new(rc == 1 ? NULL : text.buf, path.buf, &app->carriers, &e) < 0) {
+		app->err = e;
+		if (!app->err.hint[0])
+			esim_hint(&app->err, "fix the file (format: docs/carriers-format.md) or move it away");
+	}
+out:
+	buf_release(&path);
+	buf_release(&text);
+	return app->carriers;
+}
+
+const struct carrier_policy *app_policy_for(struct app *app, const char *carrier, int *unknown)
+{
+	const struct carrier_table *t = app_carriers(app);
+	const struct carrier_policy *p = t ? carrier_find(t, carrier) : NULL;
+
+	*unknown = p == NULL;
+	return p ? p : carrier_default();
+}
+
+static void vwarn(struct app *app, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+static void vwarn(struct app *app, const char *fmt, va_list ap)
+{
+	char msg[768];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (app->json) {
+		cJSON *w = cJSON_GetObjectItemCaseSensitive(app->out, "warnings");
+
+		if (!w)
+			w = cJSON_AddArrayToObject(app->out, "warnings");
+		cJSON_AddItemToArray(w, cJSON_CreateString(msg));
+	}
+	if (!app->quiet)
+		fprintf(stderr, "esimctl: warning: %s\n", msg);
+}
+
+void app_warn(struct app *app, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(app, fmt, ap);
+	va_end(ap);
+}
+
+void app_print(struct app *app, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (app->json)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
+void app_note(struct app *app, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (app->json || app->quiet)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+int app_fail(struct app *app, enum esim_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	esim_err_clear(&app->err);
+	app->err.status = st;
+	va_start(ap, fmt);
+	vsnprintf(app->err.msg, sizeof(app->err.msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int app_usage(struct app *app, const char *fmt, ...)
+{
+	va_list ap;
+
+	esim_err_clear(&app->err);
+	app->err.status = ESIM_E_USAGE;
+	va_start(ap, fmt);
+	vsnprintf(app->err.msg, sizeof(app->err.msg), fmt, ap);
+	va_end(ap);
+	esim_hint(&app->err, "run 'esimctl help %s'", app->cmd_name ? app->cmd_name : "");
+	return -1;
+}
+
+void json_str(cJSON *o, const char *k, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+void json_time(cJSON *o, const char *k, int64_t t)
+{
+	char iso[TIME_ISO_LEN];
+
+	if (!t) {
+		cJSON_AddNullToObject(o, k);
+		return;
+	}
+	time_format(t, iso);
+	cJSON_AddStringToObject(o, k, iso);
+}
+
+void app_format_code(struct app *app, const struct actcode *ac, struct buf *out)
+{
+	if (app->show_secret)
+		actcode_format(ac, out);
+	else
+		actcode_format_masked(ac, out);
+}
+
+int app_parse_int(struct app *app, const char *opt, const char *val, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(val, &end, 10);
+	if (errno || end == val || *end || v < min || v > max)
+		return app_usage(app, "%s '%s': expected a whole number from %ld to %ld", opt, val, min, max);
+	*out = v;
+	return 0;
+}
+
+enum binding_state app_effective_state(const struct binding *b, int64_t now)
+{
+	if (b->state == BIND_PENDING && b->ready_at && b->ready_at <= now)
+		return BIND_ACTIVE;
+	return b->state;
+}
+
+void app_promote_ready(struct store *s, int64_t now)
+{
+	for (size_t i = 0; i < s->nbindings; i++) {
+		struct binding *b = &s->bindings[i];
+
+		if (b->state == BIND_PENDING && b->ready_at && b->ready_at <= now) {
+			b->state = BIND_ACTIVE;
+			b->since = b->ready_at;
+			model_add_history(s, b->ready_at, "ready", b->profile, NULL, b->device, "active",
+					  "transfer completed (estimated ready time reached)");
+		}
+	}
+}
+
+struct device *app_find_device(struct app *app, struct store *s, const char *name)
+{
+	struct device *d = model_device(s, name);
+
+	if (!d) {
+		app_fail(app, ESIM_E_NOTFOUND, "no device named '%s'", name);
+		esim_hint(&app->err, "run 'esimctl device list', or add it with 'esimctl device add %s --kind KIND'",
+			  name);
+	}
+	return d;
+}

@@ -1,0 +1,128 @@
+/* qr.c - esimctl qr PROFILE | qr --code CODE [--png FILE | --svg FILE] [--size N] [--margin N] [--level L] */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "esimctl/qr.h"
+#include "esimctl/store.h"
+#include "store/outfile.h"
+
+int cmd_qr(struct app *app, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "code", required_argument, NULL, 'c' },
+		{ "png", required_argument, NULL, 'p' },
+		{ "svg", required_argument, NULL, 's' },
+		{ "size", required_argument, NULL, 'S' },
+		{ "margin", required_argument, NULL, 'm' },
+		{ "level", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *code = NULL, *png = NULL, *svg = NULL, *path;
+	long size = 8, margin = -1;
+	enum qr_level level = QR_LEVEL_M;
+	struct actcode ac;
+	struct buf text = BUF_INIT, out = BUF_INIT;
+	struct qr_matrix m = { 0, NULL };
+	struct store *s = NULL;
+	int c, rc = -1;
+
+	memset(&ac, 0, sizeof(ac));
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': code = optarg; break;
+		case 'p': png = optarg; break;
+		case 's': svg = optarg; break;
+		case 'S':
+			if (app_parse_int(app, "--size", optarg, 1, 64, &size) < 0)
+				return -1;
+			break;
+		case 'm':
+			if (app_parse_int(app, "--margin", optarg, 0, 16, &margin) < 0)
+				return -1;
+			break;
+		case 'l':
+			if (qr_level_parse(optarg, &level) < 0)
+				return app_usage(app, "--level '%s': must be L, M, Q or H", optarg);
+			break;
+		default: return app_getopt_error(app, c, argv);
+		}
+	}
+	if (png && svg)
+		return app_usage(app, "give either --png or --svg, not both");
+	if (code && optind != argc)
+		return app_usage(app, "give either PROFILE or --code, not both");
+	if (!code && optind != argc - 1)
+		return app_usage(app, optind >= argc ? "missing the PROFILE (or --code CODE)" : "unexpected argument '%s'",
+				 argv[optind + (optind < argc)]);
+	if (code) {
+		if (actcode_parse(code, &ac, &app->err) < 0)
+			goto out;
+	} else {
+		struct profile *p;
+
+		if (!(path = app_store_path(app)) || store_load(path, &s, &app->err) < 0)
+			goto out;
+		if (model_resolve_profile(s, argv[optind], &p, &app->err) < 0)
+			goto out;
+		if (!p->has_ac) {
+			app_fail(app, ESIM_E_NOTFOUND, "profile %s has no activation code stored", p->id);
+			goto out;
+		}
+		ac = p->ac;
+	}
+	/* The QR code carries exactly the canonical activation code. */
+	actcode_format(&ac, &text);
+	if (qr_encode(text.buf, level, &m, &app->err) < 0)
+		goto out;
+	if (png || svg) {
+		const char *file = png ? png : svg;
+
+		if (margin < 0)
+			margin = 4;
+		if (png) {
+			if (qr_render_png(&m, (int)size, (int)margin, &out, &app->err) < 0)
+				goto out;
+		} else {
+			qr_render_svg(&m, (int)size, (int)margin, &out);
+		}
+		if (atomic_write_output(file, out.buf, out.len, &app->err) < 0) {
+			app->err.status = ESIM_E_OUTPUT;
+			goto out;
+		}
+		if (app->json) {
+			cJSON_AddStringToObject(app->out, "file", file);
+			cJSON_AddStringToObject(app->out, "format", png ? "png" : "svg");
+			cJSON_AddNumberToObject(app->out, "modules", m.width);
+			cJSON_AddNumberToObject(app->out, "bytes", (double)out.len);
+		}
+		app_print(app, "wrote %s (%s, %d modules, mode 0600)\n", file, png ? "PNG" : "SVG", m.width);
+		app_note(app, "this QR code holds the full activation code: store it like a password\n");
+	} else {
+		int ansi = app->stdout_tty && !getenv("NO_COLOR") &&
+			   !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"));
+
+		if (margin < 0)
+			margin = 2;
+		qr_render_term(&m, (int)margin, app->json ? 0 : ansi, &out);
+		if (app->json) {
+			cJSON_AddStringToObject(app->out, "format", "terminal");
+			cJSON_AddNumberToObject(app->out, "modules", m.width);
+			cJSON_AddStringToObject(app->out, "text", out.buf);
+		} else {
+			fwrite(out.buf, 1, out.len, stdout);
+		}
+	}
+	rc = 0;
+out:
+	qr_matrix_free(&m);
+	buf_wipe_release(&text);
+	buf_release(&out);
+	secure_wipe(&ac, sizeof(ac));
+	model_free(s);
+	return rc;
+}

@@ -1,0 +1,321 @@
+/* euicc.c - esimctl euicc create-soft | info | enable | disable | nickname */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "cli/rsp/lpa_glue.h"
+#include "esimctl/ids.h"
+#include "esimctl/store.h"
+#include "card/soft/soft.h"
+
+static int read_input(struct app *app, const char *opt, const char *path, struct buf *out)
+{
+	struct esim_err e = { 0 };
+	int rc = read_whole_file(path, out, &e);
+
+	if (rc == 1)
+		return app_usage(app, "%s '%s': no such file", opt, path);
+	if (rc < 0) {
+		app->err = e;
+		app->err.status = ESIM_E_USAGE;
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_euicc_create_soft(struct app *app, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "eid", required_argument, NULL, 'e' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "eum", required_argument, NULL, 'm' },
+		{ "ci", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *eid = NULL, *cert = NULL, *key = NULL, *eum = NULL;
+	const char *ci[16];
+	size_t nci = 0;
+	struct buf bcert = BUF_INIT, bkey = BUF_INIT, beum = BUF_INIT, bci[16];
+	const uint8_t *cis[16];
+	size_t cilens[16];
+	int c, rc = -1;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'e': eid = optarg; break;
+		case 'c': cert = optarg; break;
+		case 'k': key = optarg; break;
+		case 'm': eum = optarg; break;
+		case 'i':
+			if (nci == 16)
+				return app_usage(app, "at most 16 --ci certificates");
+			ci[nci++] = optarg;
+			break;
+		default: return app_getopt_error(app, c, argv);
+		}
+	}
+	if (optind != argc - 1)
+		return app_usage(app, optind >= argc ? "missing the PATH of the new software eUICC" : "unexpected argument '%s'",
+				 argv[optind + (optind < argc)]);
+	if (!eid || !cert || !key || !eum || !nci)
+		return app_usage(app, "--eid, --cert, --key, --eum and at least one --ci are required");
+	for (size_t i = 0; i < nci; i++)
+		buf_init(&bci[i], 0);
+	if (read_input(app, "--cert", cert, &bcert) < 0 || read_input(app, "--key", key, &bkey) < 0 ||
+	    read_input(app, "--eum", eum, &beum) < 0)
+		goto out;
+	for (size_t i = 0; i < nci; i++) {
+		if (read_input(app, "--ci", ci[i], &bci[i]) < 0)
+			goto out;
+		cis[i] = (const uint8_t *)bci[i].buf;
+		cilens[i] = bci[i].len;
+	}
+	if (soft_euicc_create(argv[optind], eid, (const uint8_t *)bcert.buf, bcert.len, (const uint8_t *)bkey.buf,
+			      bkey.len, (const uint8_t *)beum.buf, beum.len, cis, cilens, nci, &app->err) < 0)
+		goto out;
+	if (app->json) {
+		cJSON_AddStringToObject(app->out, "path", argv[optind]);
+		cJSON_AddStringToObject(app->out, "eid", eid);
+	}
+	app_print(app, "created software eUICC %s (EID %s)\n", argv[optind], eid);
+	app_note(app, "bind it to a device: esimctl device add NAME --kind KIND --euicc soft:%s\n", argv[optind]);
+	rc = 0;
+out:
+	buf_wipe_release(&bkey);
+	buf_release(&bcert);
+	buf_release(&beum);
+	for (size_t i = 0; i < nci; i++)
+		buf_release(&bci[i]);
+	return rc;
+}
+
+static struct device *euicc_device(struct app *app, struct store *s, const char *name)
+{
+	struct device *d = app_find_device(app, s, name);
+
+	if (d && !glue_has_euicc(d)) {
+		app_fail(app, ESIM_E_USAGE, "device '%s' has no eUICC backend", name);
+		esim_hint(&app->err, "bind one with 'esimctl device add NAME --kind KIND --euicc soft:PATH'");
+		return NULL;
+	}
+	return d;
+}
+
+int cmd_euicc_info(struct app *app, int argc, char **argv)
+{
+	const char *device = NULL, *path;
+	struct store *s = NULL;
+	struct device *d;
+	struct glue_conn c = { .open = 0 };
+	struct es10_euicc_info2 info;
+	struct es10_profile *p = NULL;
+	struct es10_notification *nl = NULL;
+	size_t np = 0, nn = 0;
+	char eid[33], v1[12], v2[12], v3[12];
+	int rc = -1;
+
+	if (app_parse_device_opt(app, argc, argv, &device, 0, 1) < 0)
+		return -1;
+	if (!(path = app_store_path(app)) || store_load(path, &s, &app->err) < 0)
+		return -1;
+	if (!(d = euicc_device(app, s, device)) || glue_open(app, d, &c) < 0)
+		goto out;
+	if (es10_get_eid(&c.ctx, eid, &app->err) < 0 || es10_get_euicc_info2(&c.ctx, NULL, &info, &app->err) < 0 ||
+	    es10_get_profiles(&c.ctx, &p, &np, &app->err) < 0 ||
+	    es10_list_notifications(&c.ctx, 0, &nl, &nn, &app->err) < 0)
+		goto out;
+	es10_version_str(&info.svn, v1);
+	es10_version_str(&info.profile_version, v2);
+	es10_version_str(&info.firmware_version, v3);
+	if (app->json) {
+		cJSON *o = cJSON_AddObjectToObject(app->out, "euicc"), *arr;
+
+		cJSON_AddStringToObject(o, "device", d->name);
+		cJSON_AddStringToObject(o, "backend", d->euicc);
+		cJSON_AddStringToObject(o, "eid", eid);
+		cJSON_AddStringToObject(o, "svn", v1);
+		cJSON_AddStringToObject(o, "profile_version", v2);
+		cJSON_AddStringToObject(o, "firmware_version", v3);
+		if (info.free_nvm >= 0)
+			cJSON_AddNumberToObject(o, "free_nvm", (double)info.free_nvm);
+		if (info.free_ram >= 0)
+			cJSON_AddNumberToObject(o, "free_ram", (double)info.free_ram);
+		cJSON_AddNumberToObject(o, "ci_keys", (double)info.ci_pkid_verification_count);
+		json_str(o, "sas_accreditation", info.sas_number[0] ? info.sas_number : NULL);
+		arr = cJSON_AddArrayToObject(o, "profiles");
+		for (size_t i = 0; i < np; i++) {
+			cJSON *x = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(x, "iccid", p[i].iccid);
+			cJSON_AddStringToObject(x, "aid", p[i].aid);
+			cJSON_AddStringToObject(x, "state", es10_profile_state_name(p[i].state));
+			json_str(x, "nickname", p[i].nickname);
+			json_str(x, "provider", p[i].spn);
+			json_str(x, "name", p[i].name);
+			cJSON_AddStringToObject(x, "class", es10_profile_class_name(p[i].profile_class));
+			cJSON_AddItemToArray(arr, x);
+		}
+		arr = cJSON_AddArrayToObject(o, "notifications");
+		for (size_t i = 0; i < nn; i++) {
+			cJSON *x = cJSON_CreateObject();
+
+			cJSON_AddNumberToObject(x, "seq", (double)nl[i].seq);
+			cJSON_AddStringToObject(x, "event", es10_event_name(nl[i].event));
+			cJSON_AddStringToObject(x, "address", nl[i].address);
+			json_str(x, "iccid", nl[i].iccid[0] ? nl[i].iccid : NULL);
+			cJSON_AddItemToArray(arr, x);
+		}
+	} else {
+		printf("device:    %s (%s)\nEID:       %s\nSGP.22:    %s\nSAIP:      %s\nfirmware:  %s\n", d->name,
+		       d->euicc, eid, v1, v2, v3);
+		if (info.free_nvm >= 0)
+			printf("free NVM:  %lld bytes\n", (long long)info.free_nvm);
+		printf("CI keys:   %zu\n", info.ci_pkid_verification_count);
+		printf("\nprofiles (%zu):\n", np);
+		for (size_t i = 0; i < np; i++)
+			printf("  %-20s %-9s %-16s %s%s%s\n", p[i].iccid, es10_profile_state_name(p[i].state),
+			       p[i].spn ? p[i].spn : "-", p[i].name ? p[i].name : "-", p[i].nickname ? " nickname " : "",
+			       p[i].nickname ? p[i].nickname : "");
+		printf("\npending notifications on the eUICC (%zu):\n", nn);
+		for (size_t i = 0; i < nn; i++)
+			printf("  %-6llu %-8s %-20s %s\n", (unsigned long long)nl[i].seq, es10_event_name(nl[i].event),
+			       nl[i].iccid[0] ? nl[i].iccid : "-", nl[i].address);
+	}
+	rc = 0;
+out:
+	free(nl);
+	es10_profiles_free(p, np);
+	glue_close(&c);
+	model_free(s);
+	return rc;
+}
+
+/* A PROFILE argument: a stored profile's ICCID, or an ICCID as such. */
+static int profile_iccid(struct app *app, struct store *s, const char *ref, char out[21])
+{
+	struct profile *p;
+	struct esim_err e = { 0 };
+
+	if (model_resolve_profile(s, ref, &p, &e) == 0) {
+		if (!p->iccid)
+			return app_fail(app, ESIM_E_USAGE, "profile %s has no ICCID recorded", p->id);
+		snprintf(out, 21, "%s", p->iccid);
+		return 0;
+	}
+	if (iccid_validate(ref, NULL) == 0) {
+		snprintf(out, 21, "%s", ref);
+		return 0;
+	}
+	app->err = e;
+	return -1;
+}
+
+enum op { OP_ENABLE, OP_DISABLE, OP_NICKNAME };
+
+/*
+ * The store's nickname follows the eUICC's, so the new name works as a PROFILE
+ * reference, unless another profile already answers to it.
+ */
+static void sync_nickname(struct app *app, struct store *s, const char *iccid, const char *nickname)
+{
+	struct profile *p = NULL, *other;
+	struct esim_err e = { 0 };
+
+	for (size_t i = 0; i < s->nprofiles; i++)
+		if (s->profiles[i].iccid && !strcmp(s->profiles[i].iccid, iccid))
+			p = &s->profiles[i];
+	if (!p)
+		return;
+	if (!*nickname) {
+		model_set_nickname(s, p, NULL);
+		return;
+	}
+	if (model_resolve_profile(s, nickname, &other, &e) == 0 && other == p)
+		return;
+	if (e.status != ESIM_E_NOTFOUND) {
+		app_warn(app, "nickname '%s' is set on the eUICC but not in the store: another profile answers to it",
+			 nickname);
+		return;
+	}
+	model_set_nickname(s, p, nickname);
+}
+
+static int profile_op(struct app *app, int argc, char **argv, enum op op)
+{
+	const char *device = NULL, *path;
+	struct store *s = NULL;
+	struct store_txn *txn = NULL;
+	struct device *d;
+	struct glue_conn c = { .open = 0 };
+	char iccid[21];
+	int rc = -1, r;
+
+	if (app_parse_device_opt(app, argc, argv, &device, op == OP_NICKNAME ? 2 : 1, 1) < 0)
+		return -1;
+	if (!(path = app_store_path(app)) || store_begin(path, app->wait_lock, &txn, &s, &app->err) < 0)
+		return -1;
+	if (!(d = euicc_device(app, s, device)) || profile_iccid(app, s, argv[optind], iccid) < 0)
+		goto out;
+	if (glue_open(app, d, &c) < 0)
+		goto out;
+	if (op == OP_ENABLE)
+		r = es10_enable(&c.ctx, iccid, 1, &app->err);
+	else if (op == OP_DISABLE)
+		r = es10_disable(&c.ctx, iccid, 1, &app->err);
+	else
+		r = es10_set_nickname(&c.ctx, iccid, argv[optind + 1], &app->err);
+	if (r < 0)
+		goto out;
+	{
+		static const char *const what[] = { "enabled", "disabled", "renamed" };
+		struct lpa_net net;
+		struct lpa_notice *n = NULL;
+		size_t count = 0;
+		struct esim_err e = { 0 };
+
+		if (op == OP_NICKNAME)
+			sync_nickname(app, s, iccid, argv[optind + 1]);
+		model_add_history(s, app->now, op == OP_ENABLE ? "euicc-enable" : op == OP_DISABLE ? "euicc-disable"
+												: "euicc-nickname",
+				  NULL, d->name, NULL, "ok", iccid);
+		glue_net(app, s, &net);
+		if (lpa_process_notifications(&c.ctx, &net, 1, &n, &count, &e) == 0)
+			glue_record_notices(app, s, d->name, n, count);
+		else
+			app_warn(app, "could not read the notifications of '%s': %s", d->name, e.msg);
+		lpa_notices_free(n, count);
+		if (app->json) {
+			cJSON_AddStringToObject(app->out, "iccid", iccid);
+			cJSON_AddStringToObject(app->out, "result", what[op]);
+		}
+		app_print(app, "%s %s on '%s'\n", what[op], iccid, d->name);
+	}
+	rc = store_commit(txn, s, &app->err);
+	txn = NULL;
+out:
+	glue_close(&c);
+	if (txn)
+		store_abort(txn);
+	model_free(s);
+	return rc;
+}
+
+int cmd_euicc_enable(struct app *app, int argc, char **argv)
+{
+	return profile_op(app, argc, argv, OP_ENABLE);
+}
+
+int cmd_euicc_disable(struct app *app, int argc, char **argv)
+{
+	return profile_op(app, argc, argv, OP_DISABLE);
+}
+
+int cmd_euicc_nickname(struct app *app, int argc, char **argv)
+{
+	return profile_op(app, argc, argv, OP_NICKNAME);
+}

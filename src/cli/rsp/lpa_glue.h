@@ -1,0 +1,48 @@
+/*
+ * lpa_glue.h - where the commands meet the SGP.22 code (src/cli/rsp/lpa_glue.c).
+ *
+ * Each function is a no-op returning 0 for devices without an eUICC backend, so the
+ * commands read the same whether a device is only tracked in the store or reachable.
+ * Notifications the SM-DP+ did not take are queued in the store (never dropped) and
+ * retried by 'esimctl notifications send'.
+ */
+#ifndef ESIMCTL_LPA_GLUE_H
+#define ESIMCTL_LPA_GLUE_H
+
+#include "cli/cmd.h"
+#include "esimctl/es10.h"
+#include "esimctl/lpa.h"
+
+/* 1 when the device has an eUICC backend. */
+int glue_has_euicc(const struct device *d);
+
+/* An open eUICC of a device. */
+struct glue_conn {
+	struct apdu_transport t;
+	struct es10_ctx ctx;
+	int open;
+};
+int glue_open(struct app *app, const struct device *d, struct glue_conn *c);
+void glue_close(struct glue_conn *c);
+/* Network settings for s's SM-DP+s (borrowed pointers valid while s and app live). */
+void glue_net(struct app *app, const struct store *s, struct lpa_net *net);
+
+/* transfer: can the move be carried out with the devices' eUICCs? */
+int glue_transfer_check(struct app *app, struct store *s, const struct profile *p, const char *from,
+			const struct device *to);
+/* transfer: delete the profile on the source eUICC and notify the SM-DP+. */
+int glue_transfer_release_source(struct app *app, struct store *s, struct profile *p, const char *from);
+/* release: disable + delete on the device's eUICC and send (or queue) the notifications. */
+int glue_release_on_device(struct app *app, struct store *s, struct profile *p, struct device *d);
+/*
+ * add: download the profile for ac into d's eUICC (ES9+/ES10), fill p (iccid, provider,
+ * profile_name, profile_class), send or queue the install notification, and complete a
+ * transfer that was waiting on this device for a new activation code.
+ */
+int glue_download(struct app *app, struct store *s, const struct actcode *ac, struct device *d,
+		  const char *cc, struct profile *p);
+/* Record the outcome of sending notices from device dev: queue the unsent, drop the sent. */
+void glue_record_notices(struct app *app, struct store *s, const char *dev, struct lpa_notice *n,
+			 size_t count);
+
+#endif

@@ -1,0 +1,722 @@
+/*
+ * store.c - the store file: path, lock, load, atomic commit (see store.h).
+ *
+ * Locking: "<store>.lock" is flock()ed, never deleted, and never the staging file, so
+ * a killed holder leaves nothing that blocks the next run (git's O_EXCL lockfile does).
+ * Writing: mkstemp in the same directory, write, fsync, rename, fsync the directory.
+ *
+ * Every call that changes the file system on the commit path goes through the fs_*
+ * wrappers below, so fault injection can be added in one place.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/store_stream.h"
+#include "esimctl/store.h"
+#include "store/outfile.h"
+
+struct store_txn {
+	char *path;
+	int lockfd;
+};
+
+/* Temp files are "<file>.tmp." plus this many random characters from mkostemp(). */
+#define TEMP_SUFFIX_LEN 6
+
+/* ---- the one place for write/fsync/close/rename ---- */
+
+static ssize_t fs_write(int fd, const void *p, size_t n)
+{
+	return write(fd, p, n);
+}
+
+static int fs_fsync(int fd)
+{
+	return fsync(fd);
+}
+
+static int fs_close(int fd)
+{
+	return close(fd);
+}
+
+static int fs_rename(const char *from, const char *to)
+{
+	return rename(from, to);
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = fs_write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* ---- paths ---- */
+
+static void strip_trailing_slashes(struct buf *b)
+{
+	while (b->len > 1 && b->buf[b->len - 1] == '/')
+		b->buf[--b->len] = '\0';
+}
+
+int store_path(const char *explicit_path, struct buf *out, struct esim_err *err)
+{
+	const char *e;
+
+	buf_reset(out);
+	if (explicit_path) {
+		if (!*explicit_path)
+			return esim_fail(err, ESIM_E_USAGE, "the store path is empty");
+		buf_addstr(out, explicit_path);
+		return 0;
+	}
+	e = getenv("ESIMCTL_STORE");
+	if (e && *e) {
+		buf_addstr(out, e);
+		return 0;
+	}
+	/* The XDG base directory spec says to ignore a relative XDG_DATA_HOME. */
+	e = getenv("XDG_DATA_HOME");
+	if (e && *e == '/') {
+		buf_addstr(out, e);
+		strip_trailing_slashes(out);
+		buf_addstr(out, out->buf[out->len - 1] == '/' ? "" : "/");
+		buf_addstr(out, "esimctl/store.json");
+		return 0;
+	}
+	e = getenv("HOME");
+	if (!e || !*e) {
+		const struct passwd *pw = getpwuid(getuid());
+
+		e = pw ? pw->pw_dir : NULL;
+	}
+	if (!e || !*e) {
+		esim_fail(err, ESIM_E_STORE, "cannot find a home directory for the default store");
+		return esim_hint(err, "use --store PATH or set ESIMCTL_STORE");
+	}
+	buf_addstr(out, e);
+	strip_trailing_slashes(out);
+	buf_addstr(out, out->buf[out->len - 1] == '/' ? "" : "/");
+	buf_addstr(out, ".local/share/esimctl/store.json");
+	return 0;
+}
+
+/* Directory part of path: "a/b/c" -> "a/b", "c" -> ".", "/c" -> "/". */
+static void dir_of(const char *path, struct buf *out)
+{
+	const char *slash = strrchr(path, '/');
+
+	buf_reset(out);
+	if (!slash) {
+		buf_addch(out, '.');
+		return;
+	}
+	while (slash > path && slash[-1] == '/')
+		slash--;
+	if (slash == path)
+		buf_addch(out, '/');
+	else
+		buf_add(out, path, (size_t)(slash - path));
+}
+
+static const char *base_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* mkdir -p with mode 0700 for the directories it creates; existing ones are left alone. */
+static int make_dirs(const char *dir, struct esim_err *err)
+{
+	struct buf b = BUF_INIT;
+	struct stat st;
+	int ret = -1;
+
+	if (stat(dir, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		return esim_fail(err, ESIM_E_STORE, "'%s' is not a directory", dir);
+	}
+	buf_addstr(&b, dir);
+	for (size_t i = 1; i <= b.len; i++) {
+		char saved = b.buf[i];
+
+		if (saved != '/' && saved != '\0')
+			continue;
+		if (b.buf[i - 1] == '/')
+			continue;
+		b.buf[i] = '\0';
+		if (mkdir(b.buf, 0700) < 0 && errno != EEXIST) {
+			esim_fail(err, ESIM_E_STORE, "cannot create directory '%s': %s", b.buf,
+				  strerror(errno));
+			goto out;
+		}
+		b.buf[i] = saved;
+	}
+	if (stat(dir, &st) < 0) {
+		esim_fail(err, ESIM_E_STORE, "cannot create directory '%s': %s", dir,
+			  strerror(errno));
+		goto out;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		esim_fail(err, ESIM_E_STORE, "'%s' is not a directory", dir);
+		goto out;
+	}
+	ret = 0;
+out:
+	buf_release(&b);
+	return ret;
+}
+
+/* ---- whole-file read and atomic write ---- */
+
+/* Open path for reading: 0 with *fdp, 1 when it does not exist, -1 on error. */
+static int open_regular(const char *path, int *fdp, struct esim_err *err)
+{
+	struct stat st;
+	int fd;
+
+	*fdp = -1;
+	/* O_NONBLOCK: opening a FIFO planted at the path must not hang. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 1;
+		if (errno == ELOOP)
+			return esim_fail(err, ESIM_E_OTHER,
+					 "cannot open '%s': it is a symbolic link, which esimctl does not follow",
+					 path);
+		return esim_fail(err, ESIM_E_OTHER, "cannot open '%s': %s", path, strerror(errno));
+	}
+	if (fstat(fd, &st) < 0) {
+		esim_fail(err, ESIM_E_OTHER, "cannot stat '%s': %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		esim_fail(err, ESIM_E_OTHER, "'%s' is not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/* The rest of fd into out (appended). */
+static int read_all(int fd, const char *path, struct buf *out, struct esim_err *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && st.st_size > 0)
+		buf_grow(out, (size_t)st.st_size);
+	for (;;) {
+		ssize_t n;
+
+		buf_grow(out, 65536);
+		n = read(fd, out->buf + out->len, out->alloc - out->len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return esim_fail(err, ESIM_E_OTHER, "cannot read '%s': %s", path, strerror(errno));
+		}
+		if (n == 0)
+			return 0;
+		out->len += (size_t)n;
+		out->buf[out->len] = '\0';
+	}
+}
+
+int read_whole_file(const char *path, struct buf *out, struct esim_err *err)
+{
+	int fd, rc;
+
+	buf_reset(out);
+	if ((rc = open_regular(path, &fd, err)) != 0)
+		return rc;
+	rc = read_all(fd, path, out, err);
+	close(fd);
+	if (rc < 0)
+		buf_wipe_release(out);
+	return rc;
+}
+
+/*
+ * fsync the directory so the rename itself is durable.  Errors are ignored: the new
+ * file is already in place, and some file systems refuse fsync on directories.
+ */
+static void sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	(void)fs_fsync(fd);
+	close(fd);
+}
+
+/*
+ * Writing a file by replacing it: temp_open() creates "<path>.tmp." plus 6 random
+ * characters in the same directory with mode 0600, temp_write() appends, temp_commit()
+ * renames it over path (with fsync of the file before and of the directory after, when
+ * durable), and temp_discard() removes it after a failure.  Messages name path.
+ */
+struct tempfile {
+	struct buf name;
+	int fd;
+	int created;
+};
+
+static int temp_open(const char *path, struct tempfile *t, struct esim_err *err)
+{
+	buf_init(&t->name, 0);
+	t->fd = -1;
+	t->created = 0;
+	buf_addf(&t->name, "%s.tmp.", path);
+	/* mkostemp's template: six 'X' that it replaces by random characters */
+	for (int i = 0; i < TEMP_SUFFIX_LEN; i++)
+		buf_addch(&t->name, 'X');
+	t->fd = mkostemp(t->name.buf, O_CLOEXEC);
+	if (t->fd < 0)
+		return esim_fail(err, ESIM_E_OTHER, "cannot create a temporary file for '%s': %s", path,
+				 strerror(errno));
+	t->created = 1;
+	/* Exactly 0600 whatever the umask; never inherited from an old file. */
+	if (fchmod(t->fd, 0600) < 0)
+		return esim_fail(err, ESIM_E_OTHER, "cannot set the mode of a temporary file for '%s': %s",
+				 path, strerror(errno));
+	return 0;
+}
+
+static int temp_write(struct tempfile *t, const char *path, const void *data, size_t len,
+		      struct esim_err *err)
+{
+	if (write_all(t->fd, data, len) < 0)
+		return esim_fail(err, ESIM_E_OTHER, "cannot write '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+static int temp_commit(struct tempfile *t, const char *path, int durable, struct esim_err *err)
+{
+	struct buf dir = BUF_INIT;
+	int fd = t->fd;
+
+	if (durable && fs_fsync(fd) < 0)
+		return esim_fail(err, ESIM_E_OTHER, "cannot write '%s': fsync: %s", path, strerror(errno));
+	t->fd = -1;
+	if (fs_close(fd) < 0)
+		return esim_fail(err, ESIM_E_OTHER, "cannot write '%s': close: %s", path, strerror(errno));
+	if (fs_rename(t->name.buf, path) < 0)
+		return esim_fail(err, ESIM_E_OTHER, "cannot replace '%s': %s", path, strerror(errno));
+	t->created = 0;
+	if (durable) {
+		dir_of(path, &dir);
+		sync_dir(dir.buf);
+		buf_release(&dir);
+	}
+	return 0;
+}
+
+/* Closes and removes what temp_open() made; a no-op after temp_commit() succeeded. */
+static void temp_discard(struct tempfile *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	if (t->created)
+		unlink(t->name.buf);
+	t->created = 0;
+	buf_release(&t->name);
+}
+
+static int write_file(const char *path, const void *data, size_t len, int durable,
+		      struct esim_err *err)
+{
+	struct tempfile t;
+	int ret = -1;
+
+	if (temp_open(path, &t, err) == 0 && temp_write(&t, path, data, len, err) == 0 &&
+	    temp_commit(&t, path, durable, err) == 0)
+		ret = 0;
+	temp_discard(&t);
+	return ret;
+}
+
+int atomic_write_file(const char *path, const void *data, size_t len, struct esim_err *err)
+{
+	return write_file(path, data, len, 1, err);
+}
+
+int atomic_write_output(const char *path, const void *data, size_t len, struct esim_err *err)
+{
+	return write_file(path, data, len, 0, err);
+}
+
+int store_insecure_mode(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return 0;
+	return (st.st_mode & 077) != 0;
+}
+
+/* ---- load ---- */
+
+static ssize_t read_chunk(void *arg, char *p, size_t n)
+{
+	const int *fd = arg;
+	ssize_t k;
+
+	do
+		k = read(*fd, p, n);
+	while (k < 0 && errno == EINTR);
+	return k;
+}
+
+/*
+ * The store is read in pieces into the model (store_stream.h): the text is never held
+ * whole.  Only a store the streaming reader does not accept is read whole, for
+ * store_from_json() to accept it or to name its problem.
+ */
+int store_load(const char *path, struct store **out, struct esim_err *err)
+{
+	struct buf b = BUF_INIT;
+	int fd = -1, rc;
+
+	*out = NULL;
+	rc = open_regular(path, &fd, err);
+	if (rc == 1) {
+		*out = model_new();
+		return 0;
+	}
+	if (rc == 0) {
+		rc = store_read_stream(read_chunk, &fd, 0, out);
+		if (rc < 0)
+			rc = esim_fail(err, ESIM_E_OTHER, "cannot read '%s': %s", path, strerror(errno));
+		else if (rc == 1 && lseek(fd, 0, SEEK_SET) < 0)
+			rc = esim_fail(err, ESIM_E_OTHER, "cannot read '%s': %s", path, strerror(errno));
+		else if (rc == 1 && (rc = read_all(fd, path, &b, err)) == 0)
+			rc = store_from_json(b.buf, b.len, path, out, err) < 0 ? -2 : 0;
+		close(fd);
+	}
+	/* The store holds matching IDs, which are bearer secrets. */
+	buf_wipe_release(&b);
+	if (rc == -1) {
+		struct stat st;
+
+		if (err)
+			err->status = ESIM_E_STORE;
+		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			esim_hint(err, "point --store at the real file");
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- lock ---- */
+
+static double monotonic_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#define LOCK_POLL_S 0.010
+#define LOCK_MAX_REOPEN 100 /* lock file replaced under us this often: give up */
+
+/* 0 locked, 1 busy until the deadline, -1 error. */
+static int lock_until(int fd, double deadline)
+{
+	for (;;) {
+		double left;
+		struct timespec ts;
+
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return -1;
+		left = deadline - monotonic_now();
+		if (left <= 0)
+			return 1;
+		if (left > LOCK_POLL_S)
+			left = LOCK_POLL_S;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(left * 1e9);
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int store_lock(const char *path, double wait_s, int *fdp, struct esim_err *err)
+{
+	struct buf lockpath = BUF_INIT;
+	double deadline = monotonic_now() + (wait_s > 0 ? wait_s : 0);
+	int fd = -1, ret = -1, tries = 0;
+
+	*fdp = -1;
+	buf_addf(&lockpath, "%s.lock", path);
+	for (;;) {
+		struct stat a, b;
+		int rc;
+
+		fd = open(lockpath.buf, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+		if (fd < 0) {
+			esim_fail(err, ESIM_E_STORE, "cannot open lock file '%s': %s", lockpath.buf,
+				  strerror(errno));
+			goto out;
+		}
+		rc = lock_until(fd, deadline);
+		if (rc < 0) {
+			esim_fail(err, ESIM_E_STORE, "cannot lock '%s': %s", lockpath.buf,
+				  strerror(errno));
+			goto out;
+		}
+		if (rc > 0) {
+			esim_fail(err, ESIM_E_BUSY,
+				  "store '%s' is locked by another esimctl (waited %g s)", path,
+				  wait_s > 0 ? wait_s : 0);
+			esim_hint(err, "--wait-lock SECONDS to wait longer");
+			goto out;
+		}
+		/*
+		 * If someone replaced the lock file while we waited, our lock is on an inode
+		 * nobody else will see: start over on the current one.
+		 */
+		if (fstat(fd, &a) == 0 && lstat(lockpath.buf, &b) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			break;
+		close(fd);
+		fd = -1;
+		if (++tries >= LOCK_MAX_REOPEN) {
+			esim_fail(err, ESIM_E_BUSY,
+				  "store '%s' is locked by another esimctl (waited %g s)", path,
+				  wait_s > 0 ? wait_s : 0);
+			esim_hint(err, "--wait-lock SECONDS to wait longer");
+			goto out;
+		}
+	}
+	*fdp = fd;
+	fd = -1;
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	buf_release(&lockpath);
+	return ret;
+}
+
+/*
+ * Remove "<base>.tmp.<6 random characters>" left by writers that died before their
+ * rename.  Only the lock holder calls this, so no live writer owns such a file.
+ */
+void atomic_write_cleanup(const char *path)
+{
+	struct buf dir = BUF_INIT;
+	const char *base = base_of(path);
+	size_t blen = strlen(base);
+	DIR *d;
+	const struct dirent *de;
+
+	dir_of(path, &dir);
+	d = opendir(dir.buf);
+	if (!d)
+		goto out;
+	while ((de = readdir(d)) != NULL) {
+		const char *name = de->d_name;
+
+		if (strncmp(name, base, blen) != 0 || strncmp(name + blen, ".tmp.", 5) != 0 ||
+		    strlen(name + blen + 5) != TEMP_SUFFIX_LEN)
+			continue;
+		(void)unlinkat(dirfd(d), name, 0);
+	}
+	closedir(d);
+out:
+	buf_release(&dir);
+}
+
+/* ---- transactions ---- */
+
+int store_begin(const char *path, double wait_s, struct store_txn **txnp, struct store **out,
+		struct esim_err *err)
+{
+	struct buf dir = BUF_INIT;
+	struct store_txn *txn;
+	int fd = -1;
+
+	*txnp = NULL;
+	*out = NULL;
+	dir_of(path, &dir);
+	if (make_dirs(dir.buf, err) < 0)
+		goto fail;
+	if (store_lock(path, wait_s, &fd, err) < 0)
+		goto fail;
+	atomic_write_cleanup(path);
+	/* Read only now, under the lock: read-modify-write must not lose updates. */
+	if (store_load(path, out, err) < 0)
+		goto fail;
+	txn = xcalloc(1, sizeof(*txn));
+	txn->path = xstrdup(path);
+	txn->lockfd = fd;
+	*txnp = txn;
+	buf_release(&dir);
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	buf_release(&dir);
+	return -1;
+}
+
+static void txn_free(struct store_txn *txn)
+{
+	if (txn->lockfd >= 0)
+		close(txn->lockfd); /* drops the flock */
+	free(txn->path);
+	free(txn);
+}
+
+/* The text is written and checked in pieces of this size. */
+#define COMMIT_CHUNK ((size_t)256 << 10)
+
+struct commit_out {
+	struct tempfile *t;
+	const char *path;
+	struct esim_err *err;
+};
+
+static int commit_flush(void *arg, struct buf *b)
+{
+	struct commit_out *w = arg;
+	int rc = temp_write(w->t, w->path, b->buf, b->len, w->err);
+
+	secure_wipe(b->buf, b->len);
+	buf_reset(b);
+	return rc;
+}
+
+struct readback {
+	int fd;
+	off_t off;
+};
+
+static ssize_t readback_chunk(void *arg, char *p, size_t n)
+{
+	struct readback *r = arg;
+	ssize_t k;
+
+	do
+		k = pread(r->fd, p, n, r->off);
+	while (k < 0 && errno == EINTR);
+	if (k > 0)
+		r->off += k;
+	return k;
+}
+
+/*
+ * Check what was written with the loader's own checks, so a caller's bug (a live binding
+ * to a removed device, an empty carrier) fails this run instead of leaving a store that
+ * every later run refuses.  It is read back from the temporary file in pieces and not
+ * kept, so this costs little memory whatever the store's size.
+ */
+static int verify_written(const char *path, int fd, struct esim_err *err)
+{
+	struct readback r = { fd, 0 };
+	struct esim_err verr = { 0 };
+	struct store *check = NULL;
+	struct buf text = BUF_INIT;
+	ssize_t n;
+	int rc;
+
+	rc = store_read_stream(readback_chunk, &r, STORE_READ_CHECK_ONLY, &check);
+	if (rc == 0)
+		return 0;
+	if (rc < 0)
+		return esim_fail(err, ESIM_E_OTHER, "cannot write '%s': %s", path, strerror(errno));
+	/* Not for the streaming reader: the whole text, to accept it or name the problem. */
+	r.off = 0;
+	buf_grow(&text, 65536);
+	while ((n = readback_chunk(&r, text.buf + text.len, text.alloc - text.len - 1)) > 0) {
+		text.len += (size_t)n;
+		text.buf[text.len] = '\0';
+		buf_grow(&text, 65536);
+	}
+	if (n < 0)
+		rc = esim_fail(err, ESIM_E_OTHER, "cannot write '%s': %s", path, strerror(errno));
+	else if (store_from_json(text.buf, text.len, path, &check, &verr) == 0)
+		rc = 0;
+	else {
+		esim_fail(err, ESIM_E_STORE, "not writing the store: %s", verr.msg);
+		rc = esim_hint(err, "this is a bug in esimctl; the store on disk was not modified");
+	}
+	model_free(check);
+	buf_wipe_release(&text);
+	return rc;
+}
+
+int store_commit(struct store_txn *txn, const struct store *s, struct esim_err *err)
+{
+	struct tempfile t;
+	struct buf chunk = BUF_INIT;
+	struct commit_out w;
+	int ret = -1;
+
+	if (!txn)
+		return esim_fail(err, ESIM_E_OTHER, "store_commit without store_begin");
+	if (temp_open(txn->path, &t, err) < 0)
+		goto out;
+	w.t = &t;
+	w.path = txn->path;
+	w.err = err;
+	buf_grow(&chunk, COMMIT_CHUNK + 4096);
+	if (store_write_stream(s, &chunk, COMMIT_CHUNK, commit_flush, &w) < 0 ||
+	    verify_written(txn->path, t.fd, err) < 0 ||
+	    temp_commit(&t, txn->path, 1, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	temp_discard(&t);
+	/* Say that nothing half-written was left behind (a failed check says so itself). */
+	if (ret < 0 && err && !err->hint[0])
+		esim_hint(err, "the store file was not modified");
+	if (ret < 0 && err)
+		err->status = ESIM_E_STORE;
+	/* commit_flush() wiped every piece it wrote; what is left was never written. */
+	secure_wipe(chunk.buf, chunk.len);
+	buf_release(&chunk);
+	txn_free(txn);
+	return ret;
+}
+
+void store_abort(struct store_txn *txn)
+{
+	if (txn)
+		txn_free(txn);
+}
