@@ -1,0 +1,282 @@
+/*
+ * es10_apdu.c - the APDU layer of the ES10 client: logical channel, SELECT ISD-R, STORE DATA
+ * chaining, GET RESPONSE (61xx) and resend with Le (6Cxx).
+ */
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "esimctl/der.h"
+#include "esimctl/es10.h"
+#include "esimctl/ids.h"
+#include "rsp/es10_internal.h"
+
+/* ------------------------------------------------------------------------------------ */
+/* APDU layer.                                                                         */
+
+static uint8_t cla_proprietary(int ch)
+{
+	return (uint8_t)(ch < 4 ? 0x80 | ch : 0xC0 | (ch - 4));
+}
+
+static uint8_t cla_interindustry(int ch)
+{
+	return (uint8_t)(ch < 4 ? ch : 0x40 | (ch - 4));
+}
+
+struct apdu {
+	uint8_t cla, ins, p1, p2;
+	const uint8_t *data;
+	size_t lc;               /* 0..255 */
+	int le;                  /* -1: none; 0..255 (0 meaning 256) */
+};
+
+static size_t apdu_encode(const struct apdu *a, uint8_t out[261])
+{
+	size_t n = 0;
+
+	out[n++] = a->cla;
+	out[n++] = a->ins;
+	out[n++] = a->p1;
+	out[n++] = a->p2;
+	if (a->lc) {
+		out[n++] = (uint8_t)a->lc;
+		memcpy(out + n, a->data, a->lc);
+		n += a->lc;
+	}
+	if (a->le >= 0)
+		out[n++] = (uint8_t)a->le;
+	return n;
+}
+
+/* One C-APDU through the transport; rx gets the R-APDU (>= 2 bytes). */
+static int raw_transmit(struct es10_ctx *ctx, const uint8_t *tx, size_t txlen, uint8_t *rx,
+			size_t *rxlen, struct esim_err *err)
+{
+	*rxlen = APDU_RX_MAX;
+	esim_err_clear(err);
+	if (ctx->t->transmit(ctx->t->priv, tx, txlen, rx, rxlen, err) < 0) {
+		if (err && err->status == ESIM_OK)
+			esim_fail(err, ESIM_E_NOREADER, "eUICC transport failed");
+		return -1;
+	}
+	if (*rxlen < 2 || *rxlen > APDU_RX_MAX)
+		return esim_fail(err, ESIM_E_EUICC, "eUICC transport returned a %zu-byte response",
+				 *rxlen);
+	return 0;
+}
+
+/*
+ * Send a, following 61xx with GET RESPONSE (class gr_cla) and 6Cxx with a resend, and
+ * append all response data to out.  *sw is the final status word.
+ */
+static int apdu_exchange(struct es10_ctx *ctx, const struct apdu *a, uint8_t gr_cla,
+			 struct buf *out, unsigned *sw, struct esim_err *err)
+{
+	struct apdu cur = *a;
+	uint8_t tx[261], rx[APDU_RX_MAX];
+	size_t txlen, rxlen, start = out->len;
+	unsigned rounds = 0, resends = 0;
+
+	for (;;) {
+		txlen = apdu_encode(&cur, tx);
+		if (raw_transmit(ctx, tx, txlen, rx, &rxlen, err) < 0)
+			return -1;
+		*sw = (unsigned)rx[rxlen - 2] << 8 | rx[rxlen - 1];
+		if (rx[rxlen - 2] == 0x6C) {
+			/* Wrong Le (T=0): same command again with Le as the card says. */
+			if (++resends > RESEND_MAX) {
+				esim_fail(err, ESIM_E_EUICC, "eUICC kept answering 6Cxx (wrong Le)");
+				if (err)
+					snprintf(err->detail, sizeof(err->detail), "SW %04X", *sw);
+				return -1;
+			}
+			out->len = start;
+			out->buf[out->len] = '\0';
+			cur.le = rx[rxlen - 1];
+			continue;
+		}
+		if (out->len > ES10_RESPONSE_MAX || rxlen - 2 > ES10_RESPONSE_MAX - out->len)
+			return esim_fail(err, ESIM_E_EUICC, "eUICC response longer than %u bytes",
+					 ES10_RESPONSE_MAX);
+		buf_add(out, rx, rxlen - 2);
+		if (rx[rxlen - 2] != 0x61)
+			return 0;
+		if (++rounds > GET_RESPONSE_MAX)
+			return esim_fail(err, ESIM_E_EUICC, "eUICC kept answering 61xx");
+		cur.cla = gr_cla;
+		cur.ins = 0xC0;
+		cur.p1 = 0;
+		cur.p2 = 0;
+		cur.data = NULL;
+		cur.lc = 0;
+		cur.le = rx[rxlen - 1];
+		resends = 0;
+	}
+}
+
+int check_open(struct es10_ctx *ctx, struct esim_err *err)
+{
+	if (!ctx || !ctx->t || ctx->channel < 0)
+		return esim_fail(err, ESIM_E_USAGE, "no eUICC session is open");
+	return 0;
+}
+
+/* One ES10 request as a STORE DATA chain (§3.2); resp (reset first) gets the answer. */
+int store_data(struct es10_ctx *ctx, const uint8_t *req, size_t reqlen, struct buf *resp,
+		      struct esim_err *err)
+{
+	const char *name = fn_name(req, reqlen);
+	size_t mss = ctx->mss >= 1 && ctx->mss <= 255 ? ctx->mss : ES10_MSS_DEFAULT;
+	size_t blocks, i;
+	unsigned sw;
+
+	buf_reset(resp);
+	if (check_open(ctx, err) < 0)
+		return -1;
+	if (reqlen == 0)
+		return esim_fail(err, ESIM_E_USAGE, "empty ES10 request");
+	blocks = (reqlen + mss - 1) / mss;
+	if (blocks > 256)
+		return esim_fail(err, ESIM_E_USAGE, "%s request of %zu bytes is too long for "
+				 "STORE DATA blocks of %zu bytes", name, reqlen, mss);
+	for (i = 0; i < blocks; i++) {
+		int last = i + 1 == blocks;
+		struct apdu a = {
+			.cla = cla_proprietary(ctx->channel),
+			.ins = 0xE2,
+			.p1 = last ? 0x91 : 0x11,
+			.p2 = (uint8_t)i,
+			.data = req + i * mss,
+			.lc = last ? reqlen - i * mss : mss,
+			.le = last ? 0 : -1,
+		};
+
+		/*
+		 * GET RESPONSE after STORE DATA goes in the proprietary class (80|ch), as
+		 * lpac and euicc-go send it; after SELECT es10_open() uses the ISO class.
+		 * The software eUICC accepts both (SGP22.md §3.2).
+		 */
+		if (apdu_exchange(ctx, &a, cla_proprietary(ctx->channel), resp, &sw, err) < 0)
+			return -1;
+		if (sw != SW_OK)
+			return sw_fail(err, name, sw);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Session.                                                                            */
+
+void es10_ctx_init(struct es10_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->mss = ES10_MSS_DEFAULT;
+	ctx->channel = -1;
+	ctx->last_result = -1;
+}
+
+static const uint8_t terminal_capability[] = {
+	0xA9, 0x08, 0x81, 0x00, 0x82, 0x01, 0x01, 0x83, 0x01, 0x07,
+};
+
+int es10_open(struct es10_ctx *ctx, struct apdu_transport *t, struct esim_err *err)
+{
+	struct buf data = BUF_INIT;
+	unsigned sw;
+	int ch;
+
+	if (!ctx || !t || !t->transmit)
+		return esim_fail(err, ESIM_E_USAGE, "es10_open: no transport");
+	ctx->t = NULL;
+	ctx->channel = -1;
+	ctx->last_result = -1;
+	if (t->open && t->open(t->priv, err) < 0) {
+		if (err && err->status == ESIM_OK)
+			esim_fail(err, ESIM_E_NOREADER, "cannot connect to the eUICC");
+		if (t->close)
+			t->close(t->priv);
+		return -1;
+	}
+	ctx->t = t;
+	ctx->channel = 0;
+
+	if (ctx->terminal_capability) {
+		/* Some eUICCs want it (lpac sends it); an SW error is not a reason to stop. */
+		struct apdu a = { 0x80, 0xAA, 0x00, 0x00, terminal_capability,
+				  sizeof(terminal_capability), -1 };
+
+		if (apdu_exchange(ctx, &a, 0x80, &data, &sw, err) < 0)
+			goto fail;
+		buf_reset(&data);
+	}
+
+	if (!ctx->basic_channel) {
+		struct apdu a = { 0x00, 0x70, 0x00, 0x00, NULL, 0, 1 };
+
+		if (apdu_exchange(ctx, &a, 0x00, &data, &sw, err) < 0)
+			goto fail;
+		if (sw != SW_OK) {
+			sw_fail(err, "MANAGE CHANNEL (open a logical channel)", sw);
+			goto fail;
+		}
+		ch = data.len == 1 ? (uint8_t)data.buf[0] : -1;
+		if (ch < 1 || ch > ES10_CHANNEL_MAX) {
+			esim_fail(err, ESIM_E_EUICC, "eUICC opened an invalid logical channel");
+			goto fail;
+		}
+		ctx->channel = ch;
+		buf_reset(&data);
+	}
+
+	{
+		struct apdu a = { cla_interindustry(ctx->channel), 0xA4, 0x04, 0x00, es10_isdr_aid,
+				  sizeof(es10_isdr_aid), -1 };
+
+		if (apdu_exchange(ctx, &a, cla_interindustry(ctx->channel), &data, &sw, err) < 0)
+			goto fail;
+		if (sw != SW_OK) {
+			sw_fail(err, "SELECT ISD-R", sw);
+			if (sw == 0x6A82)
+				esim_hint(err, "the card has no ISD-R: is it an eUICC?");
+			goto fail;
+		}
+	}
+	buf_release(&data);
+	return 0;
+
+fail:
+	buf_release(&data);
+	es10_close(ctx);
+	return -1;
+}
+
+void es10_close(struct es10_ctx *ctx)
+{
+	struct apdu_transport *t;
+
+	if (!ctx || !ctx->t)
+		return;
+	t = ctx->t;
+	if (ctx->channel > 0) {
+		struct apdu a = { 0x00, 0x70, 0x80, (uint8_t)ctx->channel, NULL, 0, 0 };
+		struct buf data = BUF_INIT;
+		struct esim_err ignored;
+		unsigned sw;
+
+		apdu_exchange(ctx, &a, 0x00, &data, &sw, &ignored);
+		buf_release(&data);
+	}
+	ctx->t = NULL;
+	ctx->channel = -1;
+	if (t->close)
+		t->close(t->priv);
+}
+
+int es10_transmit(struct es10_ctx *ctx, const uint8_t *req, size_t reqlen, struct buf *resp,
+		  struct esim_err *err)
+{
+	return store_data(ctx, req, reqlen, resp, err);
+}
+
