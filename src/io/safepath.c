@@ -93,14 +93,20 @@ static int trusted_owner(uid_t uid)
 	return uid == geteuid() || uid == 0;
 }
 
-/* "owned by nobody (uid 65534), not by you (root)" */
+/* "owned by nobody (uid 65534), not by you (alice) or root" */
 static void owner_phrase(uid_t uid, char *out, size_t len)
 {
-	char owner[80], self[80];
+	const struct passwd *pw = getpwuid(geteuid());
+	char owner[80];
 
 	uid_name((unsigned)uid, owner, sizeof(owner));
-	uid_name((unsigned)geteuid(), self, sizeof(self));
-	snprintf(out, len, "owned by %s, not by you (%s)", owner, self);
+	if (geteuid() == 0)
+		snprintf(out, len, "owned by %s, not by you (root)", owner);
+	else if (pw && pw->pw_name)
+		snprintf(out, len, "owned by %s, not by you (%s) or root", owner, pw->pw_name);
+	else
+		snprintf(out, len, "owned by %s, not by you (uid %u) or root", owner,
+			  (unsigned)geteuid());
 }
 
 /* ---- directories ---- */
@@ -114,7 +120,7 @@ static int check_dir(const char *dir, const struct stat *st, const char *path,
 		if (trusted_owner(st->st_uid))
 			return 0;
 		owner_phrase(st->st_uid, who, sizeof(who));
-		esim_fail(err, t->status, "%s '%s': the symbolic link '%s' on its path is %s or root",
+		esim_fail(err, t->status, "%s '%s': the symbolic link '%s' on its path is %s",
 			  t->what, path, dir, who);
 		return esim_hint(err, "that user decides where it leads; %s", t->elsewhere);
 	}
@@ -126,7 +132,7 @@ static int check_dir(const char *dir, const struct stat *st, const char *path,
 	if (!trusted_owner(st->st_uid)) {
 		owner_phrase(st->st_uid, who, sizeof(who));
 		esim_fail(err, t->status,
-			  "%s '%s' is refused: its directory '%s' is %s or root, so that user can replace the file",
+			  "%s '%s' is refused: its directory '%s' is %s, so that user can replace the file",
 			  t->what, path, dir, who);
 		return esim_hint(err, "keep it in a directory that only you can change; %s", t->elsewhere);
 	}
@@ -238,8 +244,7 @@ static int check_file(const struct stat *st, const char *path, const struct trus
 	}
 	if (!trusted_owner(st->st_uid)) {
 		owner_phrase(st->st_uid, who, sizeof(who));
-		esim_fail(err, t->status, "%s '%s' is refused: it is %s or root; another user may have "
-			  "planted it", t->what, path, who);
+		esim_fail(err, t->status, "%s '%s' is refused: it is %s; another user may have planted it", t->what, path, who);
 		return esim_hint(err, "do not use it (its owner or root can remove it); %s", t->elsewhere);
 	}
 	if ((t->flags & TRUST_SECRET) && (mode & 077)) {
@@ -278,8 +283,8 @@ static int link_step(struct buf *cur, const struct stat *st, const char *what, c
 
 	if (!trusted_owner(st->st_uid)) {
 		owner_phrase(st->st_uid, who, sizeof(who));
-		esim_fail(err, status, "%s '%s': the symbolic link '%s' is %s or root; esimctl does "
-			  "not follow it", what, link, cur->buf, who);
+		esim_fail(err, status, "%s '%s': the symbolic link '%s' is %s; esimctl does not "
+			  "follow it", what, link, cur->buf, who);
 		return esim_hint(err, "give the path of the file itself");
 	}
 	n = readlink(cur->buf, target, sizeof(target));
