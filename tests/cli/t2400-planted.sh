@@ -133,9 +133,11 @@ ESIMCTL_CARRIERS=$T/mycarriers.json run 0 esimctl carriers show 'Home Telecom'
 
 # ---- a software eUICC's state and its lock ----------------------------------------------------------------
 if ! "$PY" -c 'import cryptography' 2>/dev/null; then
-	echo "# skipped: python3-cryptography not found: the software eUICC cases"
-	nok "the software eUICC cases could not run (python3-cryptography)"
-	finish
+	# what ran must pass; the file as a whole is reported skipped, not passed
+	echo "# skipped: python3-cryptography not found: the software eUICC cases did not run"
+	[ "$FAIL" -eq 0 ] || finish
+	echo "$PASS passed, $FAIL failed (software eUICC cases skipped)"
+	exit 77
 fi
 sgp_pki nist
 mkcard() {
