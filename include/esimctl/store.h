@@ -54,7 +54,7 @@ void store_abort(struct store_txn *txn);
 
 /*
  * Write bytes to path atomically and durably with mode 0600 (temp + fsync + rename +
- * dir fsync).  Used for the store, the software eUICC state and QR files.
+ * dir fsync).  Used for the software eUICC state (QR files: output_write(), outfile.h).
  */
 int atomic_write_file(const char *path, const void *data, size_t len, struct esim_err *err);
 /*
@@ -71,7 +71,11 @@ int read_whole_file(const char *path, struct buf *out, struct esim_err *err);
  * the status (the store functions use ESIM_E_STORE).
  */
 
-/* 1 when the existing file at path is readable or writable by group or others. */
+/*
+ * 1 when path (not followed through a symbolic link) is a regular file readable or
+ * writable by group or others.  The ownership and directory rules for the store are
+ * in src/io/safepath.h.
+ */
 int store_insecure_mode(const char *path);
 
 #endif

@@ -4,25 +4,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/cmd.h"
 #include "esimctl/store.h"
 #include "esimctl/timeutil.h"
+#include "store/safepath.h"
 
 /*
  * The store holds matching IDs, which are bearer secrets.  esimctl writes it 0600, but
  * a copy or another tool may have opened it up: say so, with the fix.  (A writing command
- * replaces the file with a 0600 one anyway.)
+ * replaces the file with a 0600 one anyway.)  Only for the user's own regular file: a
+ * link, another user's file or a writable one is refused when it is opened, and a chmod
+ * of a link's target would not be the fix.
  */
 static void warn_exposed_store(struct app *app, const char *path)
 {
-	struct stat st;
+	unsigned mode;
 
-	if (!store_insecure_mode(path) || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+	if (!trust_exposed(path, &mode))
 		return;
 	app_warn(app, "store '%s' has mode %04o: other users can read the activation codes in it; "
-		 "fix: chmod 600 '%s'", path, (unsigned)(st.st_mode & 07777), path);
+		 "fix: chmod 600 '%s'", path, mode, path);
 }
 
 const char *app_store_path(struct app *app)
@@ -43,27 +45,40 @@ void app_carriers_path(struct buf *out)
 {
 	const char *p = getenv("ESIMCTL_CARRIERS");
 	const char *xdg = getenv("XDG_CONFIG_HOME");
-	const char *home = getenv("HOME");
 
 	buf_reset(out);
 	if (p && *p)
 		buf_addstr(out, p);
 	else if (xdg && *xdg == '/')
 		buf_addf(out, "%s/esimctl/carriers.json", xdg);
-	else
-		buf_addf(out, "%s/.config/esimctl/carriers.json", home && *home ? home : ".");
+	else if (home_dir(out) == 0) /* never the working directory */
+		buf_addstr(out, out->buf[out->len - 1] == '/' ? ".config/esimctl/carriers.json"
+							    : "/.config/esimctl/carriers.json");
 }
+
+/*
+ * The override file changes policy decisions, so it is a trusted file (safepath.h): the
+ * user's or root's, in directories only they can change.  A symbolic link (dotfile
+ * managers make them) is followed under the same rules.  Every problem is status 2, as
+ * for an invalid file (esimctl(1) FILES).
+ */
+static const struct trust carriers_trust = {
+	"carrier override file", ESIM_E_USAGE, TRUST_FOLLOW,
+	"ESIMCTL_CARRIERS selects another file"
+};
 
 const struct carrier_table *app_carriers(struct app *app)
 {
 	struct buf path = BUF_INIT, text = BUF_INIT;
 	struct esim_err e = { 0 };
-	int rc;
+	int rc = 1;
 
 	if (app->carriers)
 		return app->carriers;
 	app_carriers_path(&path);
-	rc = read_whole_file(path.buf, &text, &e);
+	/* No home at all: there is no user file, only the built-in table. */
+	if (path.len)
+		rc = trust_read_file(path.buf, &carriers_trust, &text, NULL, &e);
 	if (rc < 0) {
 		app->err = e;
 		goto out;

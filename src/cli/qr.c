@@ -26,6 +26,7 @@ int cmd_qr(struct app *app, int argc, char **argv)
 	struct actcode ac;
 	struct buf text = BUF_INIT, out = BUF_INIT;
 	struct qr_matrix m = { 0, NULL };
+	struct output_info oi = { OUTPUT_NEW, BUF_INIT, 0 };
 	struct store *s = NULL;
 	int c, rc = -1;
 
@@ -54,6 +55,18 @@ int cmd_qr(struct app *app, int argc, char **argv)
 	}
 	if (png && svg)
 		return app_usage(app, "give either --png or --svg, not both");
+	/* The output path's usage errors come before any work (esimctl(1) OUTPUT FILES). */
+	if (png || svg) {
+		const char *opt = png ? "--png" : "--svg";
+
+		if (output_check(png ? png : svg, png != NULL, app->stdout_tty, &app->err) < 0) {
+			if (!app->err.hint[0])
+				esim_hint(&app->err, "run 'esimctl help qr'");
+			return -1;
+		}
+		if (app->json && !strcmp(png ? png : svg, "-"))
+			return app_usage(app, "%s -: standard output carries the JSON document with --json", opt);
+	}
 	if (code && optind != argc)
 		return app_usage(app, "give either PROFILE or --code, not both");
 	if (!code && optind != argc - 1)
@@ -90,17 +103,25 @@ int cmd_qr(struct app *app, int argc, char **argv)
 		} else {
 			qr_render_svg(&m, (int)size, (int)margin, &out);
 		}
-		if (atomic_write_output(file, out.buf, out.len, &app->err) < 0) {
-			app->err.status = ESIM_E_OUTPUT;
+		if (output_write(file, out.buf, out.len, png != NULL, &oi, &app->err) < 0)
 			goto out;
-		}
 		if (app->json) {
 			cJSON_AddStringToObject(app->out, "file", file);
 			cJSON_AddStringToObject(app->out, "format", png ? "png" : "svg");
 			cJSON_AddNumberToObject(app->out, "modules", m.width);
 			cJSON_AddNumberToObject(app->out, "bytes", (double)out.len);
 		}
-		app_print(app, "wrote %s (%s, %d modules, mode 0600)\n", file, png ? "PNG" : "SVG", m.width);
+		if (oi.is_stdout)
+			/* the data went to stdout: the report must not follow it there */
+			app_note(app, "wrote %s (%s, %d modules)\n", file, png ? "PNG" : "SVG", m.width);
+		else if (oi.kind == OUTPUT_IN_PLACE)
+			app_print(app, "wrote %s (%s, %d modules)\n", file, png ? "PNG" : "SVG", m.width);
+		else if (strcmp(file, oi.target.buf))
+			app_print(app, "wrote %s -> %s (%s, %d modules, mode 0600)\n", file, oi.target.buf,
+				  png ? "PNG" : "SVG", m.width);
+		else
+			app_print(app, "wrote %s (%s, %d modules, mode 0600)\n", file, png ? "PNG" : "SVG",
+				  m.width);
 		app_note(app, "this QR code holds the full activation code: store it like a password\n");
 	} else {
 		int ansi = app->stdout_tty && !getenv("NO_COLOR") &&
@@ -120,6 +141,7 @@ int cmd_qr(struct app *app, int argc, char **argv)
 	rc = 0;
 out:
 	qr_matrix_free(&m);
+	buf_release(&oi.target);
 	buf_wipe_release(&text);
 	buf_release(&out);
 	secure_wipe(&ac, sizeof(ac));

@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,12 @@
 #include "store/store_stream.h"
 #include "esimctl/store.h"
 #include "store/outfile.h"
+#include "store/safepath.h"
+
+/* The store and its lock: refused files and access problems are status 1, not "corrupt". */
+static const struct trust store_trust = {
+	"store", ESIM_E_OTHER, 0, "--store PATH or ESIMCTL_STORE selects another store"
+};
 
 struct store_txn {
 	char *path;
@@ -109,39 +114,14 @@ int store_path(const char *explicit_path, struct buf *out, struct esim_err *err)
 		buf_addstr(out, "esimctl/store.json");
 		return 0;
 	}
-	e = getenv("HOME");
-	if (!e || !*e) {
-		const struct passwd *pw = getpwuid(getuid());
-
-		e = pw ? pw->pw_dir : NULL;
-	}
-	if (!e || !*e) {
-		esim_fail(err, ESIM_E_STORE, "cannot find a home directory for the default store");
+	if (home_dir(out) < 0) {
+		esim_fail(err, ESIM_E_OTHER, "cannot find a home directory for the default store "
+			  "(HOME is not an absolute path and the password database has none)");
 		return esim_hint(err, "use --store PATH or set ESIMCTL_STORE");
 	}
-	buf_addstr(out, e);
-	strip_trailing_slashes(out);
 	buf_addstr(out, out->buf[out->len - 1] == '/' ? "" : "/");
 	buf_addstr(out, ".local/share/esimctl/store.json");
 	return 0;
-}
-
-/* Directory part of path: "a/b/c" -> "a/b", "c" -> ".", "/c" -> "/". */
-static void dir_of(const char *path, struct buf *out)
-{
-	const char *slash = strrchr(path, '/');
-
-	buf_reset(out);
-	if (!slash) {
-		buf_addch(out, '.');
-		return;
-	}
-	while (slash > path && slash[-1] == '/')
-		slash--;
-	if (slash == path)
-		buf_addch(out, '/');
-	else
-		buf_add(out, path, (size_t)(slash - path));
 }
 
 static const char *base_of(const char *path)
@@ -151,8 +131,12 @@ static const char *base_of(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-/* mkdir -p with mode 0700 for the directories it creates; existing ones are left alone. */
-static int make_dirs(const char *dir, struct esim_err *err)
+/*
+ * mkdir -p with mode 0700 for the directories it creates; existing ones are left alone.
+ * Failures are access problems (status 1) that name the directory, the store and the way
+ * out.
+ */
+static int make_dirs(const char *dir, const char *path, struct esim_err *err)
 {
 	struct buf b = BUF_INIT;
 	struct stat st;
@@ -161,7 +145,9 @@ static int make_dirs(const char *dir, struct esim_err *err)
 	if (stat(dir, &st) == 0) {
 		if (S_ISDIR(st.st_mode))
 			return 0;
-		return esim_fail(err, ESIM_E_STORE, "'%s' is not a directory", dir);
+		esim_fail(err, ESIM_E_OTHER, "cannot use store '%s': '%s' is %s, not a directory",
+			  path, dir, file_type_name(st.st_mode));
+		return esim_hint(err, "%s", store_trust.elsewhere);
 	}
 	buf_addstr(&b, dir);
 	for (size_t i = 1; i <= b.len; i++) {
@@ -173,19 +159,17 @@ static int make_dirs(const char *dir, struct esim_err *err)
 			continue;
 		b.buf[i] = '\0';
 		if (mkdir(b.buf, 0700) < 0 && errno != EEXIST) {
-			esim_fail(err, ESIM_E_STORE, "cannot create directory '%s': %s", b.buf,
-				  strerror(errno));
+			esim_fail(err, ESIM_E_OTHER, "cannot create directory '%s' for store '%s': %s",
+				  b.buf, path, strerror(errno));
+			esim_hint(err, "create it; %s", store_trust.elsewhere);
 			goto out;
 		}
 		b.buf[i] = saved;
 	}
-	if (stat(dir, &st) < 0) {
-		esim_fail(err, ESIM_E_STORE, "cannot create directory '%s': %s", dir,
-			  strerror(errno));
-		goto out;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		esim_fail(err, ESIM_E_STORE, "'%s' is not a directory", dir);
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		esim_fail(err, ESIM_E_OTHER, "cannot create directory '%s' for store '%s': %s", dir,
+			  path, S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory");
+		esim_hint(err, "%s", store_trust.elsewhere);
 		goto out;
 	}
 	ret = 0;
@@ -228,30 +212,6 @@ static int open_regular(const char *path, int *fdp, struct esim_err *err)
 	return 0;
 }
 
-/* The rest of fd into out (appended). */
-static int read_all(int fd, const char *path, struct buf *out, struct esim_err *err)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) == 0 && st.st_size > 0)
-		buf_grow(out, (size_t)st.st_size);
-	for (;;) {
-		ssize_t n;
-
-		buf_grow(out, 65536);
-		n = read(fd, out->buf + out->len, out->alloc - out->len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return esim_fail(err, ESIM_E_OTHER, "cannot read '%s': %s", path, strerror(errno));
-		}
-		if (n == 0)
-			return 0;
-		out->len += (size_t)n;
-		out->buf[out->len] = '\0';
-	}
-}
-
 int read_whole_file(const char *path, struct buf *out, struct esim_err *err)
 {
 	int fd, rc;
@@ -259,7 +219,7 @@ int read_whole_file(const char *path, struct buf *out, struct esim_err *err)
 	buf_reset(out);
 	if ((rc = open_regular(path, &fd, err)) != 0)
 		return rc;
-	rc = read_all(fd, path, out, err);
+	rc = fd_read_all(fd, path, out, ESIM_E_OTHER, err);
 	close(fd);
 	if (rc < 0)
 		buf_wipe_release(out);
@@ -335,7 +295,7 @@ static int temp_commit(struct tempfile *t, const char *path, int durable, struct
 		return esim_fail(err, ESIM_E_OTHER, "cannot replace '%s': %s", path, strerror(errno));
 	t->created = 0;
 	if (durable) {
-		dir_of(path, &dir);
+		path_dir(path, &dir);
 		sync_dir(dir.buf);
 		buf_release(&dir);
 	}
@@ -372,16 +332,111 @@ int atomic_write_file(const char *path, const void *data, size_t len, struct esi
 	return write_file(path, data, len, 1, err);
 }
 
-int atomic_write_output(const char *path, const void *data, size_t len, struct esim_err *err)
+/* ---- output files (outfile.h) ---- */
+
+int output_check(const char *path, int binary, int stdout_tty, struct esim_err *err)
 {
-	return write_file(path, data, len, 0, err);
+	if (!*path)
+		return esim_fail(err, ESIM_E_USAGE, "the output file name is empty");
+	if (binary && stdout_tty && !strcmp(path, "-")) {
+		esim_fail(err, ESIM_E_USAGE, "not writing a binary file to the terminal");
+		return esim_hint(err, "redirect standard output to a file or a program, or give a file name");
+	}
+	return 0;
+}
+
+/* Same file (device and inode) as our standard output? */
+static int is_stdout(const struct stat *st)
+{
+	struct stat o;
+
+	return fstat(STDOUT_FILENO, &o) == 0 && o.st_dev == st->st_dev && o.st_ino == st->st_ino;
+}
+
+static int write_stdout(const char *path, const void *data, size_t len, struct esim_err *err)
+{
+	if (fflush(stdout) == EOF || write_all(STDOUT_FILENO, data, len) < 0)
+		return esim_fail(err, ESIM_E_OUTPUT, "cannot write '%s' (standard output): %s", path,
+				 strerror(errno));
+	return 0;
+}
+
+/* Write a character device or a FIFO where it is: no O_CREAT, no O_TRUNC. */
+static int write_in_place(const char *path, const char *target, const void *data, size_t len,
+			  int binary, struct output_info *info, struct esim_err *err)
+{
+	struct stat st;
+	int fd;
+
+	/* Blocks on a FIFO until a reader opens it, as a shell's ">" does. */
+	do
+		fd = open(target, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return esim_fail(err, ESIM_E_OUTPUT, "cannot open '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !(S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
+		/* replaced since it was looked at: never write into a regular file in place */
+		close(fd);
+		return esim_fail(err, ESIM_E_OUTPUT, "not writing '%s': it changed while it was opened",
+				 path);
+	}
+	if (binary && isatty(fd)) {
+		close(fd);
+		esim_fail(err, ESIM_E_USAGE, "not writing a binary file to the terminal '%s'", path);
+		return esim_hint(err, "give a file name, or '-' with standard output redirected");
+	}
+	info->is_stdout = is_stdout(&st);
+	if (write_all(fd, data, len) < 0) {
+		esim_fail(err, ESIM_E_OUTPUT, "cannot write '%s': %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (close(fd) < 0)
+		return esim_fail(err, ESIM_E_OUTPUT, "cannot write '%s': close: %s", path, strerror(errno));
+	return 0;
+}
+
+int output_write(const char *path, const void *data, size_t len, int binary,
+		 struct output_info *info, struct esim_err *err)
+{
+	struct stat st;
+
+	info->is_stdout = 0;
+	if (output_resolve(path, &info->kind, &info->target, err) < 0)
+		return -1;
+	switch (info->kind) {
+	case OUTPUT_STDOUT:
+		info->is_stdout = 1;
+		buf_addstr(&info->target, "-");
+		return write_stdout(path, data, len, err);
+	case OUTPUT_IN_PLACE:
+		return write_in_place(path, info->target.buf, data, len, binary, info, err);
+	case OUTPUT_NEW:
+	case OUTPUT_REPLACE:
+		break;
+	}
+	/*
+	 * Our own standard output (/dev/stdout while stdout is redirected to a file): write
+	 * through it, as "-" does, so the shell's redirection (">>" included) gets the data.
+	 */
+	if (stat(info->target.buf, &st) == 0 && is_stdout(&st)) {
+		info->is_stdout = 1;
+		return write_stdout(path, data, len, err);
+	}
+	if (write_file(info->target.buf, data, len, 0, err) < 0) {
+		if (err)
+			err->status = ESIM_E_OUTPUT;
+		return -1;
+	}
+	return 0;
 }
 
 int store_insecure_mode(const char *path)
 {
 	struct stat st;
 
-	if (stat(path, &st) < 0)
+	/* Not followed: a link's target is not the store's own mode. */
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
 		return 0;
 	return (st.st_mode & 077) != 0;
 }
@@ -410,7 +465,7 @@ int store_load(const char *path, struct store **out, struct esim_err *err)
 	int fd = -1, rc;
 
 	*out = NULL;
-	rc = open_regular(path, &fd, err);
+	rc = trust_open(path, &store_trust, &fd, NULL, err);
 	if (rc == 1) {
 		*out = model_new();
 		return 0;
@@ -418,23 +473,15 @@ int store_load(const char *path, struct store **out, struct esim_err *err)
 	if (rc == 0) {
 		rc = store_read_stream(read_chunk, &fd, 0, out);
 		if (rc < 0)
-			rc = esim_fail(err, ESIM_E_OTHER, "cannot read '%s': %s", path, strerror(errno));
+			rc = esim_fail(err, ESIM_E_STORE, "cannot read '%s': %s", path, strerror(errno));
 		else if (rc == 1 && lseek(fd, 0, SEEK_SET) < 0)
-			rc = esim_fail(err, ESIM_E_OTHER, "cannot read '%s': %s", path, strerror(errno));
-		else if (rc == 1 && (rc = read_all(fd, path, &b, err)) == 0)
+			rc = esim_fail(err, ESIM_E_STORE, "cannot read '%s': %s", path, strerror(errno));
+		else if (rc == 1 && (rc = fd_read_all(fd, path, &b, ESIM_E_STORE, err)) == 0)
 			rc = store_from_json(b.buf, b.len, path, out, err) < 0 ? -2 : 0;
 		close(fd);
 	}
 	/* The store holds matching IDs, which are bearer secrets. */
 	buf_wipe_release(&b);
-	if (rc == -1) {
-		struct stat st;
-
-		if (err)
-			err->status = ESIM_E_STORE;
-		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
-			esim_hint(err, "point --store at the real file");
-	}
 	return rc < 0 ? -1 : 0;
 }
 
@@ -487,12 +534,8 @@ static int store_lock(const char *path, double wait_s, int *fdp, struct esim_err
 		struct stat a, b;
 		int rc;
 
-		fd = open(lockpath.buf, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-		if (fd < 0) {
-			esim_fail(err, ESIM_E_STORE, "cannot open lock file '%s': %s", lockpath.buf,
-				  strerror(errno));
+		if (trust_open_lock(lockpath.buf, &store_trust, &fd, err) < 0)
 			goto out;
-		}
 		rc = lock_until(fd, deadline);
 		if (rc < 0) {
 			esim_fail(err, ESIM_E_STORE, "cannot lock '%s': %s", lockpath.buf,
@@ -545,7 +588,7 @@ void atomic_write_cleanup(const char *path)
 	DIR *d;
 	const struct dirent *de;
 
-	dir_of(path, &dir);
+	path_dir(path, &dir);
 	d = opendir(dir.buf);
 	if (!d)
 		goto out;
@@ -573,9 +616,19 @@ int store_begin(const char *path, double wait_s, struct store_txn **txnp, struct
 
 	*txnp = NULL;
 	*out = NULL;
-	dir_of(path, &dir);
-	if (make_dirs(dir.buf, err) < 0)
+	path_dir(path, &dir);
+	if (trust_check_dirs(path, &store_trust, err) < 0 || make_dirs(dir.buf, path, err) < 0)
 		goto fail;
+	/* A read-only directory: say so now, not after the work (a download) is done. */
+	if (faccessat(AT_FDCWD, dir.buf, W_OK | X_OK, AT_EACCESS) < 0) {
+		esim_fail(err, ESIM_E_OTHER, "cannot write store '%s': its directory '%s' is not "
+			  "writable: %s", path, dir.buf, strerror(errno));
+		if (errno == EROFS)
+			esim_hint(err, "%s", store_trust.elsewhere);
+		else
+			esim_hint(err, "chmod u+w '%s'; %s", dir.buf, store_trust.elsewhere);
+		goto fail;
+	}
 	if (store_lock(path, wait_s, &fd, err) < 0)
 		goto fail;
 	atomic_write_cleanup(path);

@@ -136,7 +136,7 @@ run 11 esimctl qr travel --png "$T/no/such/dir/x.png"
 err_has "esimctl: qr: cannot create a temporary file for '$T/no/such/dir/x.png'"
 mkdir "$T/adir"
 run 11 esimctl qr travel --svg "$T/adir"
-err_has "cannot replace '$T/adir'"
+err_has "not writing '$T/adir': it is a directory; esimctl replaces only regular files"
 check "no temporary file left" [ -z "$(find "$T" -maxdepth 1 -name 'adir.tmp.*')" ]
 run 11 esimctl --json qr travel --png "$T/no/such/dir/x.png"
 one_json

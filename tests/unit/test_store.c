@@ -19,6 +19,8 @@
 #include <cmocka.h>
 
 #include "esimctl/store.h"
+#include "store/outfile.h"
+#include "store/safepath.h"
 
 struct fixture {
 	char dir[256];   /* mkdtemp */
@@ -157,6 +159,47 @@ static void test_store_path(void **state)
 	assert_int_equal(err.status, ESIM_E_USAGE);
 	unsetenv("ESIMCTL_STORE");
 	buf_release(&b);
+}
+
+/* A relative or missing HOME never makes the working directory the home. */
+static void test_home_dir(void **state)
+{
+	static const struct {
+		const char *home; /* NULL: unset */
+		const char *want; /* NULL: the password database's */
+	} cases[] = {
+		{ "/home/u", "/home/u" },
+		{ "/home/u//", "/home/u" },
+		{ "/", "/" },
+		{ "relative", NULL },
+		{ ".", NULL },
+		{ "", NULL },
+		{ NULL, NULL },
+	};
+	struct buf b = BUF_INIT, pw = BUF_INIT;
+	struct esim_err err = { 0 };
+
+	(void)state;
+	unsetenv("HOME");
+	if (home_dir(&pw) < 0)
+		skip();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].home)
+			setenv("HOME", cases[i].home, 1);
+		else
+			unsetenv("HOME");
+		assert_int_equal(home_dir(&b), 0);
+		assert_string_equal(b.buf, cases[i].want ? cases[i].want : pw.buf);
+		assert_true(b.buf[0] == '/');
+	}
+	setenv("HOME", "relative", 1);
+	unsetenv("XDG_DATA_HOME");
+	unsetenv("ESIMCTL_STORE");
+	assert_int_equal(store_path(NULL, &b, &err), 0);
+	assert_true(b.buf[0] == '/');
+	unsetenv("HOME");
+	buf_release(&b);
+	buf_release(&pw);
 }
 
 /* ---- read_whole_file / atomic_write_file ---- */
@@ -392,7 +435,8 @@ static void test_symlink_refused(void **state)
 	write_file(real, "{\"schema\":1}");
 	assert_int_equal(symlink(real, f->path), 0);
 	assert_int_equal(store_load(f->path, &s, &err), -1);
-	assert_int_equal(err.status, ESIM_E_STORE);
+	/* a file the store cannot be, not a corrupt store (docs/EXIT-CODES.md) */
+	assert_int_equal(err.status, ESIM_E_OTHER);
 	assert_non_null(strstr(err.msg, f->path));
 	assert_non_null(strstr(err.msg, "symbolic link"));
 	assert_int_equal(store_begin(f->path, 0, &txn, &s, &err), -1);
@@ -683,8 +727,183 @@ static void test_parent_not_directory(void **state)
 	snprintf(p, sizeof(p), "%s/a", f->dir);
 	write_file(p, "not a dir");
 	assert_int_equal(store_begin(f->path, 0, &txn, &s, &err), -1);
-	assert_int_equal(err.status, ESIM_E_STORE);
-	assert_non_null(strstr(err.msg, "cannot create directory"));
+	assert_int_equal(err.status, ESIM_E_OTHER);
+	assert_non_null(strstr(err.msg, "not a directory"));
+}
+
+/* ---- file safety (safepath.h): modes of the store's directories, the store, the lock ---- */
+
+/* Directory modes on the way to the store: others may write only with the sticky bit. */
+static void test_dir_modes(void **state)
+{
+	static const struct {
+		mode_t mode;
+		int ok;
+	} cases[] = {
+		{ 0700, 1 }, { 0755, 1 }, { 0711, 1 }, { 01777, 1 }, { 01770, 1 },
+		{ 0775, 0 }, { 0777, 0 }, { 0770, 0 }, { 0703, 0 }, { 0720, 0 },
+	};
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char d[600], p[700];
+		struct esim_err err = { 0 };
+		struct store_txn *txn;
+		struct store *s = NULL;
+		int rc;
+
+		snprintf(d, sizeof(d), "%s/d%zu", f->dir, i);
+		assert_int_equal(mkdir(d, 0700), 0);
+		assert_int_equal(chmod(d, cases[i].mode), 0);
+		/* the store one level below: an ancestor is checked as well */
+		snprintf(p, sizeof(p), "%s/sub/store.json", d);
+		rc = store_begin(p, 0, &txn, &s, &err);
+		if (cases[i].ok) {
+			assert_int_equal(rc, 0);
+			store_abort(txn);
+			model_free(s);
+			assert_int_equal(store_load(p, &s, &err), 0);
+			model_free(s);
+		} else {
+			assert_int_equal(rc, -1);
+			assert_int_equal(err.status, ESIM_E_OTHER);
+			assert_non_null(strstr(err.msg, d));
+			assert_non_null(strstr(err.msg, "other users can write it (no sticky bit)"));
+			assert_non_null(strstr(err.hint, "chmod go-w"));
+			snprintf(p, sizeof(p), "%s/sub", d);
+			assert_int_equal(access(p, F_OK), -1); /* nothing created under it */
+			assert_int_equal(store_load(d, &s, &err), -1);
+		}
+	}
+}
+
+/* The store's own mode: readable by others is a warning elsewhere, writable is refused. */
+static void test_file_modes(void **state)
+{
+	static const struct {
+		mode_t mode;
+		int ok;
+	} cases[] = {
+		{ 0600, 1 }, { 0400, 1 }, { 0640, 1 }, { 0644, 1 },
+		{ 0660, 0 }, { 0620, 0 }, { 0606, 0 }, { 0602, 0 }, { 0666, 0 },
+	};
+	struct fixture *f = *state;
+
+	make_parents(f);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct esim_err err = { 0 };
+		struct store *s = NULL;
+		unsigned mode = 0;
+
+		write_file(f->path, "{\"schema\":1}");
+		assert_int_equal(chmod(f->path, cases[i].mode), 0);
+		assert_int_equal(store_load(f->path, &s, &err), cases[i].ok ? 0 : -1);
+		model_free(s);
+		assert_int_equal(trust_exposed(f->path, &mode), cases[i].ok && (cases[i].mode & 077));
+		if (!cases[i].ok) {
+			assert_int_equal(err.status, ESIM_E_OTHER);
+			assert_non_null(strstr(err.msg, "other users can change it"));
+			assert_non_null(strstr(err.hint, "chmod 600"));
+		}
+		unlink(f->path);
+	}
+}
+
+/* A lock that others can open could be held by them: refused, with the fix. */
+static void test_lock_modes(void **state)
+{
+	struct fixture *f = *state;
+	struct esim_err err = { 0 };
+	struct store_txn *txn;
+	struct store *s = NULL;
+	char lock[600];
+	int fd;
+
+	make_parents(f);
+	snprintf(lock, sizeof(lock), "%s.lock", f->path);
+	fd = open(lock, O_CREAT | O_WRONLY, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(chmod(lock, 0644), 0);
+	assert_int_equal(store_begin(f->path, 0, &txn, &s, &err), -1);
+	assert_int_equal(err.status, ESIM_E_OTHER);
+	assert_non_null(strstr(err.msg, "can open it and hold the lock"));
+	assert_int_equal(chmod(lock, 0600), 0);
+	assert_int_equal(store_begin(f->path, 0, &txn, &s, &err), 0);
+	store_abort(txn);
+	model_free(s);
+	/* a lock that is not a regular file */
+	unlink(lock);
+	assert_int_equal(mkdir(lock, 0700), 0);
+	assert_int_equal(store_begin(f->path, 0, &txn, &s, &err), -1);
+	assert_non_null(strstr(err.msg, "lock file of the store"));
+}
+
+/* Where an output path leads (the rule of outfile.h). */
+static void test_output_resolve(void **state)
+{
+	struct fixture *f = *state;
+	char p[600], q[600];
+	struct buf target = BUF_INIT;
+	struct esim_err err = { 0 };
+	enum output_kind kind;
+	static const struct {
+		const char *name;  /* under the fixture's directory; "" and "-" as they are */
+		int rc;
+		enum esim_status status;
+		enum output_kind kind;
+		const char *target; /* under the fixture's directory, or NULL: the path itself */
+	} cases[] = {
+		{ "", -1, ESIM_E_USAGE, OUTPUT_NEW, NULL },
+		{ "-", 0, ESIM_OK, OUTPUT_STDOUT, NULL },
+		{ "new.png", 0, ESIM_OK, OUTPUT_NEW, NULL },
+		{ "reg.png", 0, ESIM_OK, OUTPUT_REPLACE, NULL },
+		{ "fifo", 0, ESIM_OK, OUTPUT_IN_PLACE, NULL },
+		{ "dir", -1, ESIM_E_OUTPUT, OUTPUT_NEW, NULL },
+		{ "l-reg", 0, ESIM_OK, OUTPUT_REPLACE, "reg.png" },
+		{ "l-l-reg", 0, ESIM_OK, OUTPUT_REPLACE, "reg.png" },
+		{ "l-dangling", 0, ESIM_OK, OUTPUT_NEW, "dir/created.png" },
+		{ "l-fifo", 0, ESIM_OK, OUTPUT_IN_PLACE, "fifo" },
+		{ "l-dir", -1, ESIM_E_OUTPUT, OUTPUT_NEW, NULL },
+		{ "l-loop", -1, ESIM_E_OUTPUT, OUTPUT_NEW, NULL },
+	};
+	static const char *const links[][2] = {
+		{ "reg.png", "l-reg" }, { "l-reg", "l-l-reg" }, { "dir/created.png", "l-dangling" },
+		{ "fifo", "l-fifo" }, { "dir", "l-dir" }, { "l-loop", "l-loop" },
+	};
+
+	snprintf(p, sizeof(p), "%s/reg.png", f->dir);
+	write_file(p, "x");
+	snprintf(p, sizeof(p), "%s/fifo", f->dir);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	snprintf(p, sizeof(p), "%s/dir", f->dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", f->dir, links[i][1]);
+		assert_int_equal(symlink(links[i][0], p), 0);
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *name = cases[i].name;
+
+		if (*name && strcmp(name, "-"))
+			snprintf(p, sizeof(p), "%s/%s", f->dir, name);
+		else
+			snprintf(p, sizeof(p), "%s", name);
+		esim_err_clear(&err);
+		assert_int_equal(output_resolve(p, &kind, &target, &err), cases[i].rc);
+		if (cases[i].rc < 0) {
+			assert_int_equal(err.status, cases[i].status);
+			continue;
+		}
+		assert_int_equal(kind, cases[i].kind);
+		if (cases[i].target) {
+			snprintf(q, sizeof(q), "%s/%s", f->dir, cases[i].target);
+			assert_string_equal(target.buf, q);
+		} else if (kind != OUTPUT_STDOUT) {
+			assert_string_equal(target.buf, p);
+		}
+	}
+	buf_release(&target);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -693,6 +912,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store_path),
+		cmocka_unit_test(test_home_dir),
 		T(test_read_whole_file),
 		T(test_atomic_write),
 		T(test_commit_then_load),
@@ -706,6 +926,10 @@ int main(void)
 		T(test_commit_failure_keeps_old),
 		T(test_commit_refuses_invalid),
 		T(test_parent_not_directory),
+		T(test_dir_modes),
+		T(test_file_modes),
+		T(test_lock_modes),
+		T(test_output_resolve),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,6 +34,7 @@
 #include "esimctl/ids.h"
 #include "esimctl/store.h"
 #include "card/soft/soft.h"
+#include "store/safepath.h"
 
 #define SOFT_FORMAT "esimctl-soft-euicc"
 #define SOFT_VERSION 1
@@ -2931,17 +2932,26 @@ static uint16_t apdu_process(struct soft *s, const uint8_t *tx, size_t txlen, ui
 /* ------------------------------------------------------------------------------------ */
 /* transport and lifetime */
 
+/*
+ * The state holds the eUICC's private key and decides what the card does: a trusted file
+ * (safepath.h), refused like ssh refuses an unprotected key when another user owns it, can
+ * read or write it, or can replace it through its directory; the same for its lock.
+ */
+static const struct trust state_trust = {
+	"software eUICC", ESIM_E_NOREADER, TRUST_SECRET,
+	"a state file elsewhere needs a device added with --euicc soft:PATH"
+};
+
 static int load_state_file(const char *path, struct soft_state *st, struct esim_err *err)
 {
 	struct buf text = BUF_INIT;
-	int rc = read_whole_file(path, &text, err);
+	int rc = trust_read_file(path, &state_trust, &text, NULL, err);
 
 	if (rc == 1) {
 		buf_release(&text);
 		return esim_fail(err, ESIM_E_NOREADER, "soft eUICC '%s': no such file", path);
 	}
 	if (rc < 0) {
-		err->status = ESIM_E_EUICC;
 		buf_release(&text);
 		return -1;
 	}
@@ -3018,10 +3028,7 @@ static int lock_state(struct soft *s, struct esim_err *err)
 	int fd, waited = 0;
 
 	buf_addf(&lp, "%s.lock", s->path);
-	fd = open(lp.buf, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		esim_fail(err, ESIM_E_EUICC, "soft eUICC: cannot open lock file '%s': %s", lp.buf,
-			  strerror(errno));
+	if (trust_open_lock(lp.buf, &state_trust, &fd, err) < 0) {
 		buf_release(&lp);
 		return -1;
 	}
@@ -3058,7 +3065,10 @@ int soft_euicc_open(const char *path, struct apdu_transport *out, struct esim_er
 		memset(out, 0, sizeof(*out));
 	if (!path || !*path || !out)
 		return esim_fail(err, ESIM_E_USAGE, "soft eUICC: no state file path given");
-	if (stat(path, &sb) < 0) {
+	/* Its directories first: nothing (not even the lock) is created in an unsafe one. */
+	if (trust_check_dirs(path, &state_trust, err) < 0)
+		return -1;
+	if (lstat(path, &sb) < 0) {
 		if (errno == ENOENT)
 			return esim_fail(err, ESIM_E_NOREADER, "soft eUICC '%s': no such file", path);
 		return esim_fail(err, ESIM_E_EUICC, "soft eUICC '%s': %s", path, strerror(errno));

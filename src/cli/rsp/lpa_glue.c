@@ -37,28 +37,11 @@ void glue_net(struct app *app, const struct store *s, struct lpa_net *net)
 	net->nknown = app->nknown_smdp;
 }
 
-/*
- * A software eUICC's state file holds its private key: like ssh with an unprotected key
- * file, refuse one that other users can read or write, and name the fix.
- */
-static int soft_mode_check(const char *uri, struct esim_err *err)
-{
-	struct stat st;
-	const char *path = uri + 5;
-
-	if (strncmp(uri, "soft:", 5) || stat(path, &st) < 0 || !store_insecure_mode(path))
-		return 0;
-	esim_fail(err, ESIM_E_NOREADER,
-		  "software eUICC '%s' has mode %04o: other users can read its private key", path,
-		  (unsigned)(st.st_mode & 07777));
-	return esim_hint(err, "chmod 600 '%s'", path);
-}
-
 int glue_open(struct app *app, const struct device *d, struct glue_conn *c)
 {
 	memset(c, 0, sizeof(*c));
-	if (soft_mode_check(d->euicc, &app->err) < 0 ||
-	    apdu_transport_open_uri(d->euicc, &c->t, &app->err) < 0)
+	/* A software eUICC's state is checked where it is opened (soft_euicc_open()). */
+	if (apdu_transport_open_uri(d->euicc, &c->t, &app->err) < 0)
 		goto fail;
 	/* We hold the eUICC's lock now: remove what writers killed mid-commit left behind. */
 	if (!strncmp(d->euicc, "soft:", 5))
@@ -105,8 +88,7 @@ int backend_probe(const char *uri, struct buf *normalized, char eid[33], struct 
 	} else {
 		buf_addstr(normalized, uri);
 	}
-	if (soft_mode_check(normalized->buf, err) < 0 ||
-	    apdu_transport_open_uri(normalized->buf, &t, err) < 0)
+	if (apdu_transport_open_uri(normalized->buf, &t, err) < 0)
 		return -1;
 	es10_ctx_init(&ctx);
 	if (es10_open(&ctx, &t, err) < 0)
