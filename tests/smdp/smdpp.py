@@ -1853,6 +1853,10 @@ class TlsThreadingServer(ThreadingHTTPServer):
                 self.core.event("tls-handshake-failed", error=str(e), peer="%s:%d" % client_address)
                 return
             conn.settimeout(None)
+            # One record per completed handshake: what a client's connection reuse and
+            # protocol version look like from the server side.
+            self.core.event("tls-handshake", version=conn.version(), cipher=conn.cipher()[0],
+                            peer="%s:%d" % client_address)
         try:
             self.RequestHandlerClass(conn, client_address, self)
         finally:
@@ -1868,8 +1872,12 @@ class TlsThreadingServer(ThreadingHTTPServer):
 
 
 def make_tls_context(cert, key):
+    # TLS 1.2 and 1.3 on offer, as public servers do: a client that does not cap ES9+ at
+    # TLS 1.2 (SGP.22 section 2.6.6) gets 1.3, which OpenSSL 3.0 cannot complete with a
+    # brainpool certificate (RFC 8446 has no brainpool signature scheme for it).
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_3
     ctx.load_cert_chain(cert, key)
     return ctx
 
