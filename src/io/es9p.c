@@ -904,6 +904,26 @@ static int transfer_failed(struct es9p *s, const char *what, CURLcode rc, const 
 	return -1;
 }
 
+/* A Location for messages: bytes outside 0x21..0x7E percent-encoded, bounded. */
+static void format_location(const char *loc, char *out, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	for (; *loc && n + 4 < size; loc++) {
+		unsigned char c = (unsigned char)*loc;
+
+		if (c > 0x20 && c < 0x7F) {
+			out[n++] = (char)c;
+		} else {
+			out[n++] = '%';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 15];
+		}
+	}
+	out[n] = '\0';
+}
+
 int es9p_post(struct es9p *s, const char *path, const struct buf *req, const char *what,
 	      int *status, struct buf *resp, char *location, size_t locsz, struct esim_err *err)
 {
@@ -945,10 +965,8 @@ int es9p_post(struct es9p *s, const char *path, const struct buf *req, const cha
 	}
 	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code >= 300 && code < 400 &&
-	    curl_easy_getinfo(s->curl, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect) {
-		snprintf(location, locsz, "%s", redirect);
-		copy_text(location, locsz, location);
-	}
+	    curl_easy_getinfo(s->curl, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect)
+		format_location(redirect, location, locsz);
 	*status = (int)code;
 	return 0;
 }
