@@ -597,6 +597,8 @@ struct es9p {
 	char config_error[MAX_MESSAGE];
 	char errbuf[CURL_ERROR_SIZE];
 	size_t max_body;
+	int system_ca;          /* also libcurl's default CA file and directory */
+	char *sys_cafile, *sys_capath;
 	unsigned requests, connections, handshakes;
 	char address[256];
 	char base[300];         /* https://address */
@@ -736,14 +738,25 @@ static int verify_leaf(int ok, X509_STORE_CTX *ctx)
 
 /*
  * CURLOPT_SSL_CTX_FUNCTION: libcurl has set SSL_VERIFY_PEER without a callback; keep the
- * mode and add the leaf check.  The protocol cap is set here too, so that even a
+ * mode and add the leaf check.  With system_ca, the system store joins the trust anchors
+ * here (libcurl 7.88 loads only the blob once CURLOPT_CAINFO_BLOB is set).  The protocol cap is set here too, so that even a
  * libcurl that ignored CURL_SSLVERSION_MAX_TLSv1_2 stays at TLS 1.2.
  */
 static CURLcode on_ssl_ctx(CURL *curl, void *sslctx, void *userdata)
 {
+	struct es9p *s = userdata;
+
 	(void)curl;
-	(void)userdata;
 	SSL_CTX_set_verify(sslctx, SSL_VERIFY_PEER, verify_leaf);
+	/* The system store, asked for explicitly: libcurl's compiled-in locations. */
+	if (s->system_ca && (s->sys_cafile || s->sys_capath) &&
+	    !SSL_CTX_load_verify_locations(sslctx, s->sys_cafile, s->sys_capath)) {
+		ERR_clear_error();
+		snprintf(s->errbuf, sizeof(s->errbuf), "cannot load the system CA store (%s%s%s)",
+			 s->sys_cafile ? s->sys_cafile : "", s->sys_cafile && s->sys_capath ? ", " : "",
+			 s->sys_capath ? s->sys_capath : "");
+		return CURLE_SSL_CACERT_BADFILE;
+	}
 	if (!SSL_CTX_set_min_proto_version(sslctx, TLS1_2_VERSION) ||
 	    !SSL_CTX_set_max_proto_version(sslctx, TLS1_2_VERSION))
 		return CURLE_SSL_CIPHER;
@@ -848,9 +861,9 @@ static const char *tls_hint(const char *msg)
 		       "requires the name in subjectAltName: the server's certificate must be fixed";
 	if (strstr(msg, "unable to get local issuer certificate") ||
 	    strstr(msg, "self-signed certificate") || strstr(msg, "unable to verify the first"))
-		return "the SM-DP+'s TLS certificate does not chain to a trusted CA: SM-DP+ servers "
-		       "use the GSMA CI (built in), so pass the CI of a test or private SM-DP+ as a "
-		       "CA file";
+		return "the SM-DP+'s TLS certificate does not chain to a trusted CA: pass the CI of "
+		       "a test or private SM-DP+ with --ca (the GSMA CI is built in); "
+		       "--trust-system-ca only knowing the risk (docs/trust.md)";
 	if (strstr(msg, "certificate has expired"))
 		return "the SM-DP+'s TLS certificate has expired (or this system's clock is wrong)";
 	if (strstr(msg, "hostname mismatch"))
@@ -1051,13 +1064,24 @@ static int setup_curl(struct es9p *s, long connect_ms, long timeout_ms, int syst
 			return esim_fail(err, ESIM_E_OTHER, "out of memory");
 		s->headers = n;
 	}
+	if (system_ca) {
+		char *p = NULL;
+
+		s->system_ca = 1;
+		if (curl_easy_getinfo(c, CURLINFO_CAINFO, &p) == CURLE_OK && p)
+			s->sys_cafile = xstrdup(p);
+		p = NULL;
+		if (curl_easy_getinfo(c, CURLINFO_CAPATH, &p) == CURLE_OK && p)
+			s->sys_capath = xstrdup(p);
+	}
 	blob.data = s->trust.buf;
 	blob.len = s->trust.len;
 	blob.flags = CURL_BLOB_COPY;
 	/*
 	 * Trust: the PEM blob (built-in ES9+ bundle + CA files) and nothing else.  libcurl's
-	 * compiled-in CA file and directory (the system store) are cleared unless the user
-	 * asked for them; the CA cache is off so no store from another handle sneaks in.
+	 * compiled-in CA file and directory (the system store) are cleared, and added back
+	 * in on_ssl_ctx only when the user asked for them; the CA cache is off so no store
+	 * from another handle sneaks in.
 	 * TLS 1.2 exactly: SGP.22 §2.6.6 profiles ES9+ on TLS 1.2 (docs/sgp22.md, "TLS").
 	 */
 	if (curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
@@ -1067,8 +1091,8 @@ static int setup_curl(struct es9p *s, long connect_ms, long timeout_ms, int syst
 	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob) != CURLE_OK ||
-	    (!system_ca && curl_easy_setopt(c, CURLOPT_CAINFO, (char *)NULL) != CURLE_OK) ||
-	    (!system_ca && curl_easy_setopt(c, CURLOPT_CAPATH, (char *)NULL) != CURLE_OK) ||
+	    curl_easy_setopt(c, CURLOPT_CAINFO, (char *)NULL) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_CAPATH, (char *)NULL) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_CA_CACHE_TIMEOUT, 0L) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, s) != CURLE_OK ||
@@ -1149,6 +1173,8 @@ void es9p_close(struct es9p *s)
 	curl_slist_free_all(s->headers);
 	curl_slist_free_all(s->resolve);
 	buf_release(&s->trust);
+	free(s->sys_cafile);
+	free(s->sys_capath);
 	free(s);
 }
 

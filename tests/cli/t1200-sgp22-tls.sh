@@ -56,7 +56,7 @@ log_is "the server saw the client reject its certificate" \
 echo "# --- the right certificate, but no CA given"
 srv_start
 unset ESIMCTL_CA_FILE
-tls_refused "no CA" 7 "unable to get local issuer certificate" "pass the CI of a test or private SM-DP+ as a CA file"
+tls_refused "no CA" 7 "unable to get local issuer certificate" "pass the CI of a test or private SM-DP+ with --ca"
 tls_refused "only the untrusted CI" 7 "unable to get local issuer certificate" "" --ca "$(pki_path untrusted_ci cert_pem)"
 
 echo "# --- trust anchors that work"
