@@ -1041,7 +1041,7 @@ static int setup_curl(struct es9p *s, long connect_ms, long timeout_ms, int syst
 		      struct esim_err *err)
 {
 	static const char *const headers[] = {
-		/* SGP.22 §6.5.1 (HTTP header of ES9+ requests) */
+		/* the HTTP header of ES9+ requests (SGP.22 §6, HTTP binding of ES9+) */
 		"Content-Type: application/json",
 		"X-Admin-Protocol: gsma/rsp/v2.2.0",
 		"User-Agent: gsma-rsp-lpad",
