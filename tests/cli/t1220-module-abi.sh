@@ -69,7 +69,6 @@ ldd "$MODULE" >"$T/ldd.mod" 2>&1
 check "ldd esimctl: no libcurl" bash -c "! grep -q libcurl '$T/ldd.bin'"
 check "ldd esimctl: no libcrypto, no libssl" bash -c "! grep -qE 'lib(crypto|ssl)\\.' '$T/ldd.bin'"
 check "ldd esimctl-rsp.so: libcurl (the ES9+ transport lives there)" grep -q libcurl "$T/ldd.mod"
-check "no esimctl-https next to esimctl" [ ! -e "$(dirname "$ESIMCTL")/esimctl-https" ]
 
 if command -v strace >/dev/null 2>&1 && strace -f -qq -e trace=openat -o "$T/st" true 2>/dev/null; then
 	run 0 esimctl device add laptop --kind laptop
