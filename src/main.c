@@ -156,7 +156,8 @@ static const char global_options[] =
 	"  --ca FILE            trust this CA for SM-DP+ TLS too (repeatable; $ESIMCTL_CA_FILE);\n"
 	"                       the GSMA CI roots are built in\n"
 	"  --trust-system-ca    also trust the system CA store for SM-DP+ TLS (risky: any\n"
-	"                       public or proxy CA can then read matching IDs; $ESIMCTL_TRUST_SYSTEM_CA=1)\n"
+	"                       public or proxy CA can then read matching IDs;\n"
+	"                       $ESIMCTL_TRUST_SYSTEM_CA=1)\n"
 	"  --timeout SECONDS    limit for each SM-DP+ request (default 60; $ESIMCTL_TIMEOUT)\n"
 	"  --help, -h           help (esimctl help COMMAND)\n"
 	"  --version            print the version\n";
