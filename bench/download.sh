@@ -15,13 +15,13 @@
 #            AuthenticateServer, PrepareDownload, LoadBoundProfilePackage, removing the
 #            install notification), state file writes (fsync) included;
 #   esimctl  the rest of the wall time: process start, store load and commit ("local"),
-#            and the ES9+ steps minus the server's handling time ("transport": spawning
-#            the HTTPS helper, which loads libcurl, the TLS handshake on both sides, HTTP
-#            framing and parsing on both sides, JSON/base64, loopback).  The helper's own
-#            start-up is measured on its own (hyperfine) to show its share.
+#            and the ES9+ steps minus the server's handling time ("transport": the TLS
+#            handshake on both sides, HTTP framing and parsing on both sides,
+#            JSON/base64, loopback).
 # Requests and TLS handshakes are counted three ways: esimctl's own "download" object,
-# the server's log, and connect(2) calls seen by strace in one extra (untimed) run, which
-# also shows which process loads libcurl and libssl.
+# the server's log (request and tls-handshake records), and connect(2) calls seen by
+# strace in one extra (untimed) run, which also shows which process loads libcurl and
+# libssl.
 #
 # Prints one JSON object on stdout; progress on stderr.  Needs /usr/bin/python3 with
 # python3-cryptography (scripts/deps.sh), jq, and strace for the extra run (optional).
@@ -33,8 +33,8 @@ BUILD=${2:-build/bench}
 ESIMCTL=$BUILD/esimctl
 PY=/usr/bin/python3
 HOST=testsmdpplus1.example.com
-[ -x "$ESIMCTL" ] && [ -x "$BUILD/esimctl-https" ] || {
-	echo "download.sh: build $ESIMCTL and esimctl-https first (bench/run.sh does)" >&2
+[ -x "$ESIMCTL" ] && [ -f "$BUILD/esimctl-rsp.so" ] || {
+	echo "download.sh: build $ESIMCTL and esimctl-rsp.so first (bench/run.sh does)" >&2
 	exit 1
 }
 [ "$RUNS" -ge 1 ] && [ "$RUNS" -le 30 ] || { echo "download.sh: RUNS must be 1 to 30" >&2; exit 2; }
@@ -53,7 +53,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # Only 127.0.0.1, and only what this script sets.
-unset ESIMCTL_RESOLVE ESIMCTL_HTTPS_HELPER ESIMCTL_TIMING https_proxy HTTPS_PROXY http_proxy
+unset ESIMCTL_RESOLVE ESIMCTL_TRUST_SYSTEM_CA ESIMCTL_TIMING https_proxy HTTPS_PROXY http_proxy
 unset HTTP_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY ESIMCTL_NOW
 export ESIMCTL_STORE=$W/store.json ESIMCTL_CARRIERS=$W/carriers.json HOME=$W/home
 mkdir -p "$HOME"
@@ -143,6 +143,9 @@ def settle(seen, want):
     return [r for r in log_records() if r.get("event") == "request"][seen:]
 
 seen = len([r for r in log_records() if r.get("event") == "request"])
+def handshakes():
+    return len([r for r in log_records() if r.get("event") == "tls-handshake"])
+hs_seen = handshakes()
 results = []
 env = dict(os.environ, ESIMCTL_TIMING="1")
 for i in range(1, runs + 1):
@@ -157,6 +160,8 @@ for i in range(1, runs + 1):
              re.finditer(r"^esimctl: timing: ([0-9.]+) (.*)$", p.stderr, re.M)]
     reqs = settle(seen, 4)
     seen += len(reqs)
+    hs_now = handshakes()
+    server_handshakes, hs_seen = hs_now - hs_seen, hs_now
     if not marks:
         # an esimctl without ESIMCTL_TIMING: only the whole is known
         marks = [(t0, "start"), (t1, "end")]
@@ -172,7 +177,8 @@ for i in range(1, runs + 1):
         "wall_ms": wall, "smdp_ms": smdp, "euicc_ms": euicc, "esimctl_ms": wall - smdp - euicc,
         "transport_ms": net - smdp, "before_ms": marks[0][0] - t0, "after_ms": t1 - marks[-1][0],
         "requests": out["download"]["requests"], "tls_connections": out["download"]["tls_connections"],
-        "server_requests": len(reqs), "functions": [r.get("function") for r in reqs],
+        "server_requests": len(reqs), "server_handshakes": server_handshakes,
+        "functions": [r.get("function") for r in reqs],
         "installed": out["download"]["installed"],
         "notification_sent": out["download"]["notification_sent"],
     })
@@ -183,7 +189,7 @@ for k in ("wall_ms", "smdp_ms", "euicc_ms", "esimctl_ms", "transport_ms", "befor
     summary[k] = round(statistics.median(vals), 2)
     summary[k.replace("_ms", "_min_ms")] = round(min(vals), 2)
     summary[k.replace("_ms", "_max_ms")] = round(max(vals), 2)
-for k in ("requests", "tls_connections", "server_requests"):
+for k in ("requests", "tls_connections", "server_requests", "server_handshakes"):
     summary[k] = sorted({r[k] for r in results})
 summary["functions"] = results[0]["functions"]
 summary["all_installed"] = all(r["installed"] and r["notification_sent"] for r in results)

@@ -48,7 +48,6 @@ else
 	cmake --build "$BUILD" -j "$jobs" >/dev/null
 fi
 ESIMCTL=$(cd "$BUILD" && pwd)/esimctl
-HELPER=$(dirname "$ESIMCTL")/esimctl-https
 W=$(mktemp -d "${TMPDIR:-/tmp}/esimctl-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 mkdir -p "$W/hf" "$W/rss" "$W/home"
@@ -138,7 +137,7 @@ for n in "${SIZES[@]}"; do
 done
 CODE='LPA:1$rsp.example.com$QR-G-5C-1LS-1W1Z9P7'
 
-echo "== offline commands: no libcurl, no TLS, no helper ==" >&2
+echo "== offline commands: no libcurl, no TLS, no SGP.22 module ==" >&2
 ldd "$ESIMCTL" >"$W/ldd.txt"
 : >"$W/offline.txt"
 if command -v strace >/dev/null 2>&1; then
@@ -149,7 +148,7 @@ if command -v strace >/dev/null 2>&1; then
 			>/dev/null 2>&1 || true
 		printf '%s\t%s\t%s\n' "$label" \
 			"$(grep -cE 'lib(curl|ssl|gnutls)[^"]*\.so' "$W/st.txt" || true)" \
-			"$(grep -c 'execve(".*esimctl-https' "$W/st.txt" || true)" >>"$W/offline.txt"
+			"$(grep -c 'esimctl-rsp\.so' "$W/st.txt" || true)" >>"$W/offline.txt"
 	done <<EOF
 list list
 transfer transfer $PROFILE --to dev-00002
@@ -163,8 +162,7 @@ fi
 echo "== timings ==" >&2
 plan tiny
 for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
-	hf startup -- /bin/true "$ESIMCTL --store $W/s20.json list" "$ESIMCTL --version" \
-		"$HELPER --base https://localhost"
+	hf startup -- /bin/true "$ESIMCTL --store $W/s20.json list" "$ESIMCTL --version"
 	hf qr -- "qrencode -l M -s 8 -m 4 -o $W/q-ref.png $CODE" \
 		"$ESIMCTL qr --code $CODE --level M --size 8 --margin 4 --png $W/q.png"
 done
@@ -253,7 +251,7 @@ def verdict(ratio, target):
 rows, notes = [], []
 st = pool("startup")
 true, lst = find(st, r"^/bin/true$"), find(st, r"list$")
-ver, helper = find(st, r"--version$"), find(st, r"esimctl-https")
+ver = find(st, r"--version$")
 r = med(lst) / med(true)
 rows.append(("startup: `esimctl list`, 20 profiles", ms(med(lst)), "`/bin/true` " + ms(med(true)),
              "%.2fx" % r, "<= 3x", verdict(r, 3)))
@@ -368,20 +366,18 @@ for n in sorted(sizes):
         rss("transfer", n), rss("transfer", n) / m, rss("jq", n), rss("jq", n) / m))
 w("\n`qr --png`: %.1f MiB, `qrencode -o`: %.1f MiB.\n" % (rss("qr", 0), rss("qrencode", 0)))
 
-w("## Start-up and the HTTPS helper\n")
+w("## Start-up\n")
 w("| command | median | CPU |")
 w("| --- | ---: | ---: |")
 for label, v in (("`/bin/true`", true), ("`esimctl list` (20 profiles)", lst),
-                 ("`esimctl --version`", ver), ("`esimctl-https` start and exit", helper)):
+                 ("`esimctl --version`", ver)):
     if v:
         w("| %s | %s ms (%s) | %s ms |" % (label, ms(med(v)), iqr(v), ms(cpu(v))))
 w("")
 ldd = open(os.path.join(W, "ldd.txt")).read()
 libs = sorted({l.split()[0].split(".so")[0] for l in ldd.splitlines() if ".so" in l and "=>" in l})
-w("esimctl links %s; not libcurl, libssl, libcrypto or any TLS library (`ldd`). Network code "
-  "lives in `esimctl-https` (`src/https/main.c`), a separate program that esimctl spawns for "
-  "the length of one ES9+ session only (`src/rsp/es9p.c`), talking over a pair of pipes, as git "
-  "does with its remote helpers. Everything that needs libcrypto (the eUICC backends, ES9+, "
+w("esimctl links %s; not libcurl, libssl, libcrypto or any TLS library (`ldd`). Everything "
+  "that needs libcurl or libcrypto (the eUICC backends, ES9+ over libcurl, "
   "the LPA procedures and the commands that drive eUICCs) is in `esimctl-rsp.so`, which "
   "esimctl dlopen()s only when a command needs an eUICC (`src/cli/rsp_module.c`): Debian's "
   "libcrypto is linked BIND_NOW, about 3,700 symbol bindings at every load, more than an "
@@ -389,7 +385,7 @@ w("esimctl links %s; not libcurl, libssl, libcrypto or any TLS library (`ldd`). 
   "(`src/core/sha256.c`, tested against NIST vectors and OpenSSL).\n" % ", ".join(libs))
 off = [l.rstrip("\n").split("\t") for l in open(os.path.join(W, "offline.txt"))]
 if off:
-    w("Checked with strace for each offline command (libraries opened / helper started): " +
+    w("Checked with strace for each offline command (TLS libraries opened / module opened): " +
       ", ".join("`%s` %s/%s" % (a, b, c) for a, b, c in off) + ".\n")
 
 w("## Download\n")
@@ -404,15 +400,14 @@ w("| --- | ---: | ---: |")
 for key, label in (("wall_ms", "wall time"), ("smdp_ms", "SM-DP+ (request handling, its log's `ms`)"),
                    ("euicc_ms", "eUICC (ES10 steps, state writes)"),
                    ("esimctl_ms", "esimctl itself (the rest)"),
-                   ("transport_ms", "- of which ES9+ transport: helper, TLS, HTTP both sides"),
+                   ("transport_ms", "- of which ES9+ transport: TLS, HTTP both sides"),
                    ("before_ms", "- of which before the download: start, store, eUICC open"),
                    ("after_ms", "- of which after it: store commit, output, exit")):
     w("| %s | %s | %s-%s |" % (label, ms(dl[key]), ms(dl[key.replace("_ms", "_min_ms")]),
                               ms(dl[key.replace("_ms", "_max_ms")])))
-w("\nThe helper's own start (above) is %s ms of the transport; the rest of it is the TLS "
-  "handshake and the HTTP exchanges with a Python server, whose TLS and HTTP parsing its "
-  "`ms` does not count. Only the helper loads libcurl and libssl: %s.\n"
-  % (ms(med(helper)), "; ".join("%s loads %s" % (p, ", ".join(
+w("\nThe transport is the TLS handshake and the HTTP exchanges with a Python server, whose "
+  "TLS and HTTP parsing its `ms` does not count. Processes loading libcurl and libssl: %s.\n"
+  % ("; ".join("%s loads %s" % (p, ", ".join(
       x for x in l if re.match(r"lib(curl|ssl|gnutls)", x)) or "none")
       for p, l in sorted(dl.get("libraries", {}).items()))))
 

@@ -1,10 +1,10 @@
 /*
  * es9p.h - ES9+ client: esimctl (LPA) -> SM-DP+ over HTTPS/JSON (SGP.22 digest §2).
  *
- * esimctl never links libcurl.  es9p_open() spawns the helper program esimctl-https
- * (src/https/main.c) for one session and talks to it over two pipes; the helper keeps
- * one TLS connection open for all requests of the session.  Everything ES9+ (JSON,
- * base64, status codes, errors) happens here; the helper only moves bytes.
+ * libcurl lives in esimctl-rsp.so with the rest of SGP.22 (src/io/es9p.c); the esimctl
+ * binary never maps it.  One session is one libcurl handle: all its requests share one
+ * keep-alive TLS connection.  Everything ES9+ (JSON, base64, status codes, errors)
+ * happens here.
  *
  *	struct es9p *s;
  *	struct es9p_auth1 a1;
@@ -17,22 +17,18 @@
  *	es9p_auth1_release(&a1);
  *	es9p_close(s);
  *
- * Finding the helper, first match wins:
- *   opts->helper; $ESIMCTL_HTTPS_HELPER; "esimctl-https" next to the running program
- *   (readlink /proc/self/exe, which also covers the build tree); <dir of the program>/
- *   ../libexec/esimctl/esimctl-https; ESIMCTL_LIBEXECDIR/esimctl-https (compile-time,
- *   default /usr/local/libexec/esimctl).
- *
- * Trust: the system CA bundle plus every opts->ca_files entry (PEM or DER).  TLS 1.2 or
- * newer, peer and host name always verified, redirects never followed: no option here
- * or in the helper weakens that.  ESIMCTL_RESOLVE (HOST:PORT:ADDR[,...], as curl
- * --resolve) reaches the helper through the environment.
+ * Trust (docs/trust.md): the built-in ES9+ bundle (the GSMA CI roots and the roots of
+ * SM-DP+s older than the GSMA CI) plus every opts->ca_files entry (PEM or DER); the
+ * system CA store only with opts->system_ca.  libcurl's own default CA file and
+ * directory are cleared.  TLS 1.2 exactly (SGP.22 §2.6.6), peer and host name always
+ * verified, a server certificate without a subjectAltName DNS name refused (no CN
+ * fallback), redirects never followed: no option weakens that.  ESIMCTL_RESOLVE
+ * (HOST:PORT:ADDR[,...], as curl --resolve) and the proxy variables (https_proxy...,
+ * as curl) are read from the environment.
  *
  * Errors (struct esim_err, exit statuses are a contract, docs/EXIT-CODES.md):
- *   ESIM_E_NETWORK (7)  the helper cannot be started (the message names the path),
- *                       network/TLS failure (the helper's text: curl's message and the
- *                       OpenSSL verify result), the helper died or stopped answering,
- *                       any HTTP status outside 2xx ("SM-DP+ answered HTTP 500 to
+ *   ESIM_E_NETWORK (7)  network/TLS failure (curl's message and the OpenSSL verify
+ *                       result), a timeout, a body over the limit, any HTTP status outside 2xx ("SM-DP+ answered HTTP 500 to
  *                       initiateAuthentication"; for a 3xx the Location is named).
  *   ESIM_E_SMDP (8)     functionExecutionStatus Failed or Expired: subject_code,
  *                       reason_code and smdp_message hold the server's words, detail is
@@ -44,13 +40,13 @@
  *                       msg: "invalid response from the SM-DP+ to <function>: <what>".
  *                       The server produced it, so it is the server's failure, not the
  *                       network's: retrying will not help, reporting it might.
- *   ESIM_E_USAGE (2)    an invalid SM-DP+ address; a CA file the helper cannot use or a
+ *   ESIM_E_USAGE (2)    an invalid SM-DP+ address; a CA file that cannot be used or a
  *                       bad ESIMCTL_RESOLVE entry (reported by the first request).
  *   ESIM_E_OTHER (1)    invalid arguments from the caller (bad transaction id, NULL).
  * Executed-WithWarning counts as success.  Unknown response fields are ignored.
  *
  * Secrets: request and response bodies (the matching ID travels inside the
- * AuthenticateServerResponse) are wiped after use, here and in the helper.
+ * AuthenticateServerResponse) are wiped after use.
  */
 #ifndef ESIMCTL_ES9P_H
 #define ESIMCTL_ES9P_H
@@ -65,7 +61,7 @@
 #define ES9P_DEFAULT_TIMEOUT_MS 60000L
 #define ES9P_DEFAULT_MAX_BODY (4UL * 1024 * 1024)
 #define ES9P_TXID_MAX 16          /* TransactionId: 1..16 bytes */
-/* Limits of the helper; larger timeouts and body limits are lowered to these. */
+/* Limits; larger timeouts and body limits are lowered to these. */
 #define ES9P_MAX_CA_FILES 32
 #define ES9P_MAX_TIMEOUT_MS (24L * 3600 * 1000)
 #define ES9P_MAX_BODY (1024UL * 1024 * 1024)
@@ -76,10 +72,10 @@ struct es9p_opts {
 	long connect_timeout_ms;     /* 0: ES9P_DEFAULT_CONNECT_TIMEOUT_MS */
 	long timeout_ms;             /* whole request; 0: ES9P_DEFAULT_TIMEOUT_MS */
 	size_t max_body;             /* response body limit; 0: ES9P_DEFAULT_MAX_BODY */
-	const char *helper;          /* path of esimctl-https; NULL: find it (above) */
+	int system_ca;               /* also trust the system CA store (an explicit choice) */
 };
 
-/* One session: one helper process, one keep-alive TLS connection. */
+/* One session: one libcurl handle, one keep-alive TLS connection. */
 struct es9p;
 
 /*
@@ -90,10 +86,10 @@ struct es9p;
  */
 int es9p_open(const char *smdp_address, const struct es9p_opts *opts, struct es9p **out,
 	      struct esim_err *err);
-/* Ends the helper (EOF on its stdin, then reaps it; SIGKILL after 2 s).  NULL: no-op. */
+/* Closes the connection and frees the session.  NULL: no-op. */
 void es9p_close(struct es9p *s);
 /*
- * Counters of the helper: requests sent, TCP connections opened, TLS handshakes
+ * Counters of the session: requests sent, TCP connections opened, TLS handshakes
  * completed.  Any pointer may be NULL.  One session normally shows n, 1, 1.
  */
 int es9p_stats(struct es9p *s, unsigned *requests, unsigned *connections, unsigned *handshakes,

@@ -26,6 +26,7 @@
 struct lpa_net {
 	const char *const *ca_files;   /* extra trusted CAs (PEM/DER files) */
 	size_t nca;
+	int trust_system_ca;           /* also the system CA store (es9p_opts.system_ca) */
 	long connect_timeout_ms;       /* 0: default */
 	long timeout_ms;               /* 0: default */
 	/*

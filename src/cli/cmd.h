@@ -29,6 +29,7 @@ struct app {
 	int64_t now;               /* the clock (ESIMCTL_NOW overrides) */
 	const char **ca_files;     /* --ca FILE (repeatable) + $ESIMCTL_CA_FILE */
 	size_t nca;
+	int trust_system_ca;       /* --trust-system-ca / $ESIMCTL_TRUST_SYSTEM_CA=1 */
 	int stdin_tty, stdout_tty, stderr_tty;
 	const char *self_path;     /* /proc/self/exe, for the helper programs */
 	const char *cmd_name;      /* "transfer", "device add", ... for messages */

@@ -141,7 +141,8 @@ static const struct cmd commands[] = {
 
 static const char global_usage[] =
 	"usage: esimctl [--store PATH] [--json] [--quiet] [--wait-lock SECONDS]\n"
-	"               [--show-secret] [--ca FILE] [--timeout SECONDS] COMMAND [ARGS]\n"
+	"               [--show-secret] [--ca FILE] [--trust-system-ca] [--timeout SECONDS]\n"
+	"               COMMAND [ARGS]\n"
 	"       esimctl help COMMAND | --version\n";
 
 static const char global_options[] =
@@ -152,7 +153,11 @@ static const char global_options[] =
 	"  --quiet, -q          no notes or warnings on stderr\n"
 	"  --wait-lock SECONDS  how long to wait for a busy store (default 5)\n"
 	"  --show-secret        print matching IDs unmasked\n"
-	"  --ca FILE            trust this CA for SM-DP+ TLS (repeatable; $ESIMCTL_CA_FILE)\n"
+	"  --ca FILE            trust this CA for SM-DP+ TLS too (repeatable; $ESIMCTL_CA_FILE);\n"
+	"                       the GSMA CI roots are built in\n"
+	"  --trust-system-ca    also trust the system CA store for SM-DP+ TLS (risky: any\n"
+	"                       public or proxy CA can then read matching IDs;\n"
+	"                       $ESIMCTL_TRUST_SYSTEM_CA=1)\n"
 	"  --timeout SECONDS    limit for each SM-DP+ request (default 60; $ESIMCTL_TIMEOUT)\n"
 	"  --help, -h           help (esimctl help COMMAND)\n"
 	"  --version            print the version\n";
@@ -272,6 +277,8 @@ static int take_globals(struct app *app, int *argcp, char **argv, int *want_help
 			app->quiet = 1;
 		} else if (!strcmp(a, "--show-secret")) {
 			app->show_secret = 1;
+		} else if (!strcmp(a, "--trust-system-ca")) {
+			app->trust_system_ca = 1;
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			*want_help = 1;
 		} else if (!strcmp(a, "--version")) {
@@ -499,6 +506,13 @@ int main(int argc, char **argv)
 	app.stderr_tty = isatty(STDERR_FILENO);
 	if ((env = getenv("ESIMCTL_TIMEOUT")) && *env && parse_timeout(&app, "ESIMCTL_TIMEOUT", env) < 0)
 		goto out_fail;
+	if ((env = getenv("ESIMCTL_TRUST_SYSTEM_CA")) && *env && strcmp(env, "0") != 0) {
+		if (strcmp(env, "1") != 0) {
+			esim_fail(&app.err, ESIM_E_USAGE, "ESIMCTL_TRUST_SYSTEM_CA='%.20s': expected 1 or 0", env);
+			goto out_fail;
+		}
+		app.trust_system_ca = 1;
+	}
 	if ((env = getenv("ESIMCTL_CA_FILE")) && *env) {
 		app.ca_files = xrealloc(app.ca_files, sizeof(*app.ca_files));
 		app.ca_files[app.nca++] = env;

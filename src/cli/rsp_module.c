@@ -5,11 +5,14 @@
  * the commands that drive eUICCs) is built into esimctl-rsp.so and loaded here on
  * first use, so commands that touch no eUICC never map libcrypto (see CMakeLists.txt).
  * Each function below has the name and signature of the module's function it forwards
- * to (lpa_glue.h, cmd.h); the module is linked -Bsymbolic, so its own calls never land
- * back here.
+ * to (lpa_glue.h, cmd.h), through the function table of the module's one exported
+ * symbol, its versioned descriptor (rsp_module.h); the module is linked -Bsymbolic, so
+ * its own calls never land back here.
  *
  * The module is looked up in $ESIMCTL_RSP_MODULE, next to the binary (the build tree),
- * in ../libexec/esimctl beside it, and in the configured libexec directory.
+ * in ../libexec/esimctl beside it, and in the configured libexec directory.  A module
+ * whose descriptor differs from this build's (ABI number, struct sizes) is refused
+ * before anything in it runs: exit 1, "... is version X, this esimctl needs Y: reinstall".
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -21,6 +24,7 @@
 #include "cli/cmd.h"
 #include "cli/rsp/lpa_glue.h"
 #include "cli/rsp/backend.h"
+#include "cli/rsp/rsp_module.h"
 
 #ifndef ESIMCTL_LIBEXECDIR
 #define ESIMCTL_LIBEXECDIR "/usr/local/libexec/esimctl"
@@ -28,6 +32,7 @@
 #define MODULE_NAME "esimctl-rsp.so"
 
 static void *module;
+static const struct rsp_module *desc;
 
 static int try_open(const char *path, struct buf *tried, char *why, size_t whysz)
 {
@@ -42,13 +47,74 @@ static int try_open(const char *path, struct buf *tried, char *why, size_t whysz
 	return 0;
 }
 
-static void *module_sym(const char *name, struct esim_err *err)
+/* The first shared struct whose size differs, or NULL. */
+static const char *size_mismatch(const struct rsp_module *m, const struct rsp_module *want,
+				 uint32_t *got, uint32_t *need)
+{
+	const struct {
+		const char *name;
+		uint32_t got, need;
+	} sizes[] = {
+		{ "struct rsp_module", m->size, want->size },
+		{ "struct app", m->sizeof_app, want->sizeof_app },
+		{ "struct store", m->sizeof_store, want->sizeof_store },
+		{ "struct device", m->sizeof_device, want->sizeof_device },
+		{ "struct profile", m->sizeof_profile, want->sizeof_profile },
+		{ "struct binding", m->sizeof_binding, want->sizeof_binding },
+		{ "struct actcode", m->sizeof_actcode, want->sizeof_actcode },
+		{ "struct esim_err", m->sizeof_err, want->sizeof_err },
+		{ "struct buf", m->sizeof_buf, want->sizeof_buf },
+	};
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		if (sizes[i].got != sizes[i].need) {
+			*got = sizes[i].got;
+			*need = sizes[i].need;
+			return sizes[i].name;
+		}
+	}
+	return NULL;
+}
+
+/* Read and check the module's descriptor: 0, or -1 with err (the module is closed). */
+static int check_descriptor(const char *path, struct esim_err *err)
+{
+	static const struct rsp_module want = { RSP_MODULE_SIZES };
+	const struct rsp_module *m = dlsym(module, RSP_MODULE_SYMBOL);
+	const char *what = NULL;
+	uint32_t got = 0, need = 0;
+
+	if (!m)
+		esim_fail(err, ESIM_E_OTHER,
+			  "%s at %s is version 0 (it has no %s descriptor), this esimctl needs %u: reinstall",
+			  MODULE_NAME, path, RSP_MODULE_SYMBOL, RSP_MODULE_ABI);
+	else if (m->abi != RSP_MODULE_ABI)
+		esim_fail(err, ESIM_E_OTHER, "%s at %s is version %u, this esimctl needs %u: reinstall",
+			  MODULE_NAME, path, m->abi, RSP_MODULE_ABI);
+	else if ((what = size_mismatch(m, &want, &got, &need)) != NULL)
+		esim_fail(err, ESIM_E_OTHER,
+			  "%s at %s is version %u (%s of %u bytes), this esimctl needs %u (%s of %u bytes): reinstall",
+			  MODULE_NAME, path, m->abi, what, got, RSP_MODULE_ABI, what, need);
+	else {
+		desc = m;
+		return 0;
+	}
+	esim_hint(err, "install %s from the same build as this esimctl (%s), or point "
+		  "ESIMCTL_RSP_MODULE at it", MODULE_NAME, ESIMCTL_VERSION);
+	dlclose(module);
+	module = NULL;
+	return -1;
+}
+
+static const struct rsp_module *module_desc(struct esim_err *err)
 {
 	char self[PATH_MAX], path[PATH_MAX + 64], why[512] = "";
 	struct buf tried = BUF_INIT;
 	const char *env = getenv("ESIMCTL_RSP_MODULE");
-	void *f;
+	const char *opened = path;
 
+	if (desc)
+		return desc;
 	if (!module) {
 		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 		char *slash;
@@ -58,13 +124,16 @@ static void *module_sym(const char *name, struct esim_err *err)
 		if (slash)
 			*slash = '\0';
 		if (env && *env) {
+			opened = env;
 			try_open(env, &tried, why, sizeof(why));
 		} else {
 			snprintf(path, sizeof(path), "%s/" MODULE_NAME, self);
 			if (!n || try_open(path, &tried, why, sizeof(why)) < 0) {
 				snprintf(path, sizeof(path), "%s/../libexec/esimctl/" MODULE_NAME, self);
-				if (!n || try_open(path, &tried, why, sizeof(why)) < 0)
-					try_open(ESIMCTL_LIBEXECDIR "/" MODULE_NAME, &tried, why, sizeof(why));
+				if (!n || try_open(path, &tried, why, sizeof(why)) < 0) {
+					snprintf(path, sizeof(path), "%s", ESIMCTL_LIBEXECDIR "/" MODULE_NAME);
+					try_open(path, &tried, why, sizeof(why));
+				}
 			}
 		}
 		if (!module) {
@@ -76,9 +145,9 @@ static void *module_sym(const char *name, struct esim_err *err)
 		}
 	}
 	buf_release(&tried);
-	if (!(f = dlsym(module, name)))
-		esim_fail(err, ESIM_E_OTHER, "the SGP.22 module has no '%s': it does not match this esimctl", name);
-	return f;
+	if (check_descriptor(opened, err) < 0)
+		return NULL;
+	return desc;
 }
 
 int glue_has_euicc(const struct device *d)
@@ -90,13 +159,11 @@ int glue_has_euicc(const struct device *d)
 #define FORWARD(ret_err, name, params, args, err)                                     \
 	int name params                                                                 \
 	{                                                                               \
-		int (*fn_) params;                                                      \
-		void *sym_ = module_sym(#name, err);                                    \
+		const struct rsp_module *m_ = module_desc(err);                         \
                                                                                         \
-		if (!sym_)                                                              \
+		if (!m_)                                                                \
 			return ret_err;                                                 \
-		memcpy(&fn_, &sym_, sizeof(fn_));                                      \
-		return fn_ args;                                                        \
+		return m_->name args;                                                   \
 	}
 
 FORWARD(-1, backend_probe, (const char *uri, struct buf *normalized, char eid[33], struct esim_err *err),

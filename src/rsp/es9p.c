@@ -1,44 +1,34 @@
 /*
- * es9p.c - ES9+ client over the esimctl-https helper (see esimctl/es9p.h).
+ * es9p.c - ES9+ client over libcurl (see esimctl/es9p.h).
  *
  * Two halves: the pure part (JSON requests and responses, es9p_internal.h) and the
- * session part (spawning the helper, framing requests over its pipes).  The pipe
- * protocol is described in src/https/main.c.
+ * session part: one libcurl easy handle per session, so every request of a session
+ * rides one keep-alive TLS connection (SGP.22 §2.6.6: HTTPS, TLS 1.2, server
+ * authentication).  This file is built into esimctl-rsp.so only: the esimctl binary
+ * never maps libcurl or libssl.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "crypto/rspcrypto.h"
 #include "esimctl/der.h"
 #include "esimctl/es9p.h"
 #include "rsp/es9p_internal.h"
 
-#ifndef ESIMCTL_LIBEXECDIR
-#define ESIMCTL_LIBEXECDIR "/usr/local/libexec/esimctl"
+#if LIBCURL_VERSION_NUM < 0x075700
+#error "esimctl needs libcurl 7.87 or newer (CURLOPT_CA_CACHE_TIMEOUT, CURLOPT_CAINFO_BLOB)"
 #endif
-
-#define HELPER_NAME "esimctl-https"
-#define MAX_STATUS_LINE 4096    /* "<status> <length> <location>" */
-#define MAX_ERR_MESSAGE 4096
-#define HELPER_SLACK_MS 3000    /* on top of the helper's own timeouts */
-#define REAP_WAIT_MS 2000
-
-extern char **environ;
 
 /* ---- functions ---- */
 
@@ -585,212 +575,34 @@ int es9p_parse_handle_notification(const char *body, size_t len, struct esim_err
 	return ret;
 }
 
-/* ---- the helper process ---- */
+/* ---- the session: one libcurl easy handle ---- */
 
-struct es9p {
-	pid_t pid;
-	int wfd;                /* helper's stdin, O_NONBLOCK on our side */
-	int rfd;                /* helper's stdout, O_NONBLOCK on our side */
-	int dead;               /* helper gone or the stream out of step */
-	long wait_ms;           /* bound on one exchange */
-	size_t max_body;
-	char address[256];
-	char helper[PATH_MAX];
+#define MAX_CA_FILE_SIZE (4L * 1024 * 1024)
+#define MAX_MESSAGE 1024
+
+/* Response body accumulated by the write callback. */
+struct body {
+	struct buf *out;
+	size_t limit;
+	int too_big;
+	int headers_done;  /* the blank line that ends the response header was seen */
 };
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* Reap the helper: wait up to wait_ms, then SIGKILL.  Returns the wait status or -1. */
-static int reap(struct es9p *s, long wait_ms)
-{
-	long long deadline = now_ms() + wait_ms;
-	int status = -1;
-	pid_t r;
-
-	if (s->pid <= 0)
-		return -1;
-	for (;;) {
-		r = waitpid(s->pid, &status, WNOHANG);
-		if (r == s->pid || (r < 0 && errno != EINTR))
-			break;
-		if (r == 0 && now_ms() >= deadline) {
-			kill(s->pid, SIGKILL);
-			while ((r = waitpid(s->pid, &status, 0)) < 0 && errno == EINTR)
-				;
-			break;
-		}
-		if (r == 0)
-			sleep_ms(10);
-	}
-	s->pid = -1;
-	return r < 0 ? -1 : status;
-}
-
-/*
- * The helper is gone (why == NULL: it closed its end, so say how it exited) or useless
- * (why says what it did: stop it).  Either way the session is over.
- */
-static int helper_failed(struct es9p *s, const char *what, const char *why, struct esim_err *err)
-{
-	int status;
-
-	s->dead = 1;
-	if (s->pid > 0 && why)
-		kill(s->pid, SIGKILL);
-	status = reap(s, REAP_WAIT_MS);
-	if (why)
-		esim_fail(err, ESIM_E_NETWORK, "%s to SM-DP+ '%s' failed: the HTTPS helper %s",
-			  what, s->address, why);
-	else if (status != -1 && WIFEXITED(status))
-		esim_fail(err, ESIM_E_NETWORK,
-			  "%s to SM-DP+ '%s' failed: the HTTPS helper '%s' exited with status %d",
-			  what, s->address, s->helper, WEXITSTATUS(status));
-	else if (status != -1 && WIFSIGNALED(status))
-		esim_fail(err, ESIM_E_NETWORK,
-			  "%s to SM-DP+ '%s' failed: the HTTPS helper '%s' was killed by signal %d",
-			  what, s->address, s->helper, WTERMSIG(status));
-	else
-		esim_fail(err, ESIM_E_NETWORK, "%s to SM-DP+ '%s' failed: the HTTPS helper '%s' went away",
-			  what, s->address, s->helper);
-	return -1;
-}
-
-/* poll one fd until deadline: 1 ready (or hung up), 0 timed out, -1 error. */
-static int wait_fd(int fd, short events, long long deadline)
-{
-	struct pollfd p = { fd, events, 0 };
-
-	for (;;) {
-		long long left = deadline - now_ms();
-		int r;
-
-		if (left <= 0)
-			return 0;
-		r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (r < 0 && errno == EINTR)
-			continue;
-		return r < 0 ? -1 : r > 0;
-	}
-}
-
-/*
- * Write everything to the helper.  SIGPIPE is blocked around the writes (and one it
- * raises is consumed) so a dead helper gives EPIPE instead of killing esimctl; this
- * leaves the process-wide disposition alone.
- */
-static int pipe_write(struct es9p *s, const char *what, const void *data, size_t len,
-		      long long deadline, struct esim_err *err)
-{
-	const char *p = data;
-	sigset_t pipe_set, old, pending;
-	int was_pending, broken = 0, timed_out = 0, failed = 0;
-
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-	sigpending(&pending);
-	was_pending = sigismember(&pending, SIGPIPE);
-	while (len > 0) {
-		ssize_t w = write(s->wfd, p, len);
-
-		if (w >= 0) {
-			p += w;
-			len -= (size_t)w;
-		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			int r = wait_fd(s->wfd, POLLOUT, deadline);
-
-			if (r <= 0) {
-				timed_out = r == 0;
-				failed = r < 0;
-				break;
-			}
-		} else if (errno != EINTR) {
-			broken = errno == EPIPE;
-			failed = !broken;
-			break;
-		}
-	}
-	if (broken && !was_pending) {
-		struct timespec zero = { 0, 0 };
-
-		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
-			;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (broken)
-		return helper_failed(s, what, NULL, err);
-	if (timed_out)
-		return helper_failed(s, what, "did not take the request in time", err);
-	if (failed)
-		return helper_failed(s, what, "cannot be written to", err);
-	return 0;
-}
-
-static int pipe_read(struct es9p *s, const char *what, void *data, size_t len,
-		     long long deadline, struct esim_err *err)
-{
-	char *p = data;
-
-	while (len > 0) {
-		ssize_t r = read(s->rfd, p, len);
-
-		if (r > 0) {
-			p += r;
-			len -= (size_t)r;
-		} else if (r == 0) {
-			return helper_failed(s, what, NULL, err);
-		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			int w = wait_fd(s->rfd, POLLIN, deadline);
-
-			if (w == 0) {
-				char why[64];
-
-				snprintf(why, sizeof(why), "did not answer within %ld ms", s->wait_ms);
-				return helper_failed(s, what, why, err);
-			}
-			if (w < 0)
-				return helper_failed(s, what, "cannot be read from", err);
-		} else if (errno != EINTR) {
-			return helper_failed(s, what, "cannot be read from", err);
-		}
-	}
-	return 0;
-}
-
-/* One reply line, without '\n'.  A byte at a time: nothing past it is consumed. */
-static int pipe_line(struct es9p *s, const char *what, char *line, size_t size,
-		     long long deadline, struct esim_err *err)
-{
-	size_t n = 0;
-
-	for (;;) {
-		char c;
-
-		if (pipe_read(s, what, &c, 1, deadline, err) < 0)
-			return -1;
-		if (c == '\n')
-			break;
-		if (n + 1 >= size)
-			return helper_failed(s, what, "sent an overlong reply line", err);
-		line[n++] = c;
-	}
-	line[n] = '\0';
-	return 0;
-}
+struct es9p {
+	CURL *curl;
+	struct curl_slist *headers;
+	struct curl_slist *resolve;
+	struct buf trust;       /* PEM: the built-in bundle, then every CA file */
+	int config_status;      /* non-zero: every request fails with config_error */
+	char config_error[MAX_MESSAGE];
+	char errbuf[CURL_ERROR_SIZE];
+	size_t max_body;
+	int system_ca;          /* also libcurl's default CA file and directory */
+	char *sys_cafile, *sys_capath;
+	unsigned requests, connections, handshakes;
+	char address[256];
+	char base[300];         /* https://address */
+};
 
 /* Strict unsigned decimal, at most max; advances *p.  -1 when there is none. */
 static int parse_num(const char **p, unsigned long long max, unsigned long long *out)
@@ -810,12 +622,248 @@ static int parse_num(const char **p, unsigned long long max, unsigned long long 
 	return 0;
 }
 
+static void config_fail(struct es9p *s, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void config_fail(struct es9p *s, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->config_status)
+		return;         /* the first problem is the one reported */
+	va_start(ap, fmt);
+	vsnprintf(s->config_error, sizeof(s->config_error), fmt, ap);
+	va_end(ap);
+	s->config_status = status;
+}
+
+/* ---- trust anchors ---- */
+
+/* Append every certificate of a PEM or DER blob to out as PEM; the count, -1 if invalid. */
+static int certs_to_pem(const uint8_t *data, size_t size, struct buf *out)
+{
+	BIO *pem = BIO_new(BIO_s_mem());
+	char *text;
+	long len;
+	int n = 0;
+
+	if (!pem)
+		return -1;
+	ERR_clear_error();
+	if (memmem(data, size, "-----BEGIN", 10)) {
+		BIO *in = BIO_new_mem_buf(data, (int)size);
+		X509 *x;
+
+		while (in && (x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
+			n = PEM_write_bio_X509(pem, x) ? n + 1 : -1;
+			X509_free(x);
+			if (n < 0)
+				break;
+		}
+		BIO_free(in);
+		/* The loop ends with "no start line" at the end of the data; anything else is bad. */
+		if (n >= 0 && ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE)
+			n = -1;
+	} else {
+		const unsigned char *p = data;
+		X509 *x = d2i_X509(NULL, &p, (long)size);
+
+		n = x && p == data + size && PEM_write_bio_X509(pem, x) ? 1 : -1;
+		X509_free(x);
+	}
+	ERR_clear_error();
+	if (n > 0 && (len = BIO_get_mem_data(pem, &text)) > 0)
+		buf_add(out, text, (size_t)len);
+	BIO_free(pem);
+	return n;
+}
+
+/* Read a CA file (PEM with any number of certificates, or one DER certificate). */
+static void add_ca_file(struct es9p *s, const char *path)
+{
+	struct buf data = BUF_INIT;
+	char chunk[8192];
+	size_t got;
+	FILE *f;
+	int n;
+
+	if (!(f = fopen(path, "rb"))) {
+		config_fail(s, ESIM_E_USAGE, "cannot open CA file '%s': %s", path, strerror(errno));
+		return;
+	}
+	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0 && data.len <= (size_t)MAX_CA_FILE_SIZE)
+		buf_add(&data, chunk, got);
+	if (ferror(f) || data.len > (size_t)MAX_CA_FILE_SIZE)
+		config_fail(s, ESIM_E_USAGE,
+			    "cannot read CA file '%s': not a regular file or larger than %ld bytes",
+			    path, MAX_CA_FILE_SIZE);
+	else if ((n = certs_to_pem((const uint8_t *)data.buf, data.len, &s->trust)) <= 0)
+		config_fail(s, ESIM_E_USAGE, n < 0 ? "CA file '%s' holds an invalid certificate"
+						   : "CA file '%s' holds no certificate", path);
+	fclose(f);
+	buf_release(&data);
+}
+
+int es9p_leaf_has_dns_san(X509 *cert)
+{
+	GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	int i, dns = 0;
+
+	for (i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+
+		if (g->type == GEN_DNS && ASN1_STRING_length(g->d.dNSName) > 0)
+			dns = 1;
+	}
+	GENERAL_NAMES_free(names);
+	return dns;
+}
+
+/*
+ * OpenSSL verify callback: the chain has been checked by then; on top of it the leaf
+ * must carry a subjectAltName dNSName.  SGP.22 §2.6.6 (the TLS profile of ES9+) takes
+ * the server certificate profile of RFC 5280 with the SM-DP+'s FQDN in subjectAltName;
+ * without one libcurl would fall back to the subject CN (RFC 6125 §6.4.4), which the
+ * profile does not allow.
+ */
+static int verify_leaf(int ok, X509_STORE_CTX *ctx)
+{
+	if (!ok || X509_STORE_CTX_get_error_depth(ctx) != 0)
+		return ok;
+	if (!es9p_leaf_has_dns_san(X509_STORE_CTX_get_current_cert(ctx))) {
+		X509_STORE_CTX_set_error(ctx, X509_V_ERR_APPLICATION_VERIFICATION);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * CURLOPT_SSL_CTX_FUNCTION: libcurl has set SSL_VERIFY_PEER without a callback; keep the
+ * mode and add the leaf check.  With system_ca, the system store joins the trust anchors
+ * here (libcurl 7.88 loads only the blob once CURLOPT_CAINFO_BLOB is set).  The protocol cap is set here too, so that even a
+ * libcurl that ignored CURL_SSLVERSION_MAX_TLSv1_2 stays at TLS 1.2.
+ */
+static CURLcode on_ssl_ctx(CURL *curl, void *sslctx, void *userdata)
+{
+	struct es9p *s = userdata;
+
+	(void)curl;
+	SSL_CTX_set_verify(sslctx, SSL_VERIFY_PEER, verify_leaf);
+	/* The system store, asked for explicitly: libcurl's compiled-in locations. */
+	if (s->system_ca && (s->sys_cafile || s->sys_capath) &&
+	    !SSL_CTX_load_verify_locations(sslctx, s->sys_cafile, s->sys_capath)) {
+		ERR_clear_error();
+		snprintf(s->errbuf, sizeof(s->errbuf), "cannot load the system CA store (%s%s%s)",
+			 s->sys_cafile ? s->sys_cafile : "", s->sys_cafile && s->sys_capath ? ", " : "",
+			 s->sys_capath ? s->sys_capath : "");
+		return CURLE_SSL_CACERT_BADFILE;
+	}
+	if (!SSL_CTX_set_min_proto_version(sslctx, TLS1_2_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(sslctx, TLS1_2_VERSION))
+		return CURLE_SSL_CIPHER;
+	return CURLE_OK;
+}
+
+/* ---- names ---- */
+
+/* curl's --resolve syntax, checked loosely: HOST:PORT:ADDR[,ADDR]..., printable. */
+static int valid_resolve(const char *e)
+{
+	const char *c1 = strchr(e, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+	if (!c2 || c1 == e || c2 == c1 + 1 || !c2[1])
+		return 0;
+	for (; *e; e++)
+		if ((unsigned char)*e <= 0x20 || (unsigned char)*e >= 0x7F)
+			return 0;
+	return 1;
+}
+
+/* ESIMCTL_RESOLVE: comma-separated HOST:PORT:ADDR entries (curl --resolve), one address each. */
+static void add_resolve_env(struct es9p *s)
+{
+	const char *env = getenv("ESIMCTL_RESOLVE");
+	char *copy, *p, *comma;
+
+	if (!env || !*env)
+		return;
+	copy = xstrdup(env);
+	for (p = copy; p; p = comma) {
+		struct curl_slist *n;
+
+		comma = strchr(p, ',');
+		if (comma)
+			*comma++ = '\0';
+		if (!*p)
+			continue;
+		if (!valid_resolve(p)) {
+			config_fail(s, ESIM_E_USAGE, "ESIMCTL_RESOLVE entry '%.200s': expected HOST:PORT:ADDR", p);
+			continue;
+		}
+		if (!(n = curl_slist_append(s->resolve, p)))
+			config_fail(s, ESIM_E_OTHER, "out of memory");
+		else
+			s->resolve = n;
+	}
+	free(copy);
+}
+
+/* ---- one request ---- */
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct body *b = userdata;
+	size_t n = size * nmemb;
+
+	if (n > b->limit - b->out->len) {
+		b->too_big = 1;
+		return 0;       /* aborts the transfer: CURLE_WRITE_ERROR */
+	}
+	buf_add(b->out, ptr, n);
+	return n;
+}
+
+/*
+ * libcurl takes "HTTP/1.1 200 OK\r\nSer" followed by a closed connection for a complete
+ * 200 with no body; noting the end of the header block lets us call that a network
+ * failure instead.
+ */
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct body *b = userdata;
+	size_t n = size * nmemb;
+
+	if ((n == 2 && ptr[0] == '\r' && ptr[1] == '\n') || (n == 1 && ptr[0] == '\n'))
+		b->headers_done = 1;
+	else
+		b->headers_done = 0; /* a 1xx block ended; the final header follows */
+	return n;
+}
+
+static void account(struct es9p *s)
+{
+	long conns = 0;
+	curl_off_t appconnect = 0;
+
+	s->requests++;
+	if (curl_easy_getinfo(s->curl, CURLINFO_NUM_CONNECTS, &conns) == CURLE_OK && conns > 0) {
+		s->connections += (unsigned)conns;
+		/* A new connection whose TLS handshake completed. */
+		if (curl_easy_getinfo(s->curl, CURLINFO_APPCONNECT_TIME_T, &appconnect) == CURLE_OK &&
+		    appconnect > 0)
+			s->handshakes++;
+	}
+}
+
 static const char *tls_hint(const char *msg)
 {
+	if (strstr(msg, "no subjectAltName DNS name"))
+		return "the SM-DP+'s TLS certificate names its host only in the subject CN; SGP.22 "
+		       "requires the name in subjectAltName: the server's certificate must be fixed";
 	if (strstr(msg, "unable to get local issuer certificate") ||
 	    strstr(msg, "self-signed certificate") || strstr(msg, "unable to verify the first"))
-		return "the SM-DP+'s TLS certificate does not chain to a trusted CA: SM-DP+ servers "
-		       "use the GSMA CI, so pass its certificate as a CA file";
+		return "the SM-DP+'s TLS certificate does not chain to a trusted CA: pass the CI of "
+		       "a test or private SM-DP+ with --ca (the GSMA CI is built in); "
+		       "--trust-system-ca only knowing the risk (docs/trust.md)";
 	if (strstr(msg, "certificate has expired"))
 		return "the SM-DP+'s TLS certificate has expired (or this system's clock is wrong)";
 	if (strstr(msg, "hostname mismatch"))
@@ -827,93 +875,128 @@ static const char *tls_hint(const char *msg)
 	return NULL;
 }
 
-/*
- * One request through the helper.  On success *status is the HTTP status, body holds
- * the response body (replaced) and location the 3xx Location ("" when none).
- */
-static int exchange(struct es9p *s, const char *what, const char *path, const struct buf *req,
-		    int *status, struct buf *body, char *location, size_t locsz,
-		    struct esim_err *err)
+/* A failed transfer: curl's text, plus OpenSSL's verify result for trust failures. */
+static int transfer_failed(struct es9p *s, const char *what, CURLcode rc, const struct body *b,
+			   struct esim_err *err)
 {
-	char head[64 + 512], line[MAX_STATUS_LINE];
-	long long deadline = now_ms() + s->wait_ms;
-	unsigned long long code, len;
-	const char *p;
-	int n;
+	const char *text = s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc);
+	const char *verify = NULL, *hint;
+	char msg[MAX_MESSAGE + 128];
+	long result = X509_V_OK;
 
-	buf_reset(body);
+	if (b->too_big) {
+		snprintf(msg, sizeof(msg), "response larger than %zu bytes", s->max_body);
+	} else {
+		/*
+		 * libcurl sets the verify result to X509_V_ERR_UNSPECIFIED when a handshake
+		 * starts and stores OpenSSL's once the chain has been checked, but returns
+		 * before storing it when its own host name check fails.  So, for failures of
+		 * this handshake only: a real result names the chain problem; a peer
+		 * verification failure without one, about the host name, is that.
+		 */
+		if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR) {
+			if (curl_easy_getinfo(s->curl, CURLINFO_SSL_VERIFYRESULT, &result) != CURLE_OK)
+				result = X509_V_ERR_UNSPECIFIED;
+			if (result == X509_V_ERR_APPLICATION_VERIFICATION)
+				verify = "the server's certificate has no subjectAltName DNS name "
+					 "(its subject CN is not accepted)";
+			else if (result != X509_V_OK && result != X509_V_ERR_UNSPECIFIED)
+				verify = X509_verify_cert_error_string(result);
+			else if (rc == CURLE_PEER_FAILED_VERIFICATION && strstr(text, "host name"))
+				verify = X509_verify_cert_error_string(X509_V_ERR_HOSTNAME_MISMATCH);
+		}
+		if (verify && !strstr(text, verify))
+			snprintf(msg, sizeof(msg), "%s: %s", text, verify);
+		else
+			snprintf(msg, sizeof(msg), "%s", text);
+	}
+	copy_text(msg, sizeof(msg), msg);
+	esim_fail(err, ESIM_E_NETWORK, "%s to SM-DP+ '%s' failed: %s", what, s->address, msg);
+	if ((hint = tls_hint(msg)) != NULL)
+		esim_hint(err, "%s", hint);
+	return -1;
+}
+
+/* A Location for messages: bytes outside 0x21..0x7E percent-encoded, bounded. */
+static void format_location(const char *loc, char *out, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	for (; *loc && n + 4 < size; loc++) {
+		unsigned char c = (unsigned char)*loc;
+
+		if (c > 0x20 && c < 0x7F) {
+			out[n++] = (char)c;
+		} else {
+			out[n++] = '%';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 15];
+		}
+	}
+	out[n] = '\0';
+}
+
+int es9p_post(struct es9p *s, const char *path, const struct buf *req, const char *what,
+	      int *status, struct buf *resp, char *location, size_t locsz, struct esim_err *err)
+{
+	char url[sizeof(s->base) + 512];
+	struct body b = { resp, s->max_body, 0, 0 };
+	char *redirect = NULL;
+	long code = 0;
+	CURLcode rc;
+
+	buf_wipe_release(resp);
 	location[0] = '\0';
-	if (s->dead)
+	if (s->config_status)
+		return esim_fail(err, s->config_status, "%s to SM-DP+ '%s' failed: %s", what,
+				 s->address, s->config_error);
+	if (!path || path[0] != '/' || strlen(path) >= 512)
+		return esim_fail(err, ESIM_E_OTHER, "%s: bad request path", what);
+	snprintf(url, sizeof(url), "%s%s", s->base, path);
+	s->errbuf[0] = '\0';
+	curl_easy_setopt(s->curl, CURLOPT_URL, url);
+	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, req->len ? req->buf : "");
+	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->len);
+	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(s->curl, CURLOPT_HEADERDATA, &b);
+	rc = curl_easy_perform(s->curl);
+	account(s);
+	/* Take the request away from libcurl: the caller wipes and frees it. */
+	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, "");
+	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+	if (rc != CURLE_OK) {
+		transfer_failed(s, what, rc, &b, err);
+		buf_wipe_release(resp);
+		return -1;
+	}
+	if (!b.headers_done) {
+		buf_wipe_release(resp);
 		return esim_fail(err, ESIM_E_NETWORK,
-				 "%s to SM-DP+ '%s' failed: the HTTPS helper is no longer running",
+				 "%s to SM-DP+ '%s' failed: the connection closed inside the response header",
 				 what, s->address);
-	n = snprintf(head, sizeof(head), "POST %s\n%zu\n", path, req->len);
-	if (pipe_write(s, what, head, (size_t)n, deadline, err) < 0 ||
-	    pipe_write(s, what, req->buf, req->len, deadline, err) < 0 ||
-	    pipe_line(s, what, line, sizeof(line), deadline, err) < 0)
-		return -1;
-
-	if (strncmp(line, "ERR ", 4) == 0) {
-		char msg[MAX_ERR_MESSAGE + 1];
-		const char *hint;
-
-		p = line + 4;
-		if (parse_num(&p, 255, &code) < 0 || *p++ != ' ' ||
-		    parse_num(&p, MAX_ERR_MESSAGE, &len) < 0 || *p)
-			return helper_failed(s, what, "sent an invalid reply", err);
-		if (pipe_read(s, what, msg, (size_t)len, deadline, err) < 0)
-			return -1;
-		msg[len] = '\0';
-		copy_text(msg, sizeof(msg), msg);
-		if (code == 1) {
-			/* The helper exits after a protocol error: a bug on one side. */
-			s->dead = 1;
-			reap(s, REAP_WAIT_MS);
-			return esim_fail(err, ESIM_E_NETWORK, "%s to SM-DP+ '%s' failed: HTTPS helper: %s",
-					 what, s->address, msg);
-		}
-		esim_fail(err, code == 2 ? ESIM_E_USAGE : ESIM_E_NETWORK, "%s to SM-DP+ '%s' failed: %s",
-			  what, s->address, msg);
-		if ((hint = tls_hint(msg)) != NULL)
-			esim_hint(err, "%s", hint);
-		return -1;
 	}
-
-	p = line;
-	if (parse_num(&p, 999, &code) < 0 || code < 100 || *p++ != ' ' ||
-	    parse_num(&p, s->max_body, &len) < 0 || (*p && *p != ' '))
-		return helper_failed(s, what, "sent an invalid reply", err);
-	if (*p == ' ') {
-		p++;
-		snprintf(location, locsz, "%s", p);
-		copy_text(location, locsz, location);
-	}
-	if (len > 0) {
-		buf_grow(body, (size_t)len);
-		if (pipe_read(s, what, body->buf, (size_t)len, deadline, err) < 0) {
-			buf_wipe_release(body);
-			return -1;
-		}
-		body->len = (size_t)len;
-		body->buf[body->len] = '\0';
-	}
+	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
+	if (code >= 300 && code < 400 &&
+	    curl_easy_getinfo(s->curl, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect)
+		format_location(redirect, location, locsz);
 	*status = (int)code;
 	return 0;
 }
 
-/* exchange + the HTTP status check; the request is wiped whatever happens. */
+/* es9p_post + the HTTP status check; the request is wiped whatever happens. */
 static int call(struct es9p *s, enum es9p_fn fn, struct buf *req, struct buf *resp,
 		struct esim_err *err)
 {
-	char location[MAX_STATUS_LINE];
+	char location[2048];
 	int status = 0, ret;
 
 	if (!s) {
 		buf_wipe_release(req);
 		return esim_fail(err, ESIM_E_OTHER, "%s: no ES9+ session", es9p_fn_name(fn));
 	}
-	ret = exchange(s, es9p_fn_name(fn), es9p_fn_path(fn), req, &status, resp, location,
-		       sizeof(location), err);
+	ret = es9p_post(s, es9p_fn_path(fn), req, es9p_fn_name(fn), &status, resp, location,
+			sizeof(location), err);
 	buf_wipe_release(req);
 	if (ret == 0)
 		ret = es9p_check_http(fn, status, location, err);
@@ -949,68 +1032,95 @@ static int valid_address(const char *a)
 	return *p == '\0';
 }
 
-static int executable(const char *path)
+/*
+ * The easy handle and its fixed policy.  Every option that matters for security is
+ * checked: a libcurl that silently ignored one would run with a weaker policy than this
+ * file shows.
+ */
+static int setup_curl(struct es9p *s, long connect_ms, long timeout_ms, int system_ca,
+		      struct esim_err *err)
 {
-	return access(path, X_OK) == 0;
-}
+	static const char *const headers[] = {
+		/* the HTTP header of ES9+ requests (SGP.22 §6, HTTP binding of ES9+) */
+		"Content-Type: application/json",
+		"X-Admin-Protocol: gsma/rsp/v2.2.0",
+		"User-Agent: gsma-rsp-lpad",
+		"Expect:",
+	};
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	struct curl_blob blob;
+	CURL *c;
+	size_t i;
 
-/* Where esimctl-https is (es9p.h); path gets the candidate to run. */
-static void find_helper(const struct es9p_opts *o, char *path, size_t size)
-{
-	const char *env = getenv("ESIMCTL_HTTPS_HELPER");
-	char self[PATH_MAX];
-	ssize_t n;
-	char *slash;
+	if (!v->ssl_version || strncmp(v->ssl_version, "OpenSSL", 7) != 0)
+		return esim_fail(err, ESIM_E_NETWORK, "libcurl %s uses %s, esimctl needs it with OpenSSL",
+				 v->version, v->ssl_version ? v->ssl_version : "no TLS");
+	if (!(c = s->curl = curl_easy_init()))
+		return esim_fail(err, ESIM_E_NETWORK, "cannot initialise libcurl");
+	for (i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
+		struct curl_slist *n = curl_slist_append(s->headers, headers[i]);
 
-	if (o && o->helper && *o->helper) {
-		snprintf(path, size, "%s", o->helper);
-		return;
+		if (!n)
+			return esim_fail(err, ESIM_E_OTHER, "out of memory");
+		s->headers = n;
 	}
-	if (env && *env) {
-		snprintf(path, size, "%s", env);
-		return;
-	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			if ((size_t)snprintf(path, size, "%s/" HELPER_NAME, self) < size && executable(path))
-				return;
-			if ((size_t)snprintf(path, size, "%s/../libexec/esimctl/" HELPER_NAME, self) < size &&
-			    executable(path))
-				return;
-		}
-	}
-	snprintf(path, size, "%s/" HELPER_NAME, ESIMCTL_LIBEXECDIR);
-}
+	if (system_ca) {
+		char *p = NULL;
 
-/* Move a pipe end above 0..2 so the dup2 onto stdin/stdout never meets itself. */
-static int fd_above_stdio(int fd)
-{
-	int nfd;
-
-	if (fd > 2)
-		return fd;
-	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	close(fd);
-	return nfd;
+		s->system_ca = 1;
+		if (curl_easy_getinfo(c, CURLINFO_CAINFO, &p) == CURLE_OK && p)
+			s->sys_cafile = xstrdup(p);
+		p = NULL;
+		if (curl_easy_getinfo(c, CURLINFO_CAPATH, &p) == CURLE_OK && p)
+			s->sys_capath = xstrdup(p);
+	}
+	blob.data = s->trust.buf;
+	blob.len = s->trust.len;
+	blob.flags = CURL_BLOB_COPY;
+	/*
+	 * Trust: the PEM blob (built-in ES9+ bundle + CA files) and nothing else.  libcurl's
+	 * compiled-in CA file and directory (the system store) are cleared, and added back
+	 * in on_ssl_ctx only when the user asked for them; the CA cache is off so no store
+	 * from another handle sneaks in.
+	 * TLS 1.2 exactly: SGP.22 §2.6.6 profiles ES9+ on TLS 1.2 (docs/sgp22.md, "TLS").
+	 */
+	if (curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https") != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_SSLVERSION,
+			     (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2)) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_CAINFO, (char *)NULL) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_CAPATH, (char *)NULL) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_CA_CACHE_TIMEOUT, 0L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, s) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, s->headers) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_POST, 1L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK ||
+	    /* SGP.22 §2.6.6 allows brainpoolP256r1 TLS certificates: offer the groups too */
+	    curl_easy_setopt(c, CURLOPT_SSL_EC_CURVES,
+			     "X25519:P-256:P-384:P-521:brainpoolP256r1:brainpoolP384r1:brainpoolP512r1") != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->errbuf) != CURLE_OK ||
+	    (s->resolve && curl_easy_setopt(c, CURLOPT_RESOLVE, s->resolve) != CURLE_OK))
+		return esim_fail(err, ESIM_E_NETWORK, "libcurl %s refused a required option", v->version);
+	return 0;
 }
 
 int es9p_open(const char *smdp_address, const struct es9p_opts *o, struct es9p **out,
 	      struct esim_err *err)
 {
+	static int curl_ready;
 	struct es9p *s;
-	char ct[32], to[32], ms[32], base[300];
-	const char **argv;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, def;
-	int to_child[2] = { -1, -1 }, from_child[2] = { -1, -1 };
-	size_t i, argc = 0, nca = o ? o->nca : 0;
+	size_t i, nca = o ? o->nca : 0;
 	long connect_ms, timeout_ms;
-	int rc;
 
 	*out = NULL;
 	if (!valid_address(smdp_address))
@@ -1024,143 +1134,61 @@ int es9p_open(const char *smdp_address, const struct es9p_opts *o, struct es9p *
 				 ES9P_MAX_CA_FILES);
 	connect_ms = o && o->connect_timeout_ms > 0 ? o->connect_timeout_ms : ES9P_DEFAULT_CONNECT_TIMEOUT_MS;
 	timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : ES9P_DEFAULT_TIMEOUT_MS;
-	/* The helper's limits (src/https/main.c). */
 	if (connect_ms > ES9P_MAX_TIMEOUT_MS)
 		connect_ms = ES9P_MAX_TIMEOUT_MS;
 	if (timeout_ms > ES9P_MAX_TIMEOUT_MS)
 		timeout_ms = ES9P_MAX_TIMEOUT_MS;
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return esim_fail(err, ESIM_E_NETWORK, "cannot initialise libcurl");
+		curl_ready = 1;
+	}
 
 	s = xcalloc(1, sizeof(*s));
-	s->pid = -1;
-	s->wfd = s->rfd = -1;
+	buf_init(&s->trust, 0);
 	s->max_body = o && o->max_body ? o->max_body : ES9P_DEFAULT_MAX_BODY;
 	if (s->max_body > ES9P_MAX_BODY)
 		s->max_body = ES9P_MAX_BODY;
-	s->wait_ms = connect_ms + timeout_ms + HELPER_SLACK_MS;
 	snprintf(s->address, sizeof(s->address), "%s", smdp_address);
-	find_helper(o, s->helper, sizeof(s->helper));
-
-	snprintf(base, sizeof(base), "https://%s", smdp_address);
-	snprintf(ct, sizeof(ct), "%ld", connect_ms);
-	snprintf(to, sizeof(to), "%ld", timeout_ms);
-	snprintf(ms, sizeof(ms), "%zu", s->max_body);
-	argv = xcalloc(2 * nca + 12, sizeof(*argv));
-	argv[argc++] = s->helper;
-	argv[argc++] = "--base";
-	argv[argc++] = base;
-	for (i = 0; i < nca; i++) {
-		argv[argc++] = "--ca";
-		argv[argc++] = o->ca_files[i];
-	}
-	argv[argc++] = "--connect-timeout";
-	argv[argc++] = ct;
-	argv[argc++] = "--timeout";
-	argv[argc++] = to;
-	argv[argc++] = "--max-size";
-	argv[argc++] = ms;
-	argv[argc] = NULL;
-
-	if (pipe2(to_child, O_CLOEXEC) < 0 || pipe2(from_child, O_CLOEXEC) < 0) {
-		rc = errno;
-		goto fail;
-	}
-	to_child[0] = fd_above_stdio(to_child[0]);
-	from_child[1] = fd_above_stdio(from_child[1]);
-	if (to_child[0] < 0 || from_child[1] < 0) {
-		rc = errno;
-		goto fail;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, to_child[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, from_child[1], 1);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	sigemptyset(&def);
-	sigaddset(&def, SIGPIPE);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &def);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	/* The environment passes through: ESIMCTL_RESOLVE, proxies. */
-	rc = posix_spawn(&s->pid, s->helper, &fa, &attr, (char *const *)argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (rc != 0) {
-		s->pid = -1;
-		goto fail;
-	}
-	close(to_child[0]);
-	close(from_child[1]);
-	s->wfd = to_child[1];
-	s->rfd = from_child[0];
-	if (fcntl(s->wfd, F_SETFL, O_NONBLOCK) < 0 || fcntl(s->rfd, F_SETFL, O_NONBLOCK) < 0) {
-		rc = errno;
+	snprintf(s->base, sizeof(s->base), "https://%s", smdp_address);
+	if (certs_to_pem(es9p_trust_bundle, es9p_trust_bundle_len, &s->trust) <= 0)
+		config_fail(s, ESIM_E_OTHER, "the built-in ES9+ trust bundle is damaged: reinstall esimctl");
+	for (i = 0; i < nca; i++)
+		add_ca_file(s, o->ca_files[i]);
+	add_resolve_env(s);
+	if (setup_curl(s, connect_ms, timeout_ms, o && o->system_ca, err) < 0) {
 		es9p_close(s);
-		free(argv);
-		esim_fail(err, ESIM_E_NETWORK, "cannot set up the pipes to the HTTPS helper: %s",
-			  strerror(rc));
 		return -1;
 	}
-	free(argv);
 	*out = s;
 	return 0;
-
-fail:
-	for (i = 0; i < 2; i++) {
-		if (to_child[i] >= 0)
-			close(to_child[i]);
-		if (from_child[i] >= 0)
-			close(from_child[i]);
-	}
-	esim_fail(err, ESIM_E_NETWORK, "cannot start the HTTPS helper '%s': %s", s->helper,
-		  strerror(rc));
-	esim_hint(err, "install esimctl-https next to esimctl or in %s, or set ESIMCTL_HTTPS_HELPER",
-		  ESIMCTL_LIBEXECDIR);
-	free(argv);
-	free(s);
-	return -1;
 }
 
 void es9p_close(struct es9p *s)
 {
 	if (!s)
 		return;
-	/* EOF on its stdin ends the helper cleanly. */
-	if (s->wfd >= 0)
-		close(s->wfd);
-	reap(s, REAP_WAIT_MS);
-	if (s->rfd >= 0)
-		close(s->rfd);
+	if (s->curl)
+		curl_easy_cleanup(s->curl);
+	curl_slist_free_all(s->headers);
+	curl_slist_free_all(s->resolve);
+	buf_release(&s->trust);
+	free(s->sys_cafile);
+	free(s->sys_capath);
 	free(s);
 }
 
 int es9p_stats(struct es9p *s, unsigned *requests, unsigned *connections, unsigned *handshakes,
 	       struct esim_err *err)
 {
-	const char *what = "a statistics request";
-	unsigned long long v[3];
-	long long deadline;
-	char line[128];
-	const char *p;
-	int i;
-
-	if (!s || s->dead)
-		return esim_fail(err, ESIM_E_NETWORK, "the HTTPS helper is no longer running");
-	deadline = now_ms() + s->wait_ms;
-	if (pipe_write(s, what, "STATS\n", 6, deadline, err) < 0 ||
-	    pipe_line(s, what, line, sizeof(line), deadline, err) < 0)
-		return -1;
-	if (strncmp(line, "STATS ", 6) != 0)
-		return helper_failed(s, what, "sent an invalid reply", err);
-	p = line + 6;
-	for (i = 0; i < 3; i++)
-		if (parse_num(&p, UINT_MAX, &v[i]) < 0 || *p++ != (i < 2 ? ' ' : '\0'))
-			return helper_failed(s, what, "sent an invalid reply", err);
+	if (!s)
+		return esim_fail(err, ESIM_E_OTHER, "no ES9+ session");
 	if (requests)
-		*requests = (unsigned)v[0];
+		*requests = s->requests;
 	if (connections)
-		*connections = (unsigned)v[1];
+		*connections = s->connections;
 	if (handshakes)
-		*handshakes = (unsigned)v[2];
+		*handshakes = s->handshakes;
 	return 0;
 }
 

@@ -1,9 +1,9 @@
 /*
  * es9p_internal.h - the pure half of the ES9+ client (src/rsp/es9p.c), for unit tests.
  *
- * Request building and response checking work on strings and buffers, with no helper
- * process, so tests/unit/test_es9p.c can drive them from tables.  The public calls in
- * esimctl/es9p.h are: build -> exchange with the helper -> es9p_check_http -> parse.
+ * Request building and response checking work on strings and buffers, with no
+ * network, so tests/unit/test_es9p.c can drive them from tables.  The public calls in
+ * esimctl/es9p.h are: build -> es9p_post (libcurl) -> es9p_check_http -> parse.
  * Errors are those documented in esimctl/es9p.h.
  */
 #ifndef ESIMCTL_ES9P_INTERNAL_H
@@ -69,5 +69,27 @@ int es9p_parse_get_bpp(const char *json, size_t len, const char *txid_hex, struc
 		       struct esim_err *err);
 int es9p_parse_cancel_session(const char *json, size_t len, struct esim_err *err);
 int es9p_parse_handle_notification(const char *body, size_t len, struct esim_err *err);
+
+/*
+ * One raw POST in a session, for the ES9+ calls and the transport tests
+ * (tests/https/es9p_post.c): req is sent as it is; on success *status is the HTTP
+ * status (any, 3xx included), resp holds the body (replaced) and location the 3xx
+ * Location, printable ("" when none).  what names the request in messages.  Network,
+ * TLS and body-limit failures: ESIM_E_NETWORK; an unusable CA file or ESIMCTL_RESOLVE
+ * entry: ESIM_E_USAGE, for every request of the session.
+ */
+int es9p_post(struct es9p *s, const char *path, const struct buf *req, const char *what,
+	      int *status, struct buf *resp, char *location, size_t locsz, struct esim_err *err);
+
+/*
+ * The built-in ES9+ trust bundle (data/es9p-trust.pem, docs/trust.md), embedded at build
+ * time by CMake as a C array (generated es9p_trust.c).
+ */
+extern const uint8_t es9p_trust_bundle[];
+extern const size_t es9p_trust_bundle_len;
+
+/* 1 when the certificate has a non-empty subjectAltName dNSName (the TLS leaf check). */
+struct x509_st;
+int es9p_leaf_has_dns_san(struct x509_st *cert);
 
 #endif

@@ -66,6 +66,7 @@ static void es9p_opts_from(const struct lpa_net *net, struct es9p_opts *o)
 		return;
 	o->ca_files = net->ca_files;
 	o->nca = net->nca;
+	o->system_ca = net->trust_system_ca;
 	o->connect_timeout_ms = net->connect_timeout_ms;
 	o->timeout_ms = net->timeout_ms;
 }

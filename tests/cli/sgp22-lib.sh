@@ -24,8 +24,6 @@ PY=/usr/bin/python3
 SMDP=$ESIMCTL_SRC/tests/smdp
 SGP_HOST=testsmdpplus1.example.com
 SGP_GUARD=${SGP_GUARD:-60}
-HELPER=${ESIMCTL_BUILD:-$(dirname "$ESIMCTL")}/esimctl-https
-[ -x "$HELPER" ] || HELPER=$(dirname "$ESIMCTL")/esimctl-https
 ORDERS=$T/orders.json
 SRV_LOG=$T/smdp-log.jsonl
 SRV_STATE=$T/smdp-state.jsonl
@@ -35,9 +33,9 @@ ADMIN_PORT=
 SMDP_ADDR=
 LOG_MARK=0
 
-# Proxies would take the requests away from 127.0.0.1; a caller's helper or resolve
-# entries would change what is tested.
-unset ESIMCTL_RESOLVE ESIMCTL_HTTPS_HELPER https_proxy HTTPS_PROXY http_proxy HTTP_PROXY
+# Proxies would take the requests away from 127.0.0.1; a caller's resolve entries or
+# trust choices would change what is tested.
+unset ESIMCTL_RESOLVE ESIMCTL_TRUST_SYSTEM_CA https_proxy HTTPS_PROXY http_proxy HTTP_PROXY
 unset all_proxy ALL_PROXY no_proxy NO_PROXY
 
 srv_stop() {
@@ -81,7 +79,6 @@ sgp_require() {
 		echo "# skipped: $PY with python3-cryptography not found"
 		finish
 	fi
-	[ -x "$HELPER" ] || sgp_abort "the HTTPS helper $HELPER is not built"
 }
 
 # Under ESIMCTL_VALGRIND (lib.sh's VG) esimctl runs in memcheck here too.
@@ -90,11 +87,11 @@ esim() {
 	timeout -k 5 "$SGP_GUARD" ${VG[@]+"${VG[@]}"} "$ESIMCTL" "$@"
 }
 
-# sgp_pki nist|brp: brainpool certificates get a P-256 TLS key (the helper offers only
-# the default TLS groups; tests/smdp/README.md, "Brainpool TLS").
+# sgp_pki nist|brp [mkpki options]: brainpool hierarchies get a brainpool TLS key too
+# unless the options say otherwise; the server offers TLS 1.3 and esimctl must still
+# negotiate 1.2 (tests/smdp/README.md, "Brainpool TLS").
 sgp_pki() {
-	local curve=$1 extra=()
-	[ "$curve" = brp ] && extra=(--tls-curve nist)
+	local curve=$1 extra=("${@:2}")
 	PKI=$T/pki-$curve
 	if ! "$PY" "$SMDP/mkpki.py" "$PKI" --curve "$curve" "${extra[@]}" --all >"$T/.mkpki" 2>&1; then
 		sed 's/^/#   mkpki: /' "$T/.mkpki"

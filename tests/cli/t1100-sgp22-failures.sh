@@ -307,7 +307,7 @@ attempt 7 "timed out"
 cancelled 2
 unset ESIMCTL_TIMEOUT
 
-# Killed while waiting (the guard's SIGTERM, as a user's ^C): the HTTPS helper goes with
+# Killed while waiting (the guard's SIGTERM, as a user's ^C): the TLS connection goes with
 # it, the store is untouched and its lock released (the next cases use it).
 case_ esimctl killed during a stalled authenticateClient
 KILL_AFTER=4

@@ -1834,9 +1834,10 @@ class TlsThreadingServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, addr, handler, tls_ctx, core):
+    def __init__(self, addr, handler, tls_ctx, core, tls13_first=False):
         self.tls_ctx = tls_ctx
         self.core = core
+        self.tls13_first = tls13_first
         super().__init__(addr, handler)
 
     def finish_request(self, request, client_address):
@@ -1847,12 +1848,21 @@ class TlsThreadingServer(ThreadingHTTPServer):
             pass
         if self.tls_ctx is not None:
             request.settimeout(15)
+            if self.tls13_first and refuse_tls13_hello(request):
+                self.core.event("tls-handshake-failed", peer="%s:%d" % client_address,
+                                error="client offered TLS 1.3 without a brainpool TLS 1.3 "
+                                      "signature scheme (RFC 8734): handshake failure")
+                return
             try:
                 conn = self.tls_ctx.wrap_socket(request, server_side=True)
             except (ssl.SSLError, OSError) as e:
                 self.core.event("tls-handshake-failed", error=str(e), peer="%s:%d" % client_address)
                 return
             conn.settimeout(None)
+            # One record per completed handshake: what a client's connection reuse and
+            # protocol version look like from the server side.
+            self.core.event("tls-handshake", version=conn.version(), cipher=conn.cipher()[0],
+                            peer="%s:%d" % client_address)
         try:
             self.RequestHandlerClass(conn, client_address, self)
         finally:
@@ -1867,9 +1877,78 @@ class TlsThreadingServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+def client_hello_offers(sock):
+    """Peek at the ClientHello on sock (nothing is consumed): (TLS 1.3 offered, the
+    signature schemes offered), or None when it cannot be read."""
+    data = b""
+    for _ in range(50):
+        try:
+            data = sock.recv(16384 + 5, socket.MSG_PEEK)
+        except OSError:
+            return None
+        if len(data) >= 5 and len(data) >= 5 + int.from_bytes(data[3:5], "big"):
+            break
+        if not data:
+            return None
+        time.sleep(0.02)
+    try:
+        if data[0] != 0x16 or data[5] != 0x01:
+            return None
+        p = 5 + 4 + 2 + 32
+        p += 1 + data[p]                                        # session_id
+        p += 2 + int.from_bytes(data[p:p + 2], "big")           # cipher_suites
+        p += 1 + data[p]                                        # compression_methods
+        end = p + 2 + int.from_bytes(data[p:p + 2], "big")
+        p += 2
+        tls13, schemes = False, set()
+        while p + 4 <= end:
+            etype, elen = int.from_bytes(data[p:p + 2], "big"), int.from_bytes(data[p + 2:p + 4], "big")
+            body = data[p + 4:p + 4 + elen]
+            if etype == 0x002B:                                 # supported_versions
+                tls13 = any(body[i:i + 2] == b"\x03\x04" for i in range(1, len(body), 2))
+            elif etype == 0x000D:                               # signature_algorithms
+                schemes = {int.from_bytes(body[i:i + 2], "big") for i in range(2, len(body), 2)}
+            p += 4 + elen
+        return tls13, schemes
+    except IndexError:
+        return None
+
+
+# ecdsa_brainpoolP{256,384,512}r1tls13_sha{256,384,512} (RFC 8734 section 3)
+BRAINPOOL_TLS13_SCHEMES = {0x081A, 0x081B, 0x081C}
+
+
+def refuse_tls13_hello(sock):
+    """A brainpool SM-DP+ on a TLS stack that chooses TLS 1.3 whenever the client offers
+    it and signs with the RFC 8734 brainpool schemes (OpenSSL 3.2 and later): a client
+    that offers TLS 1.3 but none of those schemes (OpenSSL 3.0) gets a handshake_failure
+    alert, as such a server sends.  Python's ssl on OpenSSL 3.0 would quietly fall back to
+    TLS 1.2 instead, hiding a client that does not cap ES9+ at TLS 1.2."""
+    offer = client_hello_offers(sock)
+    if offer is None or not offer[0] or offer[1] & BRAINPOOL_TLS13_SCHEMES:
+        return False
+    try:
+        sock.sendall(b"\x15\x03\x03\x00\x02\x02\x28")       # alert: fatal, handshake_failure
+    except OSError:
+        pass
+    return True
+
+
+def tls_key_is_brainpool(key_pem):
+    from cryptography.hazmat.primitives import serialization as _ser
+    with open(key_pem, "rb") as f:
+        key = _ser.load_pem_private_key(f.read(), password=None)
+    curve = getattr(key, "curve", None)
+    return curve is not None and curve.name.startswith("brainpool")
+
+
 def make_tls_context(cert, key):
+    # TLS 1.2 and 1.3 on offer, as public servers do: a client that does not cap ES9+ at
+    # TLS 1.2 (SGP.22 section 2.6.6) gets 1.3.  With a brainpool certificate, see
+    # refuse_tls13_hello().
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_3
     ctx.load_cert_chain(cert, key)
     return ctx
 
@@ -1910,10 +1989,12 @@ def main(argv=None):
         return 2
 
     tls_ctx = None
+    tls13_first = False
     if not args.no_tls:
         tls_ctx = make_tls_context(args.tls_cert or pki.tls_cert, args.tls_key or pki.tls_key)
+        tls13_first = tls_key_is_brainpool(args.tls_key or pki.tls_key)
     handler = type("BoundHandler", (Handler,), {"core": core})
-    httpd = TlsThreadingServer(("127.0.0.1", args.port), handler, tls_ctx, core)
+    httpd = TlsThreadingServer(("127.0.0.1", args.port), handler, tls_ctx, core, tls13_first)
     core.port = httpd.server_address[1]
     admin = None
     if args.admin_port is not None:

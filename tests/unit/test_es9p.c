@@ -3,9 +3,10 @@
  *
  * Mostly tables over the pure half (es9p_internal.h): the exact JSON of every request,
  * the parsing of every kind of response, the HTTP status check and the subject/reason
- * table.  Then the session half against a scripted stand-in for esimctl-https (a
- * shell script that records what it was sent and replays prepared replies), and
- * against the real helper when it sits next to this test binary.
+ * table.  Then the session half over libcurl where no server is needed (addresses,
+ * a refused connection, unusable CA files and ESIMCTL_RESOLVE entries), the built-in
+ * trust bundle against the fingerprints of docs/trust.md, and the subjectAltName check
+ * of the TLS leaf.  The transport against real TLS servers: tests/cli/t0700-https.sh.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,10 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "esimctl/buf.h"
 #include "esimctl/error.h"
@@ -573,371 +578,235 @@ static void test_error_table(void **state)
 	assert_string_equal(hint, "che");
 }
 
-/* ---- the session, against a scripted helper ---- */
+/* ---- the session (libcurl), without a server ---- */
 
-/*
- * Stand-in for esimctl-https: records its arguments, each request's path and body
- * (args, path.N, req.N) and answers request N with the bytes of reply.N.  With no
- * reply.N it exits 3; with hang.N it never answers; with exit-now it exits 5 at once.
- */
-static const char fake_helper[] =
-	"#!/bin/sh\n"
-	"d=$(dirname \"$0\")\n"
-	"[ -f \"$d/exit-now\" ] && exit 5\n"
-	"printf '%s\\n' \"$@\" > \"$d/args\"\n"
-	"printf '%s\\n' \"$ESIMCTL_RESOLVE\" > \"$d/env\"\n"
-	"n=0\n"
-	"while IFS= read -r cmd; do\n"
-	"  case $cmd in\n"
-	"  STATS) printf 'STATS 3 1 1\\n' ;;\n"
-	"  'POST '*)\n"
-	"    n=$((n + 1))\n"
-	"    IFS= read -r len || exit 4\n"
-	"    printf '%s\\n' \"${cmd#POST }\" > \"$d/path.$n\"\n"
-	"    head -c \"$len\" > \"$d/req.$n\"\n"
-	"    [ -f \"$d/hang.$n\" ] && exec sleep 20\n"
-	"    [ -f \"$d/reply.$n\" ] || exit 3\n"
-	"    cat \"$d/reply.$n\" ;;\n"
-	"  *) exit 4 ;;\n"
-	"  esac\n"
-	"done\n"
-	"exit 0\n";
+static char tmpdir[64];
 
-struct fake {
-	char dir[64];
-	char helper[128];
-};
-
-static void write_file(const char *dir, const char *name, const void *data, size_t len)
+static int tmp_setup(void **state)
 {
-	char path[256];
+	const char *tmp = getenv("TMPDIR");
+
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "%s/test_es9p.XXXXXX", tmp && strlen(tmp) < 32 ? tmp : "/tmp");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int tmp_teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *tmp_file(const char *name, const void *data, size_t len)
+{
+	static char path[4][128];
+	static int next;
+	char *p = path[next++ % 4];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
+	snprintf(p, sizeof(path[0]), "%s/%s", tmpdir, name);
+	f = fopen(p, "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(data, 1, len, f), len);
 	assert_int_equal(fclose(f), 0);
+	return p;
 }
 
-static char *read_text(const char *dir, const char *name)
+static void test_session_addresses(void **state)
 {
-	struct buf b = BUF_INIT;
-	char path[256], chunk[4096];
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	return buf_detach(&b, NULL);
-}
-
-/* reply.N = "<status> <len>[ <location>]\n<body>" or "ERR <code> <len>\n<msg>" */
-static void reply(struct fake *f, int n, const char *head, const char *body)
-{
-	struct buf b = BUF_INIT;
-	char name[32];
-
-	if (strncmp(head, "ERR ", 4) == 0)
-		buf_addf(&b, "%s %zu\n%s", head, strlen(body), body);
-	else if (strchr(head, ' '))     /* "302 https://..." */
-		buf_addf(&b, "%.*s %zu%s\n%s", (int)(strchr(head, ' ') - head), head, strlen(body),
-			 strchr(head, ' '), body);
-	else
-		buf_addf(&b, "%s %zu\n%s", head, strlen(body), body);
-	snprintf(name, sizeof(name), "reply.%d", n);
-	write_file(f->dir, name, b.buf, b.len);
-	buf_release(&b);
-}
-
-static int fake_setup(void **state)
-{
-	struct fake *f = calloc(1, sizeof(*f));
-	const char *tmp = getenv("TMPDIR");
-
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "%s/test_es9p.XXXXXX", tmp && strlen(tmp) < 32 ? tmp : "/tmp");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->helper, sizeof(f->helper), "%s/fake-https", f->dir);
-	write_file(f->dir, "fake-https", fake_helper, strlen(fake_helper));
-	if (chmod(f->helper, 0700) != 0)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int fake_teardown(void **state)
-{
-	struct fake *f = *state;
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
-}
-
-static void test_session_download_flow(void **state)
-{
-	struct fake *f = *state;
-	const char *cas[] = { "ci-a.pem", "ci b.pem" };
-	struct es9p_opts o = { cas, 2, 1500, 2500, 100000, f->helper };
-	struct esim_err err = { 0 };
-	struct es9p *s = NULL;
-	struct es9p_auth1 a1;
-	struct es9p_auth2 a2;
-	struct buf b = BUF_INIT;
-	unsigned rq = 0, cn = 0, hs = 0;
-	char *text;
-
-	reply(f, 1, "200", "{" HDR_OK ",\"transactionId\":\"" TXID "\"" IA_REST);
-	reply(f, 2, "200", "{" HDR_OK ",\"transactionId\":\"" TXID "\"" AC_REST);
-	reply(f, 3, "200", "{" HDR_OK ",\"transactionId\":\"" TXID "\",\"boundProfilePackage\":\"" B64_BPP "\"}");
-	reply(f, 4, "204", "");
-	reply(f, 5, "200", "{" HDR_OK "}");
-	setenv("ESIMCTL_RESOLVE", "smdp.test:8443:127.0.0.1", 1);
-
-	assert_int_equal(es9p_open("smdp.test:8443", &o, &s, &err), 0);
-	assert_int_equal(es9p_initiate_authentication(s, NULL, challenge, info1, sizeof(info1), &a1, &err), 0);
-	assert_string_equal(a1.transaction_id, TXID);
-	assert_int_equal(es9p_authenticate_client(s, a1.transaction_id, bf38, sizeof(bf38), &a2, &err), 0);
-	assert_buf(&a2.profile_metadata, meta, sizeof(meta), "profileMetadata");
-	assert_int_equal(es9p_get_bpp(s, a1.transaction_id, bf21, sizeof(bf21), &b, &err), 0);
-	assert_buf(&b, bpp, sizeof(bpp), "bpp");
-	assert_int_equal(es9p_handle_notification(s, bf37, sizeof(bf37), &err), 0);
-	assert_int_equal(es9p_cancel_session(s, a1.transaction_id, bf41, sizeof(bf41), &err), 0);
-	assert_int_equal(es9p_stats(s, &rq, &cn, &hs, &err), 0);
-	assert_int_equal(rq, 3);
-	assert_int_equal(cn, 1);
-	assert_int_equal(hs, 1);
-	es9p_close(s);
-	unsetenv("ESIMCTL_RESOLVE");
-
-	text = read_text(f->dir, "args");
-	assert_non_null(text);
-	assert_string_equal(text, "--base\nhttps://smdp.test:8443\n--ca\nci-a.pem\n--ca\nci b.pem\n"
-				  "--connect-timeout\n1500\n--timeout\n2500\n--max-size\n100000\n");
-	free(text);
-	text = read_text(f->dir, "env");
-	assert_string_equal(text, "smdp.test:8443:127.0.0.1\n");
-	free(text);
-	text = read_text(f->dir, "path.1");
-	assert_string_equal(text, "/gsma/rsp2/es9plus/initiateAuthentication\n");
-	free(text);
-	text = read_text(f->dir, "req.1");
-	assert_string_equal(text, "{\"smdpAddress\":\"smdp.test:8443\",\"euiccChallenge\":"
-				  "\"AAECAwQFBgcICQoLDA0ODw==\",\"euiccInfo1\":\"vyADggEC\"}");
-	free(text);
-	text = read_text(f->dir, "path.2");
-	assert_string_equal(text, "/gsma/rsp2/es9plus/authenticateClient\n");
-	free(text);
-	text = read_text(f->dir, "req.2");
-	assert_string_equal(text, "{\"transactionId\":\"" TXID "\",\"authenticateServerResponse\":\"vzgDoAEA\"}");
-	free(text);
-	text = read_text(f->dir, "path.3");
-	assert_string_equal(text, "/gsma/rsp2/es9plus/getBoundProfilePackage\n");
-	free(text);
-	text = read_text(f->dir, "path.4");
-	assert_string_equal(text, "/gsma/rsp2/es9plus/handleNotification\n");
-	free(text);
-	text = read_text(f->dir, "req.4");
-	assert_string_equal(text, "{\"pendingNotification\":\"vzcDvycA\"}");
-	free(text);
-	text = read_text(f->dir, "path.5");
-	assert_string_equal(text, "/gsma/rsp2/es9plus/cancelSession\n");
-	free(text);
-	es9p_auth1_release(&a1);
-	es9p_auth2_release(&a2);
-	buf_release(&b);
-}
-
-static void test_session_errors(void **state)
-{
-	struct fake *f = *state;
-	struct es9p_opts o = { NULL, 0, 0, 0, 0, f->helper };
-	struct esim_err err = { 0 };
-	struct es9p *s = NULL;
-	struct es9p_auth1 a1;
-	struct es9p_auth2 a2;
-	struct buf b = BUF_INIT;
-
-	reply(f, 1, "ERR 7", "SSL certificate problem: certificate has expired");
-	reply(f, 2, "500", "oops");
-	reply(f, 3, "302 https://elsewhere.example/p", "moved");
-	reply(f, 4, "ERR 2", "cannot open CA file 'x.pem': No such file or directory");
-	reply(f, 5, "200", "{" HDR_FAILED("8.2.6", "3.8", "Refused") "}");
-	reply(f, 6, "200", "{" HDR_OK ",\"transactionId\":\"FF\",\"boundProfilePackage\":\"" B64_BPP "\"}");
-	/* no reply.7: the helper exits 3 */
-
-	assert_int_equal(es9p_open("smdp.test", &o, &s, &err), 0);
-	assert_int_equal(es9p_initiate_authentication(s, NULL, challenge, info1, sizeof(info1), &a1, &err), -1);
-	assert_int_equal(err.status, ESIM_E_NETWORK);
-	assert_string_equal(err.msg, "initiateAuthentication to SM-DP+ 'smdp.test' failed: "
-				     "SSL certificate problem: certificate has expired");
-	assert_non_null(strstr(err.hint, "expired"));
-
-	assert_int_equal(es9p_initiate_authentication(s, "other.test", challenge, info1, sizeof(info1), &a1, &err), -1);
-	assert_int_equal(err.status, ESIM_E_NETWORK);
-	assert_string_equal(err.msg, "SM-DP+ answered HTTP 500 to initiateAuthentication");
-
-	assert_int_equal(es9p_authenticate_client(s, TXID, bf38, sizeof(bf38), &a2, &err), -1);
-	assert_int_equal(err.status, ESIM_E_NETWORK);
-	assert_non_null(strstr(err.msg, "HTTP 302 to authenticateClient, redirecting to 'https://elsewhere.example/p'"));
-
-	assert_int_equal(es9p_get_bpp(s, TXID, bf21, sizeof(bf21), &b, &err), -1);
-	assert_int_equal(err.status, ESIM_E_USAGE);
-	assert_non_null(strstr(err.msg, "cannot open CA file 'x.pem'"));
-
-	assert_int_equal(es9p_initiate_authentication(s, NULL, challenge, info1, sizeof(info1), &a1, &err), -1);
-	assert_int_equal(err.status, ESIM_E_SMDP);
-	assert_string_equal(err.detail, "ES9+ 8.2.6/3.8");
-	assert_string_equal(err.subject_code, "8.2.6");
-	assert_string_equal(err.smdp_message, "Refused");
-
-	assert_int_equal(es9p_get_bpp(s, TXID, bf21, sizeof(bf21), &b, &err), -1);
-	assert_int_equal(err.status, ESIM_E_SMDP);
-	assert_non_null(strstr(err.msg, "invalid response from the SM-DP+ to getBoundProfilePackage: "
-					"transactionId FF does not match"));
-
-	/* The helper dies: reported with its exit status, and the session stays dead. */
-	assert_int_equal(es9p_handle_notification(s, bf37, sizeof(bf37), &err), -1);
-	assert_int_equal(err.status, ESIM_E_NETWORK);
-	assert_non_null(strstr(err.msg, "exited with status 3"));
-	assert_non_null(strstr(err.msg, f->helper));
-	assert_int_equal(es9p_handle_notification(s, bf37, sizeof(bf37), &err), -1);
-	assert_int_equal(err.status, ESIM_E_NETWORK);
-	assert_non_null(strstr(err.msg, "no longer running"));
-	assert_int_equal(es9p_stats(s, NULL, NULL, NULL, &err), -1);
-	es9p_close(s);
-	es9p_auth1_release(&a1);
-	es9p_auth2_release(&a2);
-	buf_release(&b);
-}
-
-static void test_session_start_failures(void **state)
-{
-	struct fake *f = *state;
-	struct es9p_opts o = { NULL, 0, 0, 0, 0, "/nonexistent/dir/esimctl-https" };
-	struct esim_err err = { 0 };
-	struct es9p *s = (struct es9p *)&err;
-	static uint8_t big[256 * 1024];
-
-	assert_int_equal(es9p_open("smdp.test", &o, &s, &err), -1);
-	assert_null(s);
-	assert_int_equal(err.status, ESIM_E_NETWORK);
-	assert_non_null(strstr(err.msg, "cannot start the HTTPS helper '/nonexistent/dir/esimctl-https'"));
-	assert_non_null(strstr(err.hint, "ESIMCTL_HTTPS_HELPER"));
-
-	/* $ESIMCTL_HTTPS_HELPER is used when opts->helper is NULL. */
-	o.helper = NULL;
-	setenv("ESIMCTL_HTTPS_HELPER", "/nonexistent/env-helper", 1);
-	assert_int_equal(es9p_open("smdp.test", &o, &s, &err), -1);
-	assert_non_null(strstr(err.msg, "'/nonexistent/env-helper'"));
-	unsetenv("ESIMCTL_HTTPS_HELPER");
-
 	static const char *const bad[] = { "", "https://smdp.test", "smdp.test/path", "smdp.test:0",
 					   "smdp.test:65536", "smdp test", ".smdp.test", "smdp.test:",
 					   "a@b", "[::1" };
-	o.helper = f->helper;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (es9p_open(bad[i], &o, &s, &err) != -1 || err.status != ESIM_E_USAGE)
+	static const char *const good[] = { "smdp.test", "smdp.test:8443", "127.0.0.1:1", "[::1]:8443" };
+	struct esim_err err = { 0 };
+	struct es9p *s = (struct es9p *)&err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (es9p_open(bad[i], NULL, &s, &err) != -1 || err.status != ESIM_E_USAGE || s)
 			fail_msg("address '%s' accepted", bad[i]);
 	}
-	assert_int_equal(es9p_open(NULL, &o, &s, &err), -1);
-
-	/*
-	 * A helper that exits at once, and a request larger than the pipe buffer: the write
-	 * fails with EPIPE.  SIGPIPE must not kill this process.
-	 */
-	write_file(f->dir, "exit-now", "", 0);
-	assert_int_equal(es9p_open("[::1]:8443", &o, &s, &err), 0);
-	big[0] = 0x30;
-	assert_int_equal(es9p_handle_notification(s, big, sizeof(big), &err), -1);
-	assert_int_equal(err.status, ESIM_E_NETWORK);
-	assert_non_null(strstr(err.msg, "exited with status 5"));
-	es9p_close(s);
+	assert_int_equal(es9p_open(NULL, NULL, &s, &err), -1);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (es9p_open(good[i], NULL, &s, &err) != 0)
+			fail_msg("address '%s' refused: %s", good[i], err.msg);
+		es9p_close(s);
+	}
+	es9p_close(NULL);
 }
 
-static void test_session_timeout(void **state)
+/* Nothing listens on port 1 of the loopback: the connection is refused, no handshake. */
+static void test_session_refused(void **state)
 {
-	struct fake *f = *state;
-	struct es9p_opts o = { NULL, 0, 100, 100, 0, f->helper };
-	struct esim_err err = { 0 };
-	struct es9p *s = NULL;
-	struct es9p_auth1 a1;
-
-	/* The helper's own timeouts (here 100 ms) plus a margin bound the wait. */
-	write_file(f->dir, "hang.1", "", 0);
-	assert_int_equal(es9p_open("smdp.test", &o, &s, &err), 0);
-	assert_int_equal(es9p_initiate_authentication(s, NULL, challenge, info1, sizeof(info1), &a1, &err), -1);
-	assert_int_equal(err.status, ESIM_E_NETWORK);
-	assert_non_null(strstr(err.msg, "the HTTPS helper did not answer within"));
-	es9p_close(s);
-	es9p_auth1_release(&a1);
-}
-
-/* ---- the real helper, when it was built next to this test ---- */
-
-static int real_helper(char *path, size_t size)
-{
-	char self[512];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return 0;
-	self[n] = '\0';
-	if (!(slash = strrchr(self, '/')))
-		return 0;
-	*slash = '\0';
-	snprintf(path, size, "%s/esimctl-https", self);
-	return access(path, X_OK) == 0;
-}
-
-static void test_real_helper(void **state)
-{
-	struct es9p_opts o = { NULL, 0, 3000, 5000, 0, NULL };
-	const char *missing_ca[] = { "/nonexistent/ci.pem" };
+	struct es9p_opts o = { NULL, 0, 3000, 5000, 0, 0 };
 	struct esim_err err = { 0 };
 	struct es9p *s = NULL;
 	struct es9p_auth1 a1;
 	unsigned rq = 9, cn = 9, hs = 9;
-	char path[600];
 
 	(void)state;
-	if (!real_helper(path, sizeof(path)))
-		skip();
-	/* Found next to the running program (the build directory) with no help. */
-	unsetenv("ESIMCTL_HTTPS_HELPER");
 	unsetenv("ESIMCTL_RESOLVE");
-	/* Port 1 on the loopback: nothing listens, so the connection is refused. */
 	assert_int_equal(es9p_open("127.0.0.1:1", &o, &s, &err), 0);
 	assert_int_equal(es9p_initiate_authentication(s, NULL, challenge, info1, sizeof(info1), &a1, &err), -1);
 	assert_int_equal(err.status, ESIM_E_NETWORK);
 	assert_non_null(strstr(err.msg, "initiateAuthentication to SM-DP+ '127.0.0.1:1' failed: "));
 	assert_non_null(strstr(err.msg, "onnect"));
+	/* The session goes on after a failure. */
+	assert_int_equal(es9p_cancel_session(s, TXID, bf41, sizeof(bf41), &err), -1);
+	assert_int_equal(err.status, ESIM_E_NETWORK);
 	assert_int_equal(es9p_stats(s, &rq, &cn, &hs, &err), 0);
-	assert_int_equal(rq, 1);
+	assert_int_equal(rq, 2);
 	assert_int_equal(hs, 0);
 	es9p_close(s);
 	es9p_auth1_release(&a1);
+	assert_int_equal(es9p_stats(NULL, &rq, NULL, NULL, &err), -1);
+}
 
-	/* An unusable --ca file: a usage error, reported by the first request. */
-	o.ca_files = missing_ca;
-	o.nca = 1;
+/* An unusable CA file or ESIMCTL_RESOLVE entry: a usage error from every request. */
+static void test_session_config_errors(void **state)
+{
+	static const struct {
+		const char *name;       /* NULL: a path that does not exist */
+		const char *content;
+		const char *msg;
+	} rows[] = {
+		{ NULL, NULL, "cannot open CA file" },
+		{ "junk.pem", "not a certificate\n", "holds an invalid certificate" },
+		{ "empty.pem", "# -----BEGIN nothing here\n", "holds no certificate" },
+		{ "bad.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+		  "holds an invalid certificate" },
+		{ "bad.der", "\x30\x03\x02\x01\x01", "holds an invalid certificate" },
+	};
+	const char *cas[1];
+	struct es9p_opts o = { cas, 1, 3000, 5000, 0, 0 };
+	struct esim_err err = { 0 };
+	struct es9p *s = NULL;
+	size_t i;
+
+	(void)state;
+	unsetenv("ESIMCTL_RESOLVE");
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		cas[0] = rows[i].name ? tmp_file(rows[i].name, rows[i].content, strlen(rows[i].content))
+				      : "/nonexistent/ci.pem";
+		assert_int_equal(es9p_open("127.0.0.1:1", &o, &s, &err), 0);
+		for (int round = 0; round < 2; round++) {
+			memset(&err, 0, sizeof(err));
+			assert_int_equal(es9p_cancel_session(s, TXID, bf41, sizeof(bf41), &err), -1);
+			if (err.status != ESIM_E_USAGE || !strstr(err.msg, rows[i].msg) ||
+			    !strstr(err.msg, cas[0]))
+				fail_msg("row %zu: %d '%s'", i, err.status, err.msg);
+		}
+		es9p_close(s);
+	}
+
+	/* A good CA file (the first certificate of the built-in bundle) is accepted. */
+	cas[0] = tmp_file("good.pem", es9p_trust_bundle, es9p_trust_bundle_len);
+	assert_int_equal(es9p_open("127.0.0.1:1", &o, &s, &err), 0);
+	assert_int_equal(es9p_cancel_session(s, TXID, bf41, sizeof(bf41), &err), -1);
+	assert_int_equal(err.status, ESIM_E_NETWORK);
+	es9p_close(s);
+
+	o.nca = 0;
+	setenv("ESIMCTL_RESOLVE", "127.0.0.1:1:127.0.0.1,smdp.test:oops", 1);
 	assert_int_equal(es9p_open("127.0.0.1:1", &o, &s, &err), 0);
 	assert_int_equal(es9p_cancel_session(s, TXID, bf41, sizeof(bf41), &err), -1);
 	assert_int_equal(err.status, ESIM_E_USAGE);
-	assert_non_null(strstr(err.msg, "cannot open CA file '/nonexistent/ci.pem'"));
+	assert_non_null(strstr(err.msg, "ESIMCTL_RESOLVE entry 'smdp.test:oops'"));
 	es9p_close(s);
+	unsetenv("ESIMCTL_RESOLVE");
+}
+
+/*
+ * The built-in trust bundle is exactly the certificates of docs/trust.md: self-signed
+ * CAs, valid today, identified by their SHA-256 fingerprints; no test CI among them.
+ */
+static void test_trust_bundle(void **state)
+{
+	static const char *const want[] = {
+		"5E3E91FD454327C3AF5D32A7A73BBC59FE43AA7D85FD32D5DB44423F80A56BB3", /* GSMA RSP2 Root CI1 */
+		"9C9FA2E94602C260137122D9704D79993A6EF6D067CE0999EC2F4C109DD7A1A2", /* OISTE GSMA CI G1 */
+		"94457E185C7059DDD484FBA87F86D10C2EE89E95571982C4DF3DE67E8F52007C", /* Entrust eSIM CA */
+	};
+	BIO *in = BIO_new_mem_buf(es9p_trust_bundle, (int)es9p_trust_bundle_len);
+	X509 *x;
+	size_t n = 0;
+
+	(void)state;
+	while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
+		unsigned char md[32];
+		unsigned int mdlen = 0;
+		char hex[65];
+		EVP_PKEY *pub = X509_get0_pubkey(x);
+
+		assert_true(n < sizeof(want) / sizeof(want[0]));
+		assert_int_equal(X509_digest(x, EVP_sha256(), md, &mdlen), 1);
+		for (unsigned int i = 0; i < mdlen; i++)
+			snprintf(hex + 2 * i, 3, "%02X", md[i]);
+		if (strcmp(hex, want[n]) != 0)
+			fail_msg("certificate %zu of the bundle is %s, docs/trust.md lists %s", n, hex, want[n]);
+		assert_int_equal(X509_check_ca(x), 1);
+		assert_int_equal(X509_verify(x, pub), 1);       /* self-signed: a root */
+		assert_true(X509_cmp_current_time(X509_get0_notAfter(x)) > 0);
+		X509_free(x);
+		n++;
+	}
+	ERR_clear_error();
+	BIO_free(in);
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+}
+
+/* A certificate with the given subjectAltName value (NULL: no extension). */
+static X509 *cert_with_san(const char *san)
+{
+	X509 *x = X509_new();
+	X509_NAME *name = X509_NAME_new();
+
+	assert_non_null(x);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"smdp.test", -1, -1, 0);
+	X509_set_subject_name(x, name);
+	X509_NAME_free(name);
+	if (san) {
+		X509V3_CTX ctx;
+		X509_EXTENSION *ext;
+
+		X509V3_set_ctx_nodb(&ctx);
+		X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+		ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, san);
+		assert_non_null(ext);
+		X509_add_ext(x, ext, -1);
+		X509_EXTENSION_free(ext);
+	}
+	return x;
+}
+
+static void test_leaf_san(void **state)
+{
+	static const struct {
+		const char *san;
+		int ok;
+	} rows[] = {
+		{ "DNS:smdp.test", 1 },
+		{ "DNS:smdp.test,RID:2.999.10", 1 },
+		{ "IP:127.0.0.1,DNS:smdp.test", 1 },
+		{ NULL, 0 },                            /* the host name only in the CN */
+		{ "IP:127.0.0.1", 0 },
+		{ "email:ops@smdp.test", 0 },
+		{ "RID:2.999.10", 0 },
+		{ "URI:https://smdp.test/", 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		X509 *x = cert_with_san(rows[i].san);
+
+		if (es9p_leaf_has_dns_san(x) != rows[i].ok)
+			fail_msg("row %zu (%s): got %d", i, rows[i].san ? rows[i].san : "no SAN", !rows[i].ok);
+		X509_free(x);
+	}
 }
 
 int main(void)
@@ -952,11 +821,11 @@ int main(void)
 		cmocka_unit_test(test_parse_cancel_and_notification),
 		cmocka_unit_test(test_check_http),
 		cmocka_unit_test(test_error_table),
-		cmocka_unit_test_setup_teardown(test_session_download_flow, fake_setup, fake_teardown),
-		cmocka_unit_test_setup_teardown(test_session_errors, fake_setup, fake_teardown),
-		cmocka_unit_test_setup_teardown(test_session_start_failures, fake_setup, fake_teardown),
-		cmocka_unit_test_setup_teardown(test_session_timeout, fake_setup, fake_teardown),
-		cmocka_unit_test(test_real_helper),
+		cmocka_unit_test(test_session_addresses),
+		cmocka_unit_test(test_session_refused),
+		cmocka_unit_test_setup_teardown(test_session_config_errors, tmp_setup, tmp_teardown),
+		cmocka_unit_test(test_trust_bundle),
+		cmocka_unit_test(test_leaf_san),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,7 @@ void glue_net(struct app *app, const struct store *s, struct lpa_net *net)
 	memset(net, 0, sizeof(*net));
 	net->ca_files = app->ca_files;
 	net->nca = app->nca;
+	net->trust_system_ca = app->trust_system_ca;
 	if (app->timeout_ms) {
 		net->timeout_ms = app->timeout_ms;
 		net->connect_timeout_ms = app->timeout_ms < 10000 ? app->timeout_ms : 10000;
