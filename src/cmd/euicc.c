@@ -203,7 +203,8 @@ static int profile_iccid(struct app *app, struct store *s, const char *ref, char
 
 	if (model_resolve_profile(s, ref, &p, &e) == 0) {
 		if (!p->iccid)
-			return app_fail(app, ESIM_E_USAGE, "profile %s has no ICCID recorded", p->id);
+			return app_fail(app, ESIM_E_USAGE, "profile %s has no ICCID recorded",
+					model_profile_shown_id(s, p));
 		snprintf(out, 21, "%s", p->iccid);
 		return 0;
 	}

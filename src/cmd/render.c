@@ -225,7 +225,7 @@ void json_device_text(const struct store *s, const struct device *d, int64_t now
 		if (i)
 			buf_addch(out, ',');
 		buf_addch(out, '{');
-		jstr(out, "profile", b[i]->profile);
+		jstr(out, "profile", model_shown_id(s, b[i]->profile));
 		jstr(out, "state", binding_state_name(app_effective_state(b[i], now)));
 		buf_addch(out, '}');
 	}
@@ -289,7 +289,8 @@ void json_profile_text(struct app *app, const struct store *s, const struct prof
 	int64_t next;
 
 	buf_addch(out, '{');
-	jstr(out, "id", p->id);
+	jstr(out, "id", model_profile_shown_id(s, p));
+	jstr(out, "full_id", p->id);
 	jstr(out, "iccid", p->iccid);
 	jstr(out, "nickname", p->nickname);
 	jstr(out, "carrier", p->carrier);

@@ -22,7 +22,8 @@ static const char *action_name(enum plan_action a)
 	return "refuse";
 }
 
-static void report_plan(struct app *app, const struct profile *p, const struct carrier_policy *c,
+static void report_plan(struct app *app, const struct store *s, const struct profile *p,
+			const struct carrier_policy *c,
 			const struct transfer_req *req, const struct transfer_plan *plan, int dry_run, int needs_code)
 {
 	char a[TIME_ISO_LEN], b[TIME_ISO_LEN];
@@ -32,7 +33,7 @@ static void report_plan(struct app *app, const struct profile *p, const struct c
 		cJSON *w;
 
 		cJSON_AddStringToObject(o, "action", action_name(plan->action));
-		cJSON_AddStringToObject(o, "profile", p->id);
+		cJSON_AddStringToObject(o, "profile", model_profile_shown_id(s, p));
 		json_str(o, "nickname", p->nickname);
 		cJSON_AddStringToObject(o, "carrier", p->carrier);
 		cJSON_AddBoolToObject(o, "carrier_known", !req->carrier_unknown);
@@ -166,14 +167,14 @@ int cmd_transfer(struct app *app, int argc, char **argv)
 	req.last_transfer = p->last_transfer;
 	req.now = app->now;
 	if (transfer_decide(&req, &plan, &app->err) < 0) {
-		report_plan(app, p, pol, &req, &plan, dry_run, 0);
+		report_plan(app, s, p, pol, &req, &plan, dry_run, 0);
 		goto out;
 	}
 	/* SGP.22 v2 cannot move a profile between eUICCs: plan the delete + new code. */
 	if (plan.action == PLAN_MOVE && glue_transfer_check(app, s, p, plan.release_from, target) < 0)
 		goto out;
 	needs_code = plan.action != PLAN_NOOP && glue_has_euicc(target);
-	report_plan(app, p, pol, &req, &plan, dry_run, needs_code);
+	report_plan(app, s, p, pol, &req, &plan, dry_run, needs_code);
 	if (dry_run || plan.action == PLAN_NOOP) {
 		rc = 0;
 		goto out;

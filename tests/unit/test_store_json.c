@@ -305,7 +305,7 @@ static const struct {
 	  PROF("00000003", "") ",{\"id\":\"00000004\",\"plan\":\"data-only\"}]}", ESIM_E_STORE,
 	  "store 't.json': profiles[3].carrier: missing" },
 	{ "{\"schema\":1,\"profiles\":[" PROF("XYZ", "") "]}", ESIM_E_STORE,
-	  "profiles[0].id: 'XYZ' is not a profile id (8 lower-case hex digits)" },
+	  "profiles[0].id: 'XYZ' is not a profile id (8 or 16 lower-case hex digits)" },
 	{ "{\"schema\":1,\"profiles\":[" PROF("0000000A", "") "]}", ESIM_E_STORE,
 	  "profiles[0].id: '0000000A' is not a profile id" },
 	{ "{\"schema\":1,\"profiles\":[" PROF("00000001", "") "," PROF("00000001", "") "]}",
