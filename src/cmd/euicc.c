@@ -236,6 +236,10 @@ static void sync_nickname(struct app *app, struct store *s, const char *iccid, c
 		model_set_nickname(s, p, NULL);
 		return;
 	}
+	if (model_check_nickname_shape(nickname, &e) < 0) {
+		app_warn(app, "nickname '%s' is set on the eUICC but not in the store: %s", nickname, e.msg);
+		return;
+	}
 	if (model_resolve_profile(s, nickname, &other, &e) == 0 && other == p)
 		return;
 	if (e.status != ESIM_E_NOTFOUND) {
