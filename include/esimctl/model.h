@@ -6,7 +6,8 @@
  * files.  Lookups by name and id go through hash indexes built on load and kept up to
  * date by the model_* mutators, so nothing is quadratic in the store size.
  *
- * Times are int64 seconds since the epoch, 0 meaning "not set".
+ * Times are int64 seconds since the epoch; an optional time that is not set is TIME_NONE
+ * (timeutil.h), never 0, which is 1970-01-01T00:00:00Z like any other time.
  */
 #ifndef ESIMCTL_MODEL_H
 #define ESIMCTL_MODEL_H
@@ -16,6 +17,7 @@
 #include "esimctl/actcode.h"
 #include "esimctl/buf.h"
 #include "esimctl/error.h"
+#include "esimctl/timeutil.h"
 
 #define STORE_SCHEMA 1
 /*
@@ -68,7 +70,7 @@ struct profile {
 	char *profile_name;/* profile name from the metadata, or NULL */
 	char *profile_class; /* "test"|"provisioning"|"operational" or NULL */
 	int64_t created;
-	int64_t last_transfer; /* end of the last transfer (for cooldowns), 0 = never */
+	int64_t last_transfer; /* end of the last transfer (for cooldowns), TIME_NONE = never */
 };
 
 struct binding {
@@ -76,8 +78,8 @@ struct binding {
 	char *device;      /* device name */
 	enum binding_state state;
 	int64_t since;     /* when it entered this state */
-	int64_t ready_at;  /* pending: estimated ready time (0 = unknown) */
-	int64_t released_at;
+	int64_t ready_at;  /* pending: estimated ready time (TIME_NONE = unknown) */
+	int64_t released_at; /* TIME_NONE until released */
 };
 
 struct history_entry {

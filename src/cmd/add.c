@@ -245,6 +245,7 @@ int cmd_add(struct app *app, int argc, char **argv)
 	np.has_ac = 1;
 	np.ac = ac;
 	np.created = app->now;
+	np.last_transfer = TIME_NONE;
 	if (d) {
 		struct transfer_req req;
 		struct transfer_plan plan;
@@ -276,6 +277,7 @@ int cmd_add(struct app *app, int argc, char **argv)
 		if (!np.carrier)
 			np.carrier = xstrdup(np.provider ? np.provider : "unknown");
 		memset(&req, 0, sizeof(req));
+		req.last_transfer = TIME_NONE;
 		req.carrier = app_policy_for(app, np.carrier, &unknown);
 		req.carrier_unknown = unknown;
 		req.carrier_name = np.carrier;
@@ -307,6 +309,7 @@ int cmd_add(struct app *app, int argc, char **argv)
 		b.device = xstrdup(d->name);
 		b.state = BIND_ACTIVE;
 		b.since = app->now;
+		b.ready_at = b.released_at = TIME_NONE;
 		model_add_binding(s, &b);
 	}
 	model_add_history(s, app->now, "add", existing->id, NULL, d ? d->name : NULL, "ok", NULL);

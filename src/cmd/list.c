@@ -172,7 +172,7 @@ static void human_profile(struct app *app, const struct store *s, const struct p
 		if (i)
 			buf_addstr(&where, ", ");
 		buf_addstr(&where, b[i]->device);
-		if (st == BIND_PENDING && !b[i]->ready_at) {
+		if (st == BIND_PENDING && b[i]->ready_at == TIME_NONE) {
 			buf_addstr(&where, " (pending: awaiting a new activation code)");
 		} else if (st == BIND_PENDING) {
 			char iso[TIME_ISO_LEN];
@@ -186,7 +186,7 @@ static void human_profile(struct app *app, const struct store *s, const struct p
 	if (c->model == MODEL_SINGLE_DEVICE) {
 		snprintf(next, sizeof(next), "never (new profile)");
 	} else {
-		when = c->model == MODEL_SEQUENTIAL ? policy_next_transfer(c, p->last_transfer, app->now) : 0;
+		when = c->model == MODEL_SEQUENTIAL ? policy_next_transfer(c, p->last_transfer, app->now) : TIME_NONE;
 		if (when > app->now) {
 			char iso[TIME_ISO_LEN], dur[32];
 

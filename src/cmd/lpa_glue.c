@@ -307,7 +307,7 @@ int glue_download(struct app *app, struct store *s, const struct actcode *ac, st
 		for (size_t i = 0; i < s->nbindings; i++) {
 			struct binding *b = &s->bindings[i];
 
-			if (b->state == BIND_PENDING && b->ready_at == 0 && !strcmp(b->device, d->name)) {
+			if (b->state == BIND_PENDING && b->ready_at == TIME_NONE && !strcmp(b->device, d->name)) {
 				b->state = BIND_RELEASED;
 				b->released_at = app->now;
 				model_add_history(s, app->now, "transfer-complete", b->profile, NULL, d->name, "ok",

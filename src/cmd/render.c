@@ -179,13 +179,13 @@ static void jbool(struct buf *out, const char *k, int v)
 		buf_add(out, "false", 5);
 }
 
-/* An ISO time, null for 0 (json_time()). */
+/* An ISO time, null for TIME_NONE (json_time()). */
 static void jtime(struct buf *out, const char *k, int64_t t)
 {
 	char iso[TIME_ISO_LEN];
 
 	jkey(out, k);
-	if (!t) {
+	if (t == TIME_NONE) {
 		buf_add(out, "null", 4);
 		return;
 	}
@@ -329,7 +329,7 @@ void json_profile_text(struct app *app, const struct store *s, const struct prof
 	jstr(out, "profile_class", p->profile_class);
 	jtime(out, "created", p->created);
 	jtime(out, "last_transfer", p->last_transfer);
-	next = c->model == MODEL_SEQUENTIAL ? policy_next_transfer(c, p->last_transfer, app->now) : 0;
+	next = c->model == MODEL_SEQUENTIAL ? policy_next_transfer(c, p->last_transfer, app->now) : TIME_NONE;
 	/* single-device profiles never move: a new profile must be ordered */
 	jbool(out, "transferable", c->model != MODEL_SINGLE_DEVICE);
 	jkey(out, "cooldown_remaining_s");

@@ -80,7 +80,7 @@ static void report_plan(struct app *app, const struct store *s, const struct pro
 		else
 			printf("  %s: pending, ready between %s and %s\n", req->to, a, b);
 	}
-	if (plan->cooldown_until) {
+	if (plan->cooldown_until != TIME_NONE) {
 		time_format(plan->cooldown_until, a);
 		printf("  next transfer allowed from %s\n", a);
 	}
@@ -199,8 +199,9 @@ int cmd_transfer(struct app *app, int argc, char **argv)
 		nb.device = xstrdup(target->name);
 		nb.state = BIND_PENDING;
 		nb.since = app->now;
-		/* ready_at 0: waiting for the new activation code (glue_download completes it) */
-		nb.ready_at = needs_code ? 0 : plan.ready_max;
+		/* no ready_at: waiting for the new activation code (glue_download completes it) */
+		nb.ready_at = needs_code ? TIME_NONE : plan.ready_max;
+		nb.released_at = TIME_NONE;
 		model_add_binding(s, &nb);
 		p->last_transfer = app->now;
 		model_add_history(s, app->now, "transfer", p->id, plan.release_from, target->name, "pending",
@@ -213,6 +214,7 @@ int cmd_transfer(struct app *app, int argc, char **argv)
 		nb.device = xstrdup(target->name);
 		nb.state = needs_code ? BIND_PENDING : BIND_ACTIVE;
 		nb.since = app->now;
+		nb.ready_at = nb.released_at = TIME_NONE;
 		model_add_binding(s, &nb);
 		/* Re-placing a released profile is a carrier transfer too: it starts a cooldown. */
 		if (plan.action == PLAN_ADD_CONCURRENT || req.ever_bound)

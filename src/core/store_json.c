@@ -259,7 +259,7 @@ static int get_time(struct jctx *c, const struct jrec *r, int f, int required, i
 	const char *key = r->keys[f];
 	struct esim_err terr;
 
-	*out = 0;
+	*out = TIME_NONE;
 	if (it->type == JT_ABSENT || (!required && it->type == JT_NULL)) {
 		if (required)
 			return jfail(c, key, "missing");
@@ -1617,7 +1617,7 @@ static void put_time(struct obj *o, const char *k, int64_t t, int required)
 {
 	char iso[TIME_ISO_LEN];
 
-	if (!t && !required)
+	if (t == TIME_NONE && !required)
 		return;
 	time_format(t, iso);
 	key(o, k);

@@ -176,4 +176,31 @@ run 2 esimctl add 'LPA:1$rsp.example.com$ABC-123$1.2$' --carrier Verizon
 err_has "trailing '\$' after the SM-DP+ OID"
 check "still no store" [ ! -e "$ESIMCTL_STORE" ]
 
+# --- time 0 is a time; impossible zone offsets are refused ----------------------------------------
+run 0 esimctl device add phone --kind phone
+run 0 esimctl device add tablet --kind tablet
+run 0 esimctl add 'LPA:1$rsp.example.com$EPOCH-1' --carrier 'AT&T' --device phone --nickname epoch
+run 0 esimctl --json transfer epoch --to tablet --dry-run --at 1970-01-01T00:00:00Z
+json_eq '.plan.at' '"1970-01-01T00:00:00Z"'
+run 0 esimctl --json transfer epoch --to tablet --dry-run --at 1970-01-01T14:00:00+14:00
+json_eq '.plan.at' '"1970-01-01T00:00:00Z"'
+run 0 esimctl --json transfer epoch --to tablet --dry-run --at 1969-12-31T10:00:00-14:00
+json_eq '.plan.at' '"1970-01-01T00:00:00Z"'
+for at in 2026-11-21T10:00:00+14:30 2026-11-21T10:00:00+15:00 2026-11-21T10:00:00-23:59 \
+	2026-11-21T10:00:00+05:03 1970-01-01T00:00:00-14:01; do
+	run 2 esimctl transfer epoch --to tablet --dry-run --at "$at"
+	err_has "time '$at': zone offset"
+done
+run 2 esimctl transfer epoch --to tablet --dry-run --at 2026-11-21T10:00:00+14:30
+err_has 'zone offset +14:30 is beyond +14:00'
+# a transfer made at time 0 is recorded at time 0 and starts AT&T's 24 h cooldown
+ESIMCTL_NOW=1970-01-01T00:00:00Z run 0 esimctl transfer epoch --to tablet
+check "last_transfer is time 0, not 'never'" \
+	[ "$(store_jq '.profiles[] | select(.nickname == "epoch") | .last_transfer')" = '"1970-01-01T00:00:00Z"' ]
+ESIMCTL_NOW=1970-01-01T01:00:00Z run 6 esimctl --json transfer epoch --to phone
+json_eq '.plan | [.at, .earliest]' '["1970-01-01T01:00:00Z","1970-01-02T00:00:00Z"]'
+ESIMCTL_NOW=1970-01-01T01:00:00Z run 0 esimctl --json list
+json_eq '.profiles[0] | [.last_transfer, .next_transfer, .cooldown_remaining_s]' '["1970-01-01T00:00:00Z","1970-01-02T00:00:00Z",82800]'
+json_eq '.profiles[0].bindings[0] | [.state, .ready_at]' '["active","1970-01-01T00:15:00Z"]'
+
 finish
