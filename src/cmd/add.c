@@ -183,8 +183,7 @@ int cmd_add(struct app *app, int argc, char **argv)
 		goto out;
 	if (iccid && iccid_validate(iccid, &app->err) < 0)
 		goto out;
-	if (nickname && (valid_nickname(app, nickname) < 0 ||
-			 model_check_nickname_shape(nickname, &app->err) < 0))
+	if (nickname && valid_nickname(app, nickname) < 0)
 		goto out;
 	if (!(path = app_store_path(app)) || !app_carriers(app))
 		goto out;
@@ -208,6 +207,9 @@ int cmd_add(struct app *app, int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
+	/* After the re-add check: repeating an add an older esimctl accepted stays exit 0. */
+	if (nickname && model_check_nickname_shape(nickname, &app->err) < 0)
+		goto out;
 	model_new_profile_id(s, canon.buf, np.id);
 	if (device && !(d = app_find_device(app, s, device)))
 		goto out;

@@ -112,7 +112,8 @@ cat >"$ESIMCTL_STORE" <<'EOF'
 {"id":"7fc9e696","carrier":"Verizon","plan":"voice+data","activation_code":{"smdp":"rsp.example.com","matching_id":"COLL-61256","cc_required":false},"created":"2026-11-21T10:00:00Z"},
 {"id":"40b69c91","iccid":"8944100000000000001","carrier":"Verizon","plan":"voice+data","created":"2026-11-21T10:00:00Z"},
 {"id":"1a2b3c4d","carrier":"AT&T","plan":"voice+data","nickname":"40b69c91","created":"2026-11-21T10:00:00Z"},
-{"id":"5e6f7a8b","carrier":"AT&T","plan":"voice+data","nickname":"8944100000000000001","created":"2026-11-21T10:00:00Z"}
+{"id":"5e6f7a8b","carrier":"AT&T","plan":"voice+data","nickname":"8944100000000000001","created":"2026-11-21T10:00:00Z"},
+{"id":"abcdef12","carrier":"AT&T","plan":"voice+data","nickname":"cafe12","activation_code":{"smdp":"rsp.example.com","matching_id":"OLD-NICK","cc_required":false},"created":"2026-11-21T10:00:00Z"}
 ],"bindings":[],"history":[],"notifications":[]}
 EOF
 chmod 600 "$ESIMCTL_STORE"
@@ -132,11 +133,15 @@ cp "$ESIMCTL_STORE" "$T/old"
 run 0 esimctl add "$COLL1" --carrier Verizon
 out_has 'already have profile 7fc9e696 (Verizon, voice+data)'
 check "old store untouched" cmp -s "$ESIMCTL_STORE" "$T/old"
+# repeating an add that an older esimctl accepted, with a nickname refused today, is still exit 0
+run 0 esimctl add 'LPA:1$rsp.example.com$OLD-NICK' --carrier 'AT&T' --nickname cafe12
+out_has "already have profile abcdef12 'cafe12' (AT&T, voice+data)"
+check "old store untouched" cmp -s "$ESIMCTL_STORE" "$T/old"
 # the other code of the pair gets a 16-digit id; the old profile keeps answering to its 8
 run 0 esimctl add "$COLL2" --carrier 'AT&T'
 out_has 'added profile 7fc9e6960 (AT&T, voice+data)'
 run 0 esimctl --json list
-json_eq '[.profiles[] | .id]' '["7fc9e696","40b69c91","1a2b3c4d","5e6f7a8b","7fc9e6960"]'
+json_eq '[.profiles[] | .id]' '["7fc9e696","40b69c91","1a2b3c4d","5e6f7a8b","abcdef12","7fc9e6960"]'
 run 0 esimctl --json transfer 7fc9e696 --to phone --dry-run
 json_eq '.plan | [.profile, .carrier]' '["7fc9e696","Verizon"]'
 run 0 esimctl --json transfer 7fc9e6960 --to phone --dry-run
