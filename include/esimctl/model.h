@@ -6,7 +6,8 @@
  * files.  Lookups by name and id go through hash indexes built on load and kept up to
  * date by the model_* mutators, so nothing is quadratic in the store size.
  *
- * Times are int64 seconds since the epoch, 0 meaning "not set".
+ * Times are int64 seconds since the epoch; an optional time that is not set is TIME_NONE
+ * (timeutil.h), never 0, which is 1970-01-01T00:00:00Z like any other time.
  */
 #ifndef ESIMCTL_MODEL_H
 #define ESIMCTL_MODEL_H
@@ -16,9 +17,21 @@
 #include "esimctl/actcode.h"
 #include "esimctl/buf.h"
 #include "esimctl/error.h"
+#include "esimctl/timeutil.h"
 
 #define STORE_SCHEMA 1
-#define PROFILE_ID_LEN 8 /* hex characters of the short id */
+/*
+ * Profile ids.  A profile's full id is PROFILE_ID_LEN lower-case hex digits of the
+ * SHA-256 of its canonical activation code (stores written before ids grew hold
+ * PROFILE_ID_LEGACY_LEN-digit ones, which stay valid).  Output shows the shortest
+ * prefix of at least PROFILE_ID_SHOWN_MIN digits that still names the profile, as git
+ * abbreviates object names; a reference may be any unique prefix of at least
+ * PROFILE_ID_REF_MIN digits.
+ */
+#define PROFILE_ID_LEN 16
+#define PROFILE_ID_LEGACY_LEN 8
+#define PROFILE_ID_SHOWN_MIN 8
+#define PROFILE_ID_REF_MIN 6
 
 enum device_kind { DEV_PHONE, DEV_TABLET, DEV_WATCH, DEV_LAPTOP, DEV_HOTSPOT, DEV_KIND_COUNT };
 enum plan_type { PLAN_VOICE_DATA, PLAN_DATA_ONLY };
@@ -46,7 +59,7 @@ struct device {
 };
 
 struct profile {
-	char id[PROFILE_ID_LEN + 1]; /* stable short id: hex of SHA-256 of the canonical code (or ICCID) */
+	char id[PROFILE_ID_LEN + 1]; /* full id, 8 or 16 hex digits (see PROFILE_ID_LEN); unique */
 	char *iccid;       /* NULL when unknown */
 	char *carrier;     /* as the user named it; policy lookup is by alias */
 	enum plan_type plan;
@@ -57,7 +70,7 @@ struct profile {
 	char *profile_name;/* profile name from the metadata, or NULL */
 	char *profile_class; /* "test"|"provisioning"|"operational" or NULL */
 	int64_t created;
-	int64_t last_transfer; /* end of the last transfer (for cooldowns), 0 = never */
+	int64_t last_transfer; /* end of the last transfer (for cooldowns), TIME_NONE = never */
 };
 
 struct binding {
@@ -65,8 +78,8 @@ struct binding {
 	char *device;      /* device name */
 	enum binding_state state;
 	int64_t since;     /* when it entered this state */
-	int64_t ready_at;  /* pending: estimated ready time (0 = unknown) */
-	int64_t released_at;
+	int64_t ready_at;  /* pending: estimated ready time (TIME_NONE = unknown) */
+	int64_t released_at; /* TIME_NONE until released */
 };
 
 struct history_entry {
@@ -111,13 +124,40 @@ void model_free(struct store *s);
 struct device *model_device(const struct store *s, const char *name);
 struct profile *model_profile_by_id(const struct store *s, const char *id);
 /*
- * Resolve a PROFILE reference: an ICCID, a short id (or a unique prefix of at least
- * 4 characters), or a nickname.  Not found: ESIM_E_NOTFOUND.  Ambiguous: ESIM_E_USAGE
- * with every candidate listed in the message ("'work' matches 2 profiles: 1a2b3c4d
- * (nickname work), 89...").
+ * Resolve a PROFILE reference.  The first rule that matches decides:
+ *   1. the exact full id (hex digits in any case);
+ *   2. the exact ICCID;
+ *   3. the exact nickname;
+ *   4. a prefix of an id, at least PROFILE_ID_REF_MIN hex digits.
+ * So every profile answers to its full id, whatever the other names are.  Not found:
+ * ESIM_E_NOTFOUND.  Two matches under one rule (an id prefix shared by two profiles, an
+ * ICCID or nickname repeated in a hand-edited store): ESIM_E_USAGE with the candidates
+ * listed by their shown ids ("'1a2b3c' matches 2 profiles: 1a2b3c4d5 (id prefix), ...").
  */
 int model_resolve_profile(const struct store *s, const char *ref, struct profile **out,
 			  struct esim_err *err);
+/* The profile whose canonical activation code equals ac's, or NULL.  Linear in the store. */
+struct profile *model_profile_by_code(const struct store *s, const struct actcode *ac);
+/*
+ * The id a new profile with canonical code `canon` gets: model_profile_id() of it, or
+ * when another profile (with another code: look for the code first) already has that
+ * id, the first free one of model_profile_id_n(canon, 1, ...), (canon, 2, ...) ...
+ */
+void model_new_profile_id(const struct store *s, const char *canon, char out[PROFILE_ID_LEN + 1]);
+/*
+ * The id to show for profile p: the shortest prefix of p->id, at least
+ * PROFILE_ID_SHOWN_MIN digits, that resolves to p (no other id starts with it and it is
+ * no other profile's ICCID or nickname); p->id itself when nothing shorter does.
+ * model_shown_id() takes an id as stored in a binding or history entry and returns it
+ * unchanged when no profile has it.  The string lives until the store next changes.
+ */
+const char *model_profile_shown_id(const struct store *s, const struct profile *p);
+const char *model_shown_id(const struct store *s, const char *id);
+/*
+ * A nickname may not look like an id or an ICCID, which it would shadow or be shadowed
+ * by: PROFILE_ID_REF_MIN or more hex digits, or digits only.  -1 with ESIM_E_USAGE.
+ */
+int model_check_nickname_shape(const char *nickname, struct esim_err *err);
 
 /*
  * Mutators keep the indexes right.  Returned pointers are valid until the next add.
@@ -145,8 +185,15 @@ int model_profile_ever_bound(const struct store *s, const char *profile_id);
 /* 1 when the inventory holds a phone. */
 int model_has_phone(const struct store *s);
 
-/* Short id of a profile: first 8 hex chars of SHA-256 of the key (canonical code or ICCID). */
+/*
+ * Full id for a key (canonical code, or an ICCID): the first PROFILE_ID_LEN hex digits of
+ * its SHA-256.  model_profile_id_n() with n > 0 hashes key, '#' and n in decimal instead:
+ * the n-th alternative when the first id is taken by a different code.
+ */
 void model_profile_id(const char *key, char out[PROFILE_ID_LEN + 1]);
+void model_profile_id_n(const char *key, unsigned n, char out[PROFILE_ID_LEN + 1]);
+/* 1 when id is a valid stored profile id: 8 or 16 lower-case hex digits. */
+int model_valid_profile_id(const char *id);
 /* Device names: [A-Za-z0-9._-], 1..64, not starting with '-'. */
 int model_valid_device_name(const char *name, struct esim_err *err);
 

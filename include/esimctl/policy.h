@@ -35,7 +35,7 @@ struct transfer_req {
 	enum device_kind to_kind;
 	int inventory_has_phone;
 	int ever_bound;                       /* the profile was ever on a device */
-	int64_t last_transfer;                /* 0 = never */
+	int64_t last_transfer;                /* TIME_NONE = never */
 	int64_t now;
 };
 
@@ -53,12 +53,12 @@ struct transfer_plan {
 	char reason[512];         /* refusal (or noop) explanation; empty otherwise */
 	char summary[512];        /* one line describing what will happen */
 	const char *release_from; /* PLAN_MOVE: the source device (points into req) */
-	int64_t ready_min;        /* PLAN_MOVE: earliest / latest ready time */
+	int64_t ready_min;        /* PLAN_MOVE: earliest / latest ready time, else TIME_NONE */
 	int64_t ready_max;        /*   ready_at stored = ready_max */
 	int gap_min_s, gap_max_s; /* expected connectivity gap (PLAN_MOVE) */
 	int transfer_time_known;
-	int64_t earliest;         /* cooldown refusal: first allowed time; else 0 */
-	int64_t cooldown_until;   /* after this transfer, next allowed time (0 = none) */
+	int64_t earliest;         /* cooldown refusal: first allowed time; else TIME_NONE */
+	int64_t cooldown_until;   /* after this transfer, next allowed time (TIME_NONE = none) */
 	char warnings[POLICY_MAX_WARNINGS][256];
 	size_t nwarnings;
 };
@@ -68,7 +68,7 @@ int transfer_decide(const struct transfer_req *req, struct transfer_plan *plan,
 		    struct esim_err *err);
 
 /*
- * When may this profile next be transferred?  0 = now or no cooldown.  Used by `list`.
+ * When may this profile next be transferred?  TIME_NONE = now or no cooldown.  Used by `list`.
  */
 int64_t policy_next_transfer(const struct carrier_policy *c, int64_t last_transfer, int64_t now);
 

@@ -10,6 +10,12 @@
 #include "esimctl/error.h"
 
 #define TIME_ISO_LEN 21 /* "2026-11-21T10:00:00Z" + NUL */
+/*
+ * "No time": the value of an optional time that is not set (a profile never transferred,
+ * a pending binding whose ready time is unknown).  Every other int64_t is a time, 0
+ * (1970-01-01T00:00:00Z) included; time_parse() never returns this one.
+ */
+#define TIME_NONE INT64_MIN
 
 /*
  * Parse "YYYY-MM-DDTHH:MM[:SS][.frac](Z|+HH:MM|-HH:MM)" (also "YYYY-MM-DD", midnight UTC,

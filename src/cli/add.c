@@ -33,13 +33,104 @@ static void report(struct app *app, const struct store *s, const struct profile 
 		return;
 	}
 	app_format_code(app, &p->ac, &code);
-	printf("%s profile %s%s%s%s (%s, %s)\n", existed ? "already have" : "added", p->id,
+	printf("%s profile %s%s%s%s (%s, %s)\n", existed ? "already have" : "added",
+	       model_profile_shown_id(s, p),
 	       p->nickname ? " '" : "", p->nickname ? p->nickname : "", p->nickname ? "'" : "", p->carrier,
 	       plan_type_name(p->plan));
 	printf("  code: %s\n", code.buf);
 	if (p->iccid)
 		printf("  ICCID: %s\n", p->iccid);
 	buf_wipe_release(&code);
+}
+
+/* What `add` was told about a profile, to compare with one already stored. */
+struct add_opts {
+	const char *carrier, *device, *nickname, *iccid;
+	int data_only;
+};
+
+static int same_carrier(struct app *app, const char *a, const char *b)
+{
+	int ua, ub;
+	const struct carrier_policy *pa, *pb;
+
+	if (!strcmp(a, b))
+		return 1;
+	/* Two spellings of one carrier in the table ("AT&T", "att") are the same carrier. */
+	pa = app_policy_for(app, a, &ua);
+	pb = app_policy_for(app, b, &ub);
+	return !ua && !ub && pa == pb;
+}
+
+static void differs(struct app *app, struct buf *msg, int *n, const char *opt,
+		    const char *stored, const char *given)
+{
+	if (app->json) {
+		cJSON *d = cJSON_GetObjectItemCaseSensitive(app->out, "differences");
+		cJSON *o = cJSON_CreateObject();
+
+		if (!d)
+			d = cJSON_AddArrayToObject(app->out, "differences");
+		cJSON_AddStringToObject(o, "option", opt);
+		json_str(o, "stored", stored);
+		cJSON_AddStringToObject(o, "given", given);
+		cJSON_AddItemToArray(d, o);
+	}
+	buf_addf(msg, "%s%s '%s' (stored: %s%s%s)", (*n)++ ? "; " : "", opt, given,
+		 stored ? "'" : "", stored ? stored : "none", stored ? "'" : "");
+}
+
+/*
+ * The code is already stored as p.  Options that say the same as the store (or are not
+ * given) make this the idempotent repeat of an earlier add: 0.  Any option that says
+ * something else is refused with every difference named, and the profile is left as it
+ * was: esimctl does not guess whether the user meant to change the profile or made a
+ * mistake, and silently ignoring the option would lose what was asked.
+ */
+static int check_readd(struct app *app, const struct store *s, const struct profile *p,
+		       const struct add_opts *o)
+{
+	struct buf msg = BUF_INIT, on = BUF_INIT;
+	const char *shown = model_profile_shown_id(s, p);
+	int n = 0, device_differs = 0;
+
+	if (o->carrier && !same_carrier(app, o->carrier, p->carrier))
+		differs(app, &msg, &n, "--carrier", p->carrier, o->carrier);
+	if (o->device) {
+		struct binding **b;
+		size_t nb = model_live_bindings_of_profile(s, p->id, &b), i;
+
+		for (i = 0; i < nb && strcmp(b[i]->device, o->device); i++)
+			;
+		if (i == nb) {
+			for (i = 0; i < nb; i++)
+				buf_addf(&on, "%s%s", i ? ", " : "", b[i]->device);
+			differs(app, &msg, &n, "--device", nb ? on.buf : NULL, o->device);
+			device_differs = 1;
+		}
+		free(b);
+	}
+	if (o->nickname && (!p->nickname || strcmp(p->nickname, o->nickname)))
+		differs(app, &msg, &n, "--nickname", p->nickname, o->nickname);
+	if (o->iccid && (!p->iccid || strcmp(p->iccid, o->iccid)))
+		differs(app, &msg, &n, "--iccid", p->iccid, o->iccid);
+	if (o->data_only && p->plan != PLAN_DATA_ONLY)
+		differs(app, &msg, &n, "--data-only", plan_type_name(p->plan),
+			plan_type_name(PLAN_DATA_ONLY));
+	buf_release(&on);
+	if (!n)
+		return 0;
+	if (app->json)
+		cJSON_AddItemToObject(app->out, "profile", json_profile(app, s, p, NULL, 0));
+	app_fail(app, ESIM_E_USAGE, "this activation code is already profile %s, which differs: %s; "
+		 "nothing was changed", shown, msg.buf);
+	if (device_differs && n == 1)
+		esim_hint(&app->err, "to move it, run 'esimctl transfer %s --to %s'", shown, o->device);
+	else
+		esim_hint(&app->err, "repeat the add without the options that differ, or see the "
+			  "profile with 'esimctl list'");
+	buf_release(&msg);
+	return -1;
 }
 
 int cmd_add(struct app *app, int argc, char **argv)
@@ -97,18 +188,29 @@ int cmd_add(struct app *app, int argc, char **argv)
 	if (!(path = app_store_path(app)) || !app_carriers(app))
 		goto out;
 	actcode_format(&ac, &canon);
-	model_profile_id(canon.buf, np.id);
 	if (store_begin(path, app->wait_lock, &txn, &s, &app->err) < 0)
 		goto out;
 	app_promote_ready(s, app->now);
-	/* The same code again: report the profile we have (idempotent for scripts). */
-	if ((existing = model_profile_by_id(s, np.id)) != NULL) {
+	/*
+	 * The same code again (compared as codes, never by id: an id is a hash prefix):
+	 * report the profile we have, idempotent for scripts, unless the options say
+	 * something else about it.
+	 */
+	if ((existing = model_profile_by_code(s, &ac)) != NULL) {
+		struct add_opts o = { carrier, device, nickname, iccid, data_only };
+
 		store_abort(txn);
 		txn = NULL;
+		if (check_readd(app, s, existing, &o) < 0)
+			goto out;
 		report(app, s, existing, 1);
 		rc = 0;
 		goto out;
 	}
+	/* After the re-add check: repeating an add an older esimctl accepted stays exit 0. */
+	if (nickname && model_check_nickname_shape(nickname, &app->err) < 0)
+		goto out;
+	model_new_profile_id(s, canon.buf, np.id);
 	if (device && !(d = app_find_device(app, s, device)))
 		goto out;
 	if (!carrier && !(d && glue_has_euicc(d))) {
@@ -123,7 +225,7 @@ int cmd_add(struct app *app, int argc, char **argv)
 				app_fail(app, ESIM_E_USAGE, "ICCID %s %s profile %s", iccid,
 					 s->profiles[i].iccid && !strcmp(s->profiles[i].iccid, iccid)
 						 ? "already belongs to" : "is the nickname of",
-					 s->profiles[i].id);
+					 model_profile_shown_id(s, &s->profiles[i]));
 				goto out;
 			}
 	}
@@ -145,6 +247,7 @@ int cmd_add(struct app *app, int argc, char **argv)
 	np.has_ac = 1;
 	np.ac = ac;
 	np.created = app->now;
+	np.last_transfer = TIME_NONE;
 	if (d) {
 		struct transfer_req req;
 		struct transfer_plan plan;
@@ -176,6 +279,7 @@ int cmd_add(struct app *app, int argc, char **argv)
 		if (!np.carrier)
 			np.carrier = xstrdup(np.provider ? np.provider : "unknown");
 		memset(&req, 0, sizeof(req));
+		req.last_transfer = TIME_NONE;
 		req.carrier = app_policy_for(app, np.carrier, &unknown);
 		req.carrier_unknown = unknown;
 		req.carrier_name = np.carrier;
@@ -207,6 +311,7 @@ int cmd_add(struct app *app, int argc, char **argv)
 		b.device = xstrdup(d->name);
 		b.state = BIND_ACTIVE;
 		b.since = app->now;
+		b.ready_at = b.released_at = TIME_NONE;
 		model_add_binding(s, &b);
 	}
 	model_add_history(s, app->now, "add", existing->id, NULL, d ? d->name : NULL, "ok", NULL);

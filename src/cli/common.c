@@ -189,7 +189,7 @@ void json_time(cJSON *o, const char *k, int64_t t)
 {
 	char iso[TIME_ISO_LEN];
 
-	if (!t) {
+	if (t == TIME_NONE) {
 		cJSON_AddNullToObject(o, k);
 		return;
 	}
@@ -220,7 +220,7 @@ int app_parse_int(struct app *app, const char *opt, const char *val, long min, l
 
 enum binding_state app_effective_state(const struct binding *b, int64_t now)
 {
-	if (b->state == BIND_PENDING && b->ready_at && b->ready_at <= now)
+	if (b->state == BIND_PENDING && b->ready_at != TIME_NONE && b->ready_at <= now)
 		return BIND_ACTIVE;
 	return b->state;
 }
@@ -230,7 +230,7 @@ void app_promote_ready(struct store *s, int64_t now)
 	for (size_t i = 0; i < s->nbindings; i++) {
 		struct binding *b = &s->bindings[i];
 
-		if (b->state == BIND_PENDING && b->ready_at && b->ready_at <= now) {
+		if (b->state == BIND_PENDING && b->ready_at != TIME_NONE && b->ready_at <= now) {
 			b->state = BIND_ACTIVE;
 			b->since = b->ready_at;
 			model_add_history(s, b->ready_at, "ready", b->profile, NULL, b->device, "active",

@@ -150,7 +150,7 @@ int cmd_device_list(struct app *app, int argc, char **argv)
 			struct buf holds = BUF_INIT;
 
 			for (size_t j = 0; j < n; j++)
-				buf_addf(&holds, "%s%s(%s)", j ? ", " : "", b[j]->profile,
+				buf_addf(&holds, "%s%s(%s)", j ? ", " : "", model_shown_id(s, b[j]->profile),
 					 binding_state_name(app_effective_state(b[j], app->now)));
 			printf("%-16s %-8s %-8s %-8s %s\n", d->name, device_kind_name(d->kind),
 			       d->platform ? d->platform : "-", d->primary ? "yes" : "no", n ? holds.buf : "-");
@@ -199,7 +199,7 @@ int cmd_device_remove(struct app *app, int argc, char **argv)
 		struct buf list = BUF_INIT;
 
 		for (size_t i = 0; i < n; i++)
-			buf_addf(&list, "%s%s", i ? ", " : "", b[i]->profile);
+			buf_addf(&list, "%s%s", i ? ", " : "", model_shown_id(s, b[i]->profile));
 		app_fail(app, ESIM_E_OTHER, "device '%s' still holds %zu profile%s (%s)", name, n,
 			 n == 1 ? "" : "s", list.buf);
 		esim_hint(&app->err, "release them first ('esimctl release --device %s --all'), or use --force",
@@ -212,7 +212,7 @@ int cmd_device_remove(struct app *app, int argc, char **argv)
 		b[i]->released_at = app->now;
 		model_add_history(s, app->now, "release", b[i]->profile, name, NULL, "ok",
 				  "device removed with --force");
-		app_note(app, "released profile %s from '%s'\n", b[i]->profile, name);
+		app_note(app, "released profile %s from '%s'\n", model_shown_id(s, b[i]->profile), name);
 	}
 	/*
 	 * The released bindings stay: they are the record that the profile was on a device,

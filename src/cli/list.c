@@ -159,8 +159,8 @@ static void list_ctx_free(void *arg)
 	free(lc);
 }
 
-static void human_profile(struct app *app, const struct profile *p, const struct carrier_policy *c,
-			  int unknown, struct binding *const *b, size_t n)
+static void human_profile(struct app *app, const struct store *s, const struct profile *p,
+			  const struct carrier_policy *c, int unknown, struct binding *const *b, size_t n)
 {
 	struct buf where = BUF_INIT;
 	char next[64];
@@ -172,7 +172,7 @@ static void human_profile(struct app *app, const struct profile *p, const struct
 		if (i)
 			buf_addstr(&where, ", ");
 		buf_addstr(&where, b[i]->device);
-		if (st == BIND_PENDING && !b[i]->ready_at) {
+		if (st == BIND_PENDING && b[i]->ready_at == TIME_NONE) {
 			buf_addstr(&where, " (pending: awaiting a new activation code)");
 		} else if (st == BIND_PENDING) {
 			char iso[TIME_ISO_LEN];
@@ -186,7 +186,7 @@ static void human_profile(struct app *app, const struct profile *p, const struct
 	if (c->model == MODEL_SINGLE_DEVICE) {
 		snprintf(next, sizeof(next), "never (new profile)");
 	} else {
-		when = c->model == MODEL_SEQUENTIAL ? policy_next_transfer(c, p->last_transfer, app->now) : 0;
+		when = c->model == MODEL_SEQUENTIAL ? policy_next_transfer(c, p->last_transfer, app->now) : TIME_NONE;
 		if (when > app->now) {
 			char iso[TIME_ISO_LEN], dur[32];
 
@@ -197,7 +197,7 @@ static void human_profile(struct app *app, const struct profile *p, const struct
 			snprintf(next, sizeof(next), "now");
 		}
 	}
-	printf("%-8s  %-12s  %-14s  %-13s  %-10s  %-20s  %s\n", p->id, p->nickname ? p->nickname : "-",
+	printf("%-8s  %-12s  %-14s  %-13s  %-10s  %-20s  %s\n", model_profile_shown_id(s, p), p->nickname ? p->nickname : "-",
 	       p->carrier, unknown ? "unknown" : carrier_model_name(c->model), plan_type_name(p->plan),
 	       p->iccid ? p->iccid : "-", next);
 	printf("          on: %s\n", n ? where.buf : "no device");
@@ -281,7 +281,7 @@ static void list_human(struct list_ctx *lc)
 		if (!nshown++)
 			printf("%-8s  %-12s  %-14s  %-13s  %-10s  %-20s  %s\n", "PROFILE", "NICKNAME", "CARRIER",
 			       "MODEL", "PLAN", "ICCID", "NEXT TRANSFER");
-		human_profile(app, &s->profiles[i], m->pol, m->unknown, lc->g.ptrs + lc->g.start[i],
+		human_profile(app, s, &s->profiles[i], m->pol, m->unknown, lc->g.ptrs + lc->g.start[i],
 			      lc->g.count[i]);
 	}
 	if (s->ndevices)
@@ -298,7 +298,7 @@ static void list_human(struct list_ctx *lc)
 		for (size_t j = 0; j < n; j++) {
 			if (j)
 				buf_addstr(&holds, ", ");
-			buf_addstr(&holds, b[j]->profile);
+			buf_addstr(&holds, model_shown_id(s, b[j]->profile));
 		}
 		printf("%-16s %-8s %-8s %s\n", d->name, device_kind_name(d->kind), d->primary ? "yes" : "no",
 		       n ? holds.buf : "-");

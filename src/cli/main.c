@@ -104,11 +104,13 @@ static const struct cmd commands[] = {
 	  "  --confirmation-code CODE  for a download that needs one (else asked on a terminal)\n"
 	  "\n"
 	  "  On a device with an eUICC (--euicc) the profile is downloaded from the SM-DP+\n"
-	  "  (SGP.22) and installed; --carrier then defaults to the profile's provider name.\n" },
+	  "  (SGP.22) and installed; --carrier then defaults to the profile's provider name.\n"
+	  "  A code already stored is reported (exit 0); an option that differs from the\n"
+	  "  stored profile is refused (exit 2) and nothing changes.\n" },
 	{ "transfer", cmd_transfer, NULL, "move a profile to another device, as the carrier allows",
 	  "usage: esimctl transfer PROFILE --to DEVICE [--from DEVICE] [--dry-run [--at TIME]]\n"
 	  "\n"
-	  "  PROFILE            ICCID, short id or nickname\n"
+	  "  PROFILE            id (or 6+ of its first digits), ICCID or nickname\n"
 	  "  --to DEVICE        target device\n"
 	  "  --from DEVICE      source device (needed when the profile is on several)\n"
 	  "  --dry-run          print the plan and exit with the status the real run would have\n"

@@ -83,7 +83,8 @@ int cmd_qr(struct app *app, int argc, char **argv)
 		if (model_resolve_profile(s, argv[optind], &p, &app->err) < 0)
 			goto out;
 		if (!p->has_ac) {
-			app_fail(app, ESIM_E_NOTFOUND, "profile %s has no activation code stored", p->id);
+			app_fail(app, ESIM_E_NOTFOUND, "profile %s has no activation code stored",
+				 model_profile_shown_id(s, p));
 			goto out;
 		}
 		ac = p->ac;

@@ -24,16 +24,16 @@ static void advise(struct app *app, cJSON *next_steps, const struct store *s, co
 	if (reason && (!strcmp(reason, "lost") || !strcmp(reason, "stolen")))
 		snprintf(line, sizeof(line),
 			 "contact %s now to suspend the line and block profile %s on the %s device '%s'",
-			 p->carrier, p->id, reason, device);
+			 p->carrier, model_profile_shown_id(s, p), reason, device);
 	else if (reason && !strcmp(reason, "sold"))
 		snprintf(line, sizeof(line),
 			 "erase the eSIM on '%s' before handing it over, and tell %s that profile %s left the device",
-			 device, p->carrier, p->id);
+			 device, p->carrier, model_profile_shown_id(s, p));
 	else if (deleted)
 		snprintf(line, sizeof(line), "profile %s was deleted from the eUICC of '%s' and %s was notified",
-			 p->id, device, p->carrier);
+			 model_profile_shown_id(s, p), device, p->carrier);
 	else
-		snprintf(line, sizeof(line), "make sure profile %s is deleted or disabled on '%s'", p->id, device);
+		snprintf(line, sizeof(line), "make sure profile %s is deleted or disabled on '%s'", model_profile_shown_id(s, p), device);
 	cJSON_AddItemToArray(next_steps, cJSON_CreateString(line));
 	if (!app->json)
 		printf("  - %s\n", line);
@@ -49,7 +49,7 @@ static void advise(struct app *app, cJSON *next_steps, const struct store *s, co
 	case MODEL_SEQUENTIAL:
 		snprintf(line, sizeof(line),
 			 "%s: to use the profile elsewhere, ask for a transfer ('esimctl transfer %s --to DEVICE')%s%s",
-			 unknown ? p->carrier : c->name, p->id, c->notes ? "; " : "", c->notes ? c->notes : "");
+			 unknown ? p->carrier : c->name, model_profile_shown_id(s, p), c->notes ? "; " : "", c->notes ? c->notes : "");
 		break;
 	case MODEL_SINGLE_DEVICE:
 		snprintf(line, sizeof(line),
@@ -130,17 +130,17 @@ int cmd_release(struct app *app, int argc, char **argv)
 				if (!strcmp(b[i]->device, device))
 					b[k++] = b[i];
 			if (!k) {
-				app_fail(app, ESIM_E_NOTFOUND, "profile %s is not on device '%s'", p->id, device);
+				app_fail(app, ESIM_E_NOTFOUND, "profile %s is not on device '%s'", model_profile_shown_id(s, p), device);
 				if (n)
 					esim_hint(&app->err, "it is on '%s'", b[0]->device);
 				goto out;
 			}
 			n = k;
 		} else if (n == 0) {
-			app_fail(app, ESIM_E_NOTFOUND, "profile %s is not on any device", p->id);
+			app_fail(app, ESIM_E_NOTFOUND, "profile %s is not on any device", model_profile_shown_id(s, p));
 			goto out;
 		} else if (n > 1) {
-			app_usage(app, "profile %s is on %zu devices; say which with --device", p->id, n);
+			app_usage(app, "profile %s is on %zu devices; say which with --device", model_profile_shown_id(s, p), n);
 			goto out;
 		}
 	}
@@ -159,7 +159,7 @@ int cmd_release(struct app *app, int argc, char **argv)
 		{
 			cJSON *o = cJSON_CreateObject();
 
-			cJSON_AddStringToObject(o, "profile", b[i]->profile);
+			cJSON_AddStringToObject(o, "profile", model_shown_id(s, b[i]->profile));
 			cJSON_AddStringToObject(o, "device", dev_name);
 			cJSON_AddItemToArray(released, o);
 		}
@@ -174,7 +174,7 @@ int cmd_release(struct app *app, int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		const struct profile *bp = model_profile_by_id(s, b[i]->profile);
 
-		app_print(app, "released profile %s from '%s'%s%s%s\n", b[i]->profile, b[i]->device,
+		app_print(app, "released profile %s from '%s'%s%s%s\n", model_shown_id(s, b[i]->profile), b[i]->device,
 			  reason ? " (" : "", reason ? reason : "", reason ? ")" : "");
 		if (bp) {
 			const struct device *d = model_device(s, b[i]->device);

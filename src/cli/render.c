@@ -179,13 +179,13 @@ static void jbool(struct buf *out, const char *k, int v)
 		buf_add(out, "false", 5);
 }
 
-/* An ISO time, null for 0 (json_time()). */
+/* An ISO time, null for TIME_NONE (json_time()). */
 static void jtime(struct buf *out, const char *k, int64_t t)
 {
 	char iso[TIME_ISO_LEN];
 
 	jkey(out, k);
-	if (!t) {
+	if (t == TIME_NONE) {
 		buf_add(out, "null", 4);
 		return;
 	}
@@ -225,7 +225,7 @@ void json_device_text(const struct store *s, const struct device *d, int64_t now
 		if (i)
 			buf_addch(out, ',');
 		buf_addch(out, '{');
-		jstr(out, "profile", b[i]->profile);
+		jstr(out, "profile", model_shown_id(s, b[i]->profile));
 		jstr(out, "state", binding_state_name(app_effective_state(b[i], now)));
 		buf_addch(out, '}');
 	}
@@ -289,7 +289,8 @@ void json_profile_text(struct app *app, const struct store *s, const struct prof
 	int64_t next;
 
 	buf_addch(out, '{');
-	jstr(out, "id", p->id);
+	jstr(out, "id", model_profile_shown_id(s, p));
+	jstr(out, "full_id", p->id);
 	jstr(out, "iccid", p->iccid);
 	jstr(out, "nickname", p->nickname);
 	jstr(out, "carrier", p->carrier);
@@ -328,7 +329,7 @@ void json_profile_text(struct app *app, const struct store *s, const struct prof
 	jstr(out, "profile_class", p->profile_class);
 	jtime(out, "created", p->created);
 	jtime(out, "last_transfer", p->last_transfer);
-	next = c->model == MODEL_SEQUENTIAL ? policy_next_transfer(c, p->last_transfer, app->now) : 0;
+	next = c->model == MODEL_SEQUENTIAL ? policy_next_transfer(c, p->last_transfer, app->now) : TIME_NONE;
 	/* single-device profiles never move: a new profile must be ordered */
 	jbool(out, "transferable", c->model != MODEL_SINGLE_DEVICE);
 	jkey(out, "cooldown_remaining_s");

@@ -184,7 +184,7 @@ int glue_transfer_check(struct app *app, struct store *s, const struct profile *
 	(void)to;
 	if (glue_has_euicc(src) && !p->iccid)
 		return app_fail(app, ESIM_E_USAGE, "profile %s has no ICCID, so it cannot be deleted from the eUICC of '%s'",
-				p->id, src->name);
+				model_profile_shown_id(s, p), src->name);
 	return 0;
 }
 

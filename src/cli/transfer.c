@@ -22,7 +22,8 @@ static const char *action_name(enum plan_action a)
 	return "refuse";
 }
 
-static void report_plan(struct app *app, const struct profile *p, const struct carrier_policy *c,
+static void report_plan(struct app *app, const struct store *s, const struct profile *p,
+			const struct carrier_policy *c,
 			const struct transfer_req *req, const struct transfer_plan *plan, int dry_run, int needs_code)
 {
 	char a[TIME_ISO_LEN], b[TIME_ISO_LEN];
@@ -32,7 +33,7 @@ static void report_plan(struct app *app, const struct profile *p, const struct c
 		cJSON *w;
 
 		cJSON_AddStringToObject(o, "action", action_name(plan->action));
-		cJSON_AddStringToObject(o, "profile", p->id);
+		cJSON_AddStringToObject(o, "profile", model_profile_shown_id(s, p));
 		json_str(o, "nickname", p->nickname);
 		cJSON_AddStringToObject(o, "carrier", p->carrier);
 		cJSON_AddBoolToObject(o, "carrier_known", !req->carrier_unknown);
@@ -79,7 +80,7 @@ static void report_plan(struct app *app, const struct profile *p, const struct c
 		else
 			printf("  %s: pending, ready between %s and %s\n", req->to, a, b);
 	}
-	if (plan->cooldown_until) {
+	if (plan->cooldown_until != TIME_NONE) {
 		time_format(plan->cooldown_until, a);
 		printf("  next transfer allowed from %s\n", a);
 	}
@@ -166,14 +167,14 @@ int cmd_transfer(struct app *app, int argc, char **argv)
 	req.last_transfer = p->last_transfer;
 	req.now = app->now;
 	if (transfer_decide(&req, &plan, &app->err) < 0) {
-		report_plan(app, p, pol, &req, &plan, dry_run, 0);
+		report_plan(app, s, p, pol, &req, &plan, dry_run, 0);
 		goto out;
 	}
 	/* SGP.22 v2 cannot move a profile between eUICCs: plan the delete + new code. */
 	if (plan.action == PLAN_MOVE && glue_transfer_check(app, s, p, plan.release_from, target) < 0)
 		goto out;
 	needs_code = plan.action != PLAN_NOOP && glue_has_euicc(target);
-	report_plan(app, p, pol, &req, &plan, dry_run, needs_code);
+	report_plan(app, s, p, pol, &req, &plan, dry_run, needs_code);
 	if (dry_run || plan.action == PLAN_NOOP) {
 		rc = 0;
 		goto out;
@@ -198,8 +199,9 @@ int cmd_transfer(struct app *app, int argc, char **argv)
 		nb.device = xstrdup(target->name);
 		nb.state = BIND_PENDING;
 		nb.since = app->now;
-		/* ready_at 0: waiting for the new activation code (glue_download completes it) */
-		nb.ready_at = needs_code ? 0 : plan.ready_max;
+		/* no ready_at: waiting for the new activation code (glue_download completes it) */
+		nb.ready_at = needs_code ? TIME_NONE : plan.ready_max;
+		nb.released_at = TIME_NONE;
 		model_add_binding(s, &nb);
 		p->last_transfer = app->now;
 		model_add_history(s, app->now, "transfer", p->id, plan.release_from, target->name, "pending",
@@ -212,6 +214,7 @@ int cmd_transfer(struct app *app, int argc, char **argv)
 		nb.device = xstrdup(target->name);
 		nb.state = needs_code ? BIND_PENDING : BIND_ACTIVE;
 		nb.since = app->now;
+		nb.ready_at = nb.released_at = TIME_NONE;
 		model_add_binding(s, &nb);
 		/* Re-placing a released profile is a carrier transfer too: it starts a cooldown. */
 		if (plan.action == PLAN_ADD_CONCURRENT || req.ever_bound)

@@ -1,7 +1,7 @@
 /*
  * actcode.c - SGP.22 §4.1 activation codes: parse, validate, format (see actcode.h).
  *
- *   [LPA:]1$<SM-DP+ address>$<matching ID>[$<SM-DP+ OID>[$<CC flag>]][$<ignored>...]
+ *   [LPA:]1$<SM-DP+ address>$<matching ID>[$<SM-DP+ OID>[$<CC flag>]]
  *
  * Policy choices where SGP.22 is silent or unconfirmed (docs/SGP22.md §1.2):
  * - The whole code (after trimming, "LPA:" included) is at most 1024 characters and
@@ -11,9 +11,12 @@
  *   per-field error.
  * - The matching ID field is mandatory (it may be empty): "1$host" is rejected.
  * - A '$' that ends the code after the matching ID ("1$host$MID$") leaves an empty
- *   last field; we reject it instead of guessing, since format() would never emit it.
- * - A 6th and later field (v3 may append one) is ignored and dropped on format().
- *   The CC flag may then be empty, meaning "not required".
+ *   last field; we reject it instead of guessing (a code cut short loses its OID or
+ *   flag this way), and format() never emits it.
+ * - A 6th and later field is refused, naming it.  SGP.22 §4.1 defines five fields;
+ *   a later version may add one whose meaning we cannot know, and dropping it would
+ *   store, compare and put in QR codes a different code than the one given, while
+ *   keeping it would hand the SM-DP+ and other LPAs something we never checked.
  * - The SM-DP+ address is an FQDN of two or more labels, or "localhost", with an
  *   optional ":port" for test servers.  All-digit labels pass, so an IPv4 literal
  *   does too.
@@ -312,22 +315,20 @@ static const char *field_before_trailing(size_t nfields)
 		return "the matching ID";
 	case 5:
 		return "the SM-DP+ OID";
-	case 6:
-		return "the confirmation code flag";
 	default:
-		return "an extension field";
+		return "the confirmation code flag";
 	}
 }
 
 static int parse_fields(const char *code, size_t len, struct actcode *ac, struct esim_err *err)
 {
-	struct span f[F_KNOWN] = { { NULL, 0 } };
+	struct span f[F_KNOWN + 1] = { { NULL, 0 } };
 	size_t nfields = 0, start = 0, i;
 
 	for (i = 0; i <= len; i++) {
 		if (i < len && code[i] != '$')
 			continue;
-		if (nfields < F_KNOWN)
+		if (nfields <= F_KNOWN)
 			f[nfields] = (struct span){ code + start, i - start };
 		nfields++;
 		start = i + 1;
@@ -345,6 +346,12 @@ static int parse_fields(const char *code, size_t len, struct actcode *ac, struct
 			       "if there is none)", field_names[F_MID], field_names[F_SMDP]);
 	if (check_mid(f[F_MID], ac->matching_id, err) < 0)
 		return -1;
+	/* An empty 6th field that only ends the code is reported as a trailing '$' below. */
+	if (nfields > F_KNOWN + 1 || (nfields == F_KNOWN + 1 && f[F_KNOWN].len > 0))
+		return ac_fail(err, "field %d ('%.*s%s') is not defined by SGP.22 section 4.1, "
+			       "which has %d fields; esimctl refuses it rather than drop it",
+			       F_KNOWN + 1, f[F_KNOWN].len > 32 ? 32 : (int)f[F_KNOWN].len,
+			       f[F_KNOWN].p, f[F_KNOWN].len > 32 ? "..." : "", F_KNOWN);
 	if (nfields > F_OID && code[len - 1] == '$')
 		return ac_fail(err, "trailing '$' after %s: remove the separator",
 			       field_before_trailing(nfields));
@@ -352,7 +359,6 @@ static int parse_fields(const char *code, size_t len, struct actcode *ac, struct
 		return -1;
 	if (nfields > F_CC && check_cc(f[F_CC], &ac->cc_required, err) < 0)
 		return -1;
-	/* Fields after the 5th (v3 extensions) are accepted and ignored. */
 	return 0;
 }
 

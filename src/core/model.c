@@ -137,7 +137,17 @@ struct model_index {
 	size_t *next[CHAIN_COUNT]; /* next binding + 1 in the chain, 0 = end */
 	size_t *tail[CHAIN_COUNT]; /* valid at the first binding of a chain */
 	size_t achain;             /* allocated length of next[] and tail[] */
+	/* Shown ids per profile position, built on first use and dropped on any change. */
+	char (*shown)[PROFILE_ID_LEN + 1];
 };
+
+static void shown_drop(struct model_index *x)
+{
+	if (x) {
+		free(x->shown);
+		x->shown = NULL;
+	}
+}
 
 static uint32_t fnv1a(const char *s)
 {
@@ -348,6 +358,7 @@ static void index_free(struct model_index *x)
 		free(x->next[c]);
 		free(x->tail[c]);
 	}
+	shown_drop(x);
 	free(x);
 }
 
@@ -523,6 +534,7 @@ struct profile *model_add_profile(struct store *s, const struct profile *p)
 	s->profiles[pos] = *p;
 	s->profiles[pos].id[PROFILE_ID_LEN] = '\0';
 	s->nprofiles++;
+	shown_drop(s->idx);
 	index_insert(s, K_PROFILE_ID, pos, 1);
 	index_insert(s, K_ICCID, pos, 0);
 	index_insert(s, K_NICKNAME, pos, 0);
@@ -536,6 +548,7 @@ void model_set_iccid(struct store *s, struct profile *p, const char *iccid)
 	p->iccid = xstrdup(iccid);
 	free(old);
 	ensure_index(s);
+	shown_drop(s->idx);
 	index_rebuild_table(s, K_ICCID);
 }
 
@@ -546,6 +559,7 @@ void model_set_nickname(struct store *s, struct profile *p, const char *nickname
 	p->nickname = xstrdup(nickname);
 	free(old);
 	ensure_index(s);
+	shown_drop(s->idx);
 	index_rebuild_table(s, K_NICKNAME);
 }
 
@@ -673,17 +687,196 @@ int model_has_phone(const struct store *s)
 
 /* ---- ids and names ---- */
 
-void model_profile_id(const char *key, char out[PROFILE_ID_LEN + 1])
+static void id_from_digest(const uint8_t md[32], char out[PROFILE_ID_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
-	uint8_t md[32];
 
-	sha256(key, strlen(key), md);
 	for (size_t i = 0; i < PROFILE_ID_LEN / 2; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 0xf];
 	}
 	out[PROFILE_ID_LEN] = '\0';
+}
+
+void model_profile_id(const char *key, char out[PROFILE_ID_LEN + 1])
+{
+	uint8_t md[32];
+
+	sha256(key, strlen(key), md);
+	id_from_digest(md, out);
+}
+
+void model_profile_id_n(const char *key, unsigned n, char out[PROFILE_ID_LEN + 1])
+{
+	struct buf b = BUF_INIT;
+	uint8_t md[32];
+
+	if (n == 0) {
+		model_profile_id(key, out);
+		return;
+	}
+	buf_addf(&b, "%s#%u", key, n);
+	sha256(b.buf, b.len, md);
+	id_from_digest(md, out);
+	/* The key is an activation code, whose matching ID is a bearer secret. */
+	buf_wipe_release(&b);
+}
+
+static int is_lower_hex(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+int model_valid_profile_id(const char *id)
+{
+	size_t n = 0;
+
+	if (!id)
+		return 0;
+	for (; id[n]; n++)
+		if (!is_lower_hex((unsigned char)id[n]))
+			return 0;
+	return n == PROFILE_ID_LEN || n == PROFILE_ID_LEGACY_LEN;
+}
+
+static int same_code(const struct actcode *a, const struct actcode *b)
+{
+	/* Both are parsed, so canonical: equal fields are equal canonical codes. */
+	return !strcmp(a->smdp, b->smdp) && !strcmp(a->matching_id, b->matching_id) &&
+	       !strcmp(a->oid, b->oid) && !a->cc_required == !b->cc_required;
+}
+
+struct profile *model_profile_by_code(const struct store *s, const struct actcode *ac)
+{
+	/*
+	 * Every profile is compared, not only the one at the code's id: an id is a hash
+	 * prefix, so equal ids do not make equal codes, and a store written by an older
+	 * esimctl (8-digit ids) or edited by hand may hold the code under another id.
+	 */
+	for (size_t i = 0; i < s->nprofiles; i++)
+		if (s->profiles[i].has_ac && same_code(&s->profiles[i].ac, ac))
+			return &s->profiles[i];
+	return NULL;
+}
+
+void model_new_profile_id(const struct store *s, const char *canon, char out[PROFILE_ID_LEN + 1])
+{
+	/* Each taken id belongs to another code; there are fewer profiles than 2^32. */
+	for (unsigned n = 0;; n++) {
+		model_profile_id_n(canon, n, out);
+		if (!model_profile_by_id(s, out))
+			return;
+	}
+}
+
+/* ---- shown (abbreviated) ids ---- */
+
+struct id_pos {
+	const char *id;
+	size_t pos;
+};
+
+static int id_pos_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct id_pos *)a)->id, ((const struct id_pos *)b)->id);
+}
+
+static size_t common_prefix(const char *a, const char *b)
+{
+	size_t n = 0;
+
+	while (a[n] && a[n] == b[n])
+		n++;
+	return n;
+}
+
+/* 1 when `name` is the ICCID or nickname of a profile other than the one at `pos`. */
+static int names_other(const struct store *s, enum ikey k, const char *name, size_t pos)
+{
+	size_t cursor = SIZE_MAX, hit;
+
+	while ((hit = htab_next(s, k, name, fnv1a(name), &cursor)) != 0)
+		if (hit - 1 != pos)
+			return 1;
+	return 0;
+}
+
+/*
+ * Sorted by id, the profile sharing the longest prefix with an id is one of its two
+ * neighbours, so one sort gives every shown id: O(n log n) for the whole store.
+ */
+static void shown_build(const struct store *s)
+{
+	struct model_index *x = s->idx;
+	struct id_pos *v = xmalloc((s->nprofiles ? s->nprofiles : 1) * sizeof(*v));
+	size_t n = s->nprofiles;
+
+	x->shown = xcalloc(n ? n : 1, sizeof(*x->shown));
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct id_pos){ s->profiles[i].id, i };
+	qsort(v, n, sizeof(*v), id_pos_cmp);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(v[i].id), want = PROFILE_ID_SHOWN_MIN, lcp;
+		char *out = x->shown[v[i].pos];
+
+		if (i > 0 && (lcp = common_prefix(v[i].id, v[i - 1].id)) + 1 > want)
+			want = lcp + 1;
+		if (i + 1 < n && (lcp = common_prefix(v[i].id, v[i + 1].id)) + 1 > want)
+			want = lcp + 1;
+		for (;; want++) {
+			if (want >= len) {
+				/* The full id: rule 1 of model_resolve_profile() finds it. */
+				memcpy(out, v[i].id, len + 1);
+				break;
+			}
+			memcpy(out, v[i].id, want);
+			out[want] = '\0';
+			/* Rules 2 and 3 come before prefixes: a name that spells it wins. */
+			if (!names_other(s, K_ICCID, out, v[i].pos) &&
+			    !names_other(s, K_NICKNAME, out, v[i].pos))
+				break;
+		}
+	}
+	free(v);
+}
+
+const char *model_profile_shown_id(const struct store *s, const struct profile *p)
+{
+	size_t pos;
+
+	if (!s->idx || p < s->profiles || p >= s->profiles + s->nprofiles)
+		return p->id; /* always resolves */
+	pos = (size_t)(p - s->profiles);
+	if (!s->idx->shown)
+		shown_build(s);
+	return s->idx->shown[pos];
+}
+
+const char *model_shown_id(const struct store *s, const char *id)
+{
+	const struct profile *p = id ? model_profile_by_id(s, id) : NULL;
+
+	return p ? model_profile_shown_id(s, p) : id;
+}
+
+int model_check_nickname_shape(const char *nickname, struct esim_err *err)
+{
+	size_t n = 0, hex = 0, digits = 0;
+
+	if (!nickname)
+		return 0;
+	for (; nickname[n]; n++) {
+		int c = (unsigned char)nickname[n];
+
+		digits += c >= '0' && c <= '9';
+		hex += (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+	}
+	if (n == 0 || (digits < n && (hex < n || n < PROFILE_ID_REF_MIN)))
+		return 0;
+	esim_fail(err, ESIM_E_USAGE, "nickname '%s' looks like %s", nickname,
+		  digits == n ? "an ICCID (digits only)" : "a profile id (hex digits only)");
+	return esim_hint(err, "pick a name with a letter outside a-f (ids are %d or more hex "
+			 "digits, ICCIDs are digits), e.g. '%s-x'", PROFILE_ID_REF_MIN, nickname);
 }
 
 #define DEVICE_NAME_MAX 64
@@ -771,7 +964,29 @@ static int all_hex(const char *s)
 }
 
 #define RESOLVE_MAX_LISTED 8
-#define ID_PREFIX_MIN 4
+
+static void ambiguous(const struct store *s, const struct candidates *c, const char *ref,
+		      struct esim_err *err)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addf(&b, "'%s' matches %zu profiles: ", ref, c->n);
+	for (size_t i = 0; i < c->n && i < RESOLVE_MAX_LISTED; i++) {
+		const struct profile *p = c->v[i].p;
+
+		buf_addf(&b, "%s%s (%s", i ? ", " : "", model_profile_shown_id(s, p), c->v[i].how);
+		if (!strcmp(c->v[i].how, "nickname"))
+			buf_addf(&b, " %s", p->nickname);
+		else if (p->nickname)
+			buf_addf(&b, ", nickname %s", p->nickname);
+		buf_addch(&b, ')');
+	}
+	if (c->n > RESOLVE_MAX_LISTED)
+		buf_addf(&b, " and %zu more", c->n - RESOLVE_MAX_LISTED);
+	esim_fail(err, ESIM_E_USAGE, "%s", b.buf);
+	esim_hint(err, "use one of the ids shown (or the full id from 'esimctl --json list')");
+	buf_release(&b);
+}
 
 int model_resolve_profile(const struct store *s, const char *ref, struct profile **out,
 			  struct esim_err *err)
@@ -779,7 +994,7 @@ int model_resolve_profile(const struct store *s, const char *ref, struct profile
 	struct candidates c = { NULL, 0, 0 };
 	char lower[PROFILE_ID_LEN + 1];
 	size_t len;
-	int ret = -1;
+	int hex, ret = -1;
 
 	*out = NULL;
 	if (!ref || !*ref) {
@@ -787,26 +1002,25 @@ int model_resolve_profile(const struct store *s, const char *ref, struct profile
 		return esim_hint(err, "name a profile by id, ICCID or nickname");
 	}
 	len = strlen(ref);
-
-	/*
-	 * Every kind of match is collected, so a reference that means two different
-	 * profiles (one's nickname, another's id prefix) is reported instead of guessed.
-	 */
-	cand_add_all(s, &c, K_ICCID, ref, "iccid");
-	if (len >= ID_PREFIX_MIN && len <= PROFILE_ID_LEN && all_hex(ref)) {
+	hex = len <= PROFILE_ID_LEN && all_hex(ref);
+	if (hex)
 		for (size_t i = 0; i <= len; i++)
 			lower[i] = (char)((ref[i] >= 'A' && ref[i] <= 'F') ? ref[i] - 'A' + 'a' : ref[i]);
-		if (len == PROFILE_ID_LEN) {
-			struct profile *p = model_profile_by_id(s, lower);
 
-			if (p)
-				cand_add(&c, p, "id");
-		}
-	}
-	cand_add_all(s, &c, K_NICKNAME, ref, "nickname");
-	if (len >= ID_PREFIX_MIN && len < PROFILE_ID_LEN && all_hex(ref)) {
+	/*
+	 * One order, the first rule with a match decides (model.h): the full id, so that
+	 * every profile can always be named; then the ICCID and the nickname, exactly;
+	 * then id prefixes.  Nicknames that look like ids or ICCIDs are refused when set
+	 * (model_check_nickname_shape()), but an old store may still hold one.
+	 */
+	if (hex && (*out = model_profile_by_id(s, lower)) != NULL)
+		return 0;
+	cand_add_all(s, &c, K_ICCID, ref, "iccid");
+	if (!c.n)
+		cand_add_all(s, &c, K_NICKNAME, ref, "nickname");
+	if (!c.n && hex && len >= PROFILE_ID_REF_MIN) {
 		for (size_t i = 0; i < s->nprofiles; i++)
-			if (memcmp(s->profiles[i].id, lower, len) == 0)
+			if (!strncmp(s->profiles[i].id, lower, len))
 				cand_add(&c, &s->profiles[i], "id prefix");
 	}
 
@@ -815,26 +1029,13 @@ int model_resolve_profile(const struct store *s, const char *ref, struct profile
 		ret = 0;
 	} else if (c.n == 0) {
 		esim_fail(err, ESIM_E_NOTFOUND, "no profile matches '%s'", ref);
-		esim_hint(err, "run 'esimctl list' to see profiles");
+		if (hex && len < PROFILE_ID_REF_MIN)
+			esim_hint(err, "an id prefix needs at least %d hex digits; run 'esimctl list' "
+				  "to see profiles", PROFILE_ID_REF_MIN);
+		else
+			esim_hint(err, "run 'esimctl list' to see profiles");
 	} else {
-		struct buf b = BUF_INIT;
-
-		buf_addf(&b, "'%s' matches %zu profiles: ", ref, c.n);
-		for (size_t i = 0; i < c.n && i < RESOLVE_MAX_LISTED; i++) {
-			const struct profile *p = c.v[i].p;
-
-			buf_addf(&b, "%s%s (%s", i ? ", " : "", p->id, c.v[i].how);
-			if (!strcmp(c.v[i].how, "nickname"))
-				buf_addf(&b, " %s", p->nickname);
-			else if (p->nickname)
-				buf_addf(&b, ", nickname %s", p->nickname);
-			buf_addch(&b, ')');
-		}
-		if (c.n > RESOLVE_MAX_LISTED)
-			buf_addf(&b, " and %zu more", c.n - RESOLVE_MAX_LISTED);
-		esim_fail(err, ESIM_E_USAGE, "%s", b.buf);
-		esim_hint(err, "use the full 8-character id or the ICCID");
-		buf_release(&b);
+		ambiguous(s, &c, ref, err);
 	}
 	free(c.v);
 	return ret;

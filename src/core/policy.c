@@ -169,12 +169,12 @@ int64_t policy_next_transfer(const struct carrier_policy *c, int64_t last_transf
 {
 	int64_t until;
 
-	if (!c || c->model != MODEL_SEQUENTIAL || last_transfer == 0 || c->cooldown_s <= 0)
-		return 0;
+	if (!c || c->model != MODEL_SEQUENTIAL || last_transfer == TIME_NONE || c->cooldown_s <= 0)
+		return TIME_NONE;
 	if (last_transfer > INT64_MAX - c->cooldown_s)
 		return INT64_MAX;
 	until = last_transfer + c->cooldown_s;
-	return until > now ? until : 0;
+	return until > now ? until : TIME_NONE;
 }
 
 /* First of the warnings, so that it is read before the ones it explains. */
@@ -247,7 +247,7 @@ static int decide_sequential(const struct transfer_req *req, const struct carrie
 	char range[48], cool[64], iso[TIME_ISO_LEN];
 	int tmin, tmax;
 
-	if (earliest) {
+	if (earliest != TIME_NONE) {
 		char left[48];
 
 		time_format(earliest, iso);
@@ -299,7 +299,7 @@ static int decide_sequential(const struct transfer_req *req, const struct carrie
 		plan->cooldown_until = req->now + c->cooldown_s;
 
 	format_range(tmin, tmax, range, sizeof(range));
-	if (plan->cooldown_until) {
+	if (plan->cooldown_until != TIME_NONE) {
 		time_format(plan->cooldown_until, iso);
 		set_text(cool, sizeof(cool), "; next transfer possible at %s", iso);
 	} else {
@@ -357,6 +357,7 @@ int transfer_decide(const struct transfer_req *req, struct transfer_plan *plan,
 	int ret;
 
 	memset(plan, 0, sizeof(*plan));
+	plan->ready_min = plan->ready_max = plan->earliest = plan->cooldown_until = TIME_NONE;
 	plan->status = ESIM_OK;
 	if (!req->to || !req->to[0])
 		return refuse(plan, err, ESIM_E_USAGE, "no target device given");

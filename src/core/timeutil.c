@@ -155,10 +155,19 @@ static int parse_zone(const char *s, size_t *pos, int64_t *offset, struct esim_e
 			      *pos + 1);
 	sign = c == '-' ? -1 : 1;
 	(*pos)++;
-	if (take_field(s, pos, "zone offset hour", 0, 23, &oh, err) < 0 ||
+	/*
+	 * Offsets in use run from -12:00 to +14:00 (the IANA time zone database), and
+	 * none has had minutes other than 00, 15, 30 or 45 since 1972: anything else is a
+	 * typo ("+05:03", "-20:00") that would silently shift the time by hours.
+	 */
+	if (take_field(s, pos, "zone offset hour", 0, 14, &oh, err) < 0 ||
 	    expect(s, pos, ':', "zone offset hour", err) < 0 ||
 	    take_field(s, pos, "zone offset minute", 0, 59, &om, err) < 0)
 		return -1;
+	if (oh == 14 && om != 0)
+		return t_fail(err, s, "zone offset %c14:%02d is beyond %c14:00", c, om, c);
+	if (om % 15)
+		return t_fail(err, s, "zone offset minute %02d is not 00, 15, 30 or 45", om);
 	*offset = sign * (int64_t)(oh * 3600 + om * 60);
 	return 0;
 }

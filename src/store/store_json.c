@@ -97,75 +97,73 @@ static const char *const notification_keys[] = {
 
 /* ---- profile ids seen, for validating without keeping the profiles ---- */
 
-/* An id is 8 lower-case hex digits: a 32-bit value, kept + 2^32 so that 0 means empty. */
+/*
+ * An id is 8 or 16 lower-case hex digits (model_valid_profile_id()): kept as its value
+ * and its length, so that "0000000a" and "000000000000000a" differ; length 0 = empty.
+ */
+struct idkey {
+	uint64_t v;
+	unsigned len;
+};
+
 struct idset {
-	uint64_t *slot;
+	struct idkey *slot;
 	size_t cap, n; /* cap: a power of two, or 0 */
 };
 
-static int id_value(const char *id, uint32_t *v)
+static int id_value(const char *id, struct idkey *k)
 {
-	uint32_t x = 0;
+	uint64_t x = 0;
 	size_t i;
 
-	for (i = 0; id[i]; i++) {
-		char ch = id[i];
-
-		if (i == PROFILE_ID_LEN)
-			return -1;
-		if (ch >= '0' && ch <= '9')
-			x = x << 4 | (uint32_t)(ch - '0');
-		else if (ch >= 'a' && ch <= 'f')
-			x = x << 4 | (uint32_t)(ch - 'a' + 10);
-		else
-			return -1;
-	}
-	if (i != PROFILE_ID_LEN)
+	if (!model_valid_profile_id(id))
 		return -1;
-	*v = x;
+	for (i = 0; id[i]; i++)
+		x = x << 4 | (uint64_t)(id[i] <= '9' ? id[i] - '0' : id[i] - 'a' + 10);
+	k->v = x;
+	k->len = (unsigned)i;
 	return 0;
 }
 
-static size_t idset_pos(const struct idset *s, uint64_t key)
+static size_t idset_pos(const struct idset *s, struct idkey key)
 {
-	size_t mask = s->cap - 1, i = (size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & mask;
+	uint64_t h = (key.v ^ key.len) * UINT64_C(0x9E3779B97F4A7C15);
+	size_t mask = s->cap - 1, i = (size_t)(h >> 32) & mask;
 
-	while (s->slot[i] && s->slot[i] != key)
+	while (s->slot[i].len && (s->slot[i].v != key.v || s->slot[i].len != key.len))
 		i = (i + 1) & mask;
 	return i;
 }
 
 static int idset_has(const struct idset *s, const char *id)
 {
-	uint32_t v;
+	struct idkey k;
 
-	if (!s->cap || id_value(id, &v) < 0)
+	if (!s->cap || id_value(id, &k) < 0)
 		return 0;
-	return s->slot[idset_pos(s, (uint64_t)v | UINT64_C(1) << 32)] != 0;
+	return s->slot[idset_pos(s, k)].len != 0;
 }
 
 static void idset_add(struct idset *s, const char *id)
 {
-	uint32_t v;
-	uint64_t key;
+	struct idkey key;
 	size_t i;
 
-	if (id_value(id, &v) < 0)
+	if (id_value(id, &key) < 0)
 		return;
 	if ((s->n + 1) * 2 > s->cap) {
 		struct idset big = { NULL, s->cap ? s->cap * 2 : 1024, 0 };
 
 		big.slot = xcalloc(big.cap, sizeof(*big.slot));
 		for (i = 0; i < s->cap; i++)
-			if (s->slot[i])
+			if (s->slot[i].len)
 				big.slot[idset_pos(&big, s->slot[i])] = s->slot[i];
 		big.n = s->n;
 		free(s->slot);
 		*s = big;
 	}
-	key = (uint64_t)v | UINT64_C(1) << 32;
 	i = idset_pos(s, key);
-	if (!s->slot[i]) {
+	if (!s->slot[i].len) {
 		s->slot[i] = key;
 		s->n++;
 	}
@@ -261,7 +259,7 @@ static int get_time(struct jctx *c, const struct jrec *r, int f, int required, i
 	const char *key = r->keys[f];
 	struct esim_err terr;
 
-	*out = 0;
+	*out = TIME_NONE;
 	if (it->type == JT_ABSENT || (!required && it->type == JT_NULL)) {
 		if (required)
 			return jfail(c, key, "missing");
@@ -472,16 +470,6 @@ out:
 	return ret;
 }
 
-static int valid_profile_id(const char *id)
-{
-	size_t n = 0;
-
-	for (; id[n]; n++)
-		if (!((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'f')))
-			return 0;
-	return n == PROFILE_ID_LEN;
-}
-
 static const char *const profile_classes[] = { "test", "provisioning", "operational", NULL };
 
 /*
@@ -496,9 +484,9 @@ static int load_profile(struct jctx *c, struct store *s, const struct jrec *r)
 
 	if (get_cstr(c, r, PR_ID, 1, 0, &id) < 0)
 		return -1;
-	if (!valid_profile_id(id))
-		return jfail(c, "id", "'%s' is not a profile id (%d lower-case hex digits)", id,
-			     PROFILE_ID_LEN);
+	if (!model_valid_profile_id(id))
+		return jfail(c, "id", "'%s' is not a profile id (%d or %d lower-case hex digits)",
+			     id, PROFILE_ID_LEGACY_LEN, PROFILE_ID_LEN);
 	if (c->check_only) {
 		if (idset_has(&c->ids, id))
 			return jfail(c, "id", "duplicate profile id '%s'", id);
@@ -532,7 +520,7 @@ static int load_profile(struct jctx *c, struct store *s, const struct jrec *r)
 		secure_wipe(p.ac.matching_id, strlen(p.ac.matching_id));
 		return 0;
 	}
-	memcpy(p.id, id, PROFILE_ID_LEN + 1);
+	memcpy(p.id, id, strlen(id) + 1);
 	p.iccid = xstrdup(iccid);
 	p.carrier = xstrdup(carrier);
 	p.nickname = xstrdup(nickname);
@@ -1629,7 +1617,7 @@ static void put_time(struct obj *o, const char *k, int64_t t, int required)
 {
 	char iso[TIME_ISO_LEN];
 
-	if (!t && !required)
+	if (t == TIME_NONE && !required)
 		return;
 	time_format(t, iso);
 	key(o, k);

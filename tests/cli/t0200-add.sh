@@ -69,8 +69,12 @@ run 0 esimctl add 'LPA:1$rsp.example.com$ABC-123' --carrier Verizon --nickname h
 out_has "already have profile $ID_ABC 'home' (Verizon, voice+data)"
 check "repeated add leaves the store byte-identical" cmp -s "$ESIMCTL_STORE" "$T/after-first-add"
 # also when spelled differently: lower-case prefix, upper-case host (canonical form is equal)
-run 0 esimctl add 'lpa:1$RSP.EXAMPLE.COM$ABC-123' --carrier 'AT&T'
+# (another spelling of the same carrier is the same carrier)
+run 0 esimctl add 'lpa:1$RSP.EXAMPLE.COM$ABC-123' --carrier 'verizon'
 out_has "already have profile $ID_ABC 'home' (Verizon, voice+data)"
+# but other options are refused, not ignored (t0210-identity has the rest)
+run 2 esimctl add 'lpa:1$RSP.EXAMPLE.COM$ABC-123' --carrier 'AT&T'
+err_has "this activation code is already profile $ID_ABC, which differs: --carrier 'AT&T' (stored: 'Verizon'); nothing was changed"
 run 0 esimctl --json add '  LPA:1$Rsp.Example.Com$ABC-123  ' --carrier Verizon
 one_json
 json_eq '.ok' true
@@ -101,13 +105,11 @@ run 2 esimctl add 'LPA:1$rsp.example.com$OTHER-1' --carrier Verizon --nickname t
 err_has "nickname 'travel' is already used by (or looks like) another profile"
 err_has 'hint: pick another --nickname'
 run 2 esimctl add 'LPA:1$rsp.example.com$OTHER-1' --carrier Verizon --nickname "$ID_QR"
-err_has "nickname '$ID_QR' is already used"
+err_has "nickname '$ID_QR' looks like a profile id"
 run 2 esimctl add 'LPA:1$rsp.example.com$OTHER-1' --carrier Verizon --nickname 8901260123456789011
-err_has "nickname '8901260123456789011' is already used"
-# and the other way round: an ICCID may not be another profile's nickname
-run 0 esimctl add 'LPA:1$rsp.example.com$NICK-DIGITS' --carrier Verizon --nickname 89441000000000000018
-run 2 esimctl add 'LPA:1$rsp.example.com$OTHER-1' --carrier Verizon --iccid 89441000000000000018
-err_has 'ICCID 89441000000000000018 is the nickname of profile'
+err_has "nickname '8901260123456789011' looks like an ICCID"
+run 2 esimctl add 'LPA:1$rsp.example.com$NICK-DIGITS' --carrier Verizon --nickname 89441000000000000018
+err_has "nickname '89441000000000000018' looks like an ICCID"
 # an unknown device: not found
 run 5 esimctl add 'LPA:1$rsp.example.com$OTHER-1' --carrier Verizon --device nosuch
 err_has "esimctl: add: no device named 'nosuch'"
@@ -174,6 +176,6 @@ json_eq '.error | [.status, .name]' '[5,"not_found"]'
 
 # --- history: one "add" per created profile --------------------------------------------------
 check "history has one add per new profile" \
-	[ "$(jq '[.history[] | select(.op == "add")] | length' "$ESIMCTL_STORE")" = 11 ]
-check "profile count" [ "$(jq '.profiles | length' "$ESIMCTL_STORE")" = 11 ]
+	[ "$(jq '[.history[] | select(.op == "add")] | length' "$ESIMCTL_STORE")" = 10 ]
+check "profile count" [ "$(jq '.profiles | length' "$ESIMCTL_STORE")" = 10 ]
 finish

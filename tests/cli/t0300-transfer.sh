@@ -17,7 +17,7 @@ dry_and_real() {
 }
 store_jq() { jq -c "$1" "$ESIMCTL_STORE"; }
 # live bindings of a profile as "device:state" from the store file
-bindings_of() { store_jq "[.bindings[] | select(.profile == \"$1\" and .state != \"released\") | \"\(.device):\(.state)\"]"; }
+bindings_of() { store_jq "[.bindings[] | select((.profile | startswith(\"$1\")) and .state != \"released\") | \"\(.device):\(.state)\"]"; }
 
 ID_TM=0d34e856     # LPA:1$rsp.example.com$TM-HOME-1
 ID_QR=56e0c4f1     # LPA:1$rsp.example.com$QR-G-5C-1LS-1W1Z9P7
@@ -62,7 +62,7 @@ check "concurrent transfer adds a binding" [ "$(bindings_of $ID_TM)" = '["phone:
 run 0 esimctl transfer home --to p3
 out_has 'phone, p2 keep the profile (T-Mobile allows 5 devices at once, 3 in use after this)'
 run 0 esimctl transfer $ID_TM --to p4
-run 0 esimctl transfer 0d34 --to p5
+run 0 esimctl transfer 0d34e8 --to p5
 out_has 'phone, p2, p3, p4 keep the profile (T-Mobile allows 5 devices at once, 5 in use after this)'
 # the sixth device is refused, naming the limit and the holders
 dry_and_real 6 home --to p6
@@ -105,10 +105,10 @@ out_has '  next transfer allowed from 2026-11-22T10:00:00Z'
 err_has "esimctl: warning: voice and SMS will not work on laptop 'laptop'; only data"
 err_has 'esimctl: warning: AT&T: support can expedite a transfer'
 check "source released, target pending until the slow end" \
-	[ "$(store_jq "[.bindings[] | select(.profile == \"$ID_QR\") | [.device, .state, .ready_at]]")" = \
+	[ "$(store_jq "[.bindings[] | select(.profile | startswith(\"$ID_QR\")) | [.device, .state, .ready_at]]")" = \
 	  '[["phone","released",null],["laptop","pending","2026-11-21T10:15:00Z"]]' ]
 check "history records the pending move" \
-	[ "$(store_jq "[.history[] | select(.op == \"transfer\" and .profile == \"$ID_QR\") | [.from, .to, .outcome]]")" = \
+	[ "$(store_jq "[.history[] | select(.op == \"transfer\" and .profile[:8] == \"$ID_QR\") | [.from, .to, .outcome]]")" = \
 	  '[["phone","laptop","pending"]]' ]
 run 0 esimctl list
 out_has 'on: laptop (pending until 2026-11-21T10:15:00Z)'
@@ -134,7 +134,7 @@ out_has "move from 'laptop' to 'phone'"
 out_has 'next transfer allowed from 2026-11-23T10:00:00Z'
 err_lacks 'voice and SMS'
 check "the laptop binding became active before the move" \
-	[ "$(store_jq "[.history[] | select(.op == \"ready\" and .profile == \"$ID_QR\") | [.time, .to, .outcome]]")" = \
+	[ "$(store_jq "[.history[] | select(.op == \"ready\" and .profile[:8] == \"$ID_QR\") | [.time, .to, .outcome]]")" = \
 	  '[["2026-11-21T10:15:00Z","laptop","active"]]' ]
 check "travel is pending on the phone" [ "$(bindings_of $ID_QR)" = '["phone:pending"]' ]
 
@@ -232,34 +232,37 @@ run 0 esimctl transfer 8901260123456789011 --to phone
 out_has "already on 'phone' (transfer pending)"
 run 0 esimctl transfer 56E0C4F1 --to phone
 out_has "already on 'phone'"
-run 0 esimctl add 'LPA:1$rsp.example.com$AMB-202' --carrier Verizon   # id 98be0745
-run 0 esimctl add 'LPA:1$rsp.example.com$AMB-355' --carrier Verizon   # id 98be9944
+# two ids that share their first 8 digits (7fc9e696c20d9fd9, 7fc9e69605274473)
+run 0 esimctl add 'LPA:1$rsp.example.com$COLL-61256' --carrier Verizon
+run 0 esimctl add 'LPA:1$rsp.example.com$COLL-89616' --carrier Verizon
 cp "$ESIMCTL_STORE" "$T/before"
-run 2 esimctl transfer 98be --to phone
-err_has "esimctl: transfer: '98be' matches 2 profiles: 98be0745 (id prefix), 98be9944 (id prefix)"
-err_has 'hint: use the full 8-character id or the ICCID'
-run 2 esimctl transfer 98be --to phone --dry-run
-run 2 esimctl --json transfer 98BE --to phone
+run 2 esimctl transfer 7fc9e696 --to phone
+err_has "esimctl: transfer: '7fc9e696' matches 2 profiles: 7fc9e696c (id prefix), 7fc9e6960 (id prefix)"
+err_has 'hint: use one of the ids shown'
+run 2 esimctl transfer 7fc9e6 --to phone --dry-run
+run 2 esimctl --json transfer 7FC9E6 --to phone
 one_json
-json_eq '.error.message' "\"'98BE' matches 2 profiles: 98be0745 (id prefix), 98be9944 (id prefix)\""
+json_eq '.error.message' "\"'7FC9E6' matches 2 profiles: 7fc9e696c (id prefix), 7fc9e6960 (id prefix)\""
 check "ambiguous references change nothing" cmp -s "$ESIMCTL_STORE" "$T/before"
-run 0 esimctl transfer 98be0 --to phone
+run 0 esimctl transfer 7fc9e696c --to phone
 out_has "place the profile on 'phone' (active)"
-run 5 esimctl transfer 98b --to phone
-err_has "no profile matches '98b'"
+# an id prefix needs 6 digits
+run 5 esimctl transfer 7fc9e --to phone
+err_has "no profile matches '7fc9e'"
+err_has 'hint: an id prefix needs at least 6 hex digits'
 
 # --- the applied JSON document --------------------------------------------------------------------
-run 0 esimctl --json transfer 98be9944 --to tablet
+run 0 esimctl --json transfer 7fc9e6960 --to tablet
 one_json
 json_eq '.ok' true
 json_eq '.applied' true
 json_eq '.dry_run' false
 json_eq '.plan | [.action, .profile, .nickname, .carrier, .carrier_known, .model, .from, .to, .at]' \
-	'["place","98be9944",null,"Verizon",true,"sequential",null,"tablet","2026-11-22T10:00:00Z"]'
+	'["place","7fc9e6960",null,"Verizon",true,"sequential",null,"tablet","2026-11-22T10:00:00Z"]'
 json_eq '.plan.summary' "\"place the profile on 'tablet' (active)\""
 json_eq '.plan.reason' null
 json_eq '.plan.warnings' "[\"voice on tablet 'tablet' may route through the primary phone\"]"
-run 0 esimctl --json transfer 98be9944 --to p4
+run 0 esimctl --json transfer 7fc9e6960 --to p4
 json_eq '.plan | [.action, .from, .to, .ready_min, .ready_max, .gap_min_s, .gap_max_s, .transfer_time_known, .cooldown_until]' \
 	'["move","tablet","p4","2026-11-22T10:05:00Z","2026-11-22T10:10:00Z",300,600,true,null]'
 

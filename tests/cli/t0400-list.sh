@@ -105,7 +105,7 @@ one_json
 err_empty
 json_eq 'keys' '["devices","ok","pending_notifications","profiles"]'
 json_eq '.profiles | length' 4
-json_eq '.profiles[0] | keys' '["activation_code","bindings","carrier","carrier_known","cooldown_remaining_s","created","iccid","id","last_transfer","model","next_transfer","nickname","plan","profile_class","profile_name","provider","transferable"]'
+json_eq '.profiles[0] | keys' '["activation_code","bindings","carrier","carrier_known","cooldown_remaining_s","created","full_id","iccid","id","last_transfer","model","next_transfer","nickname","plan","profile_class","profile_name","provider","transferable"]'
 json_eq '.profiles[0] | [.id, .iccid, .nickname, .carrier, .carrier_known, .model, .plan]' \
 	"[\"$ID_QR\",\"8901260123456789011\",\"travel\",\"AT&T\",true,\"sequential\",\"voice+data\"]"
 json_eq '.profiles[0].activation_code' '{"code":"LPA:1$rsp.example.com$QR-**************P7","smdp":"rsp.example.com","matching_id":"QR-**************P7","masked":true,"oid":null,"cc_required":false}'

@@ -127,10 +127,10 @@ check "no file for an invalid code" [ ! -e "$T/bad.png" ]
 run 5 esimctl qr nosuch --png "$T/nosuch.png"
 err_has "esimctl: qr: no profile matches 'nosuch'"
 check "no file for an unknown profile" [ ! -e "$T/nosuch.png" ]
-run 0 esimctl add 'LPA:1$rsp.example.com$AMB-202' --carrier Verizon
-run 0 esimctl add 'LPA:1$rsp.example.com$AMB-355' --carrier Verizon
-run 2 esimctl qr 98be
-err_has "'98be' matches 2 profiles: 98be0745 (id prefix), 98be9944 (id prefix)"
+run 0 esimctl add 'LPA:1$rsp.example.com$COLL-61256' --carrier Verizon
+run 0 esimctl add 'LPA:1$rsp.example.com$COLL-89616' --carrier Verizon
+run 2 esimctl qr 7fc9e696
+err_has "'7fc9e696' matches 2 profiles: 7fc9e696c (id prefix), 7fc9e6960 (id prefix)"
 # output that cannot be written: exit 11, nothing left behind
 run 11 esimctl qr travel --png "$T/no/such/dir/x.png"
 err_has "esimctl: qr: cannot create a temporary file for '$T/no/such/dir/x.png'"

@@ -147,9 +147,9 @@ run 0 esimctl list --device phone --json --show-secret
 json_eq '.profiles[0].activation_code.code' '"LPA:1$rsp.example.com$ABC-123"'
 run 0 esimctl list --json
 json_eq '.profiles[0].activation_code.code' '"LPA:1$rsp.example.com$ABC**23"'
-run 0 esimctl add 'LPA:1$rsp.example.com$ABC-123' --carrier Verizon --show-secret
+run 0 esimctl add 'LPA:1$rsp.example.com$ABC-123' --carrier 'Acme Mobile' --show-secret
 out_has 'code: LPA:1$rsp.example.com$ABC-123'
-run 0 esimctl add 'LPA:1$rsp.example.com$ABC-123' --carrier Verizon
+run 0 esimctl add 'LPA:1$rsp.example.com$ABC-123' --carrier 'Acme Mobile'
 out_has 'code: LPA:1$rsp.example.com$ABC**23'
 out_lacks 'ABC-123'
 # --store in both positions and both spellings

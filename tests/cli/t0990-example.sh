@@ -7,7 +7,7 @@
 SCRIPT="$ESIMCTL_SRC/examples/pre-travel.sh"
 QRDECODE="$ESIMCTL_SRC/tests/cli/qrdecode.sh"
 store_jq() { jq -c "$1" "$ESIMCTL_STORE"; }
-live_of() { store_jq "[.bindings[] | select(.profile == \"$1\" and .state != \"released\") | .device + \":\" + .state]"; }
+live_of() { store_jq "[.bindings[] | select((.profile | startswith(\"$1\")) and .state != \"released\") | .device + \":\" + .state]"; }
 decodes_to() {
 	printf '%s' "$2" >"$T/want"
 	if sh "$QRDECODE" "$1" >"$T/got" 2>/dev/null && cmp -s "$T/got" "$T/want"; then

@@ -67,6 +67,6 @@ list_is ".profiles[] | select(.id == \"$ID\") | .bindings" '[]'
 list_is ".devices[] | select(.name == \"tablet\") | .holds | length" 1
 list_is '.pending_notifications' '[]'
 check "history: transfer, then transfer-complete" \
-	jq -e "[.history[] | select(.profile == \"$ID\") | .op] | (index(\"transfer\") // 99) < (index(\"transfer-complete\") // -1)" "$ESIMCTL_STORE"
+	jq -e "[.history[] | select(.profile // \"\" | startswith(\"$ID\")) | .op] | (index(\"transfer\") // 99) < (index(\"transfer-complete\") // -1)" "$ESIMCTL_STORE"
 
 finish

@@ -146,7 +146,7 @@ static const struct ac_case cases[] = {
 	BAD("1$rsp.example.com$MID$1.2$", "trailing '$' after the SM-DP+ OID"),
 	BAD("1$rsp.example.com$MID$$", "trailing '$' after the SM-DP+ OID"),
 	BAD("1$rsp.example.com$MID$$1$", "trailing '$' after the confirmation code flag"),
-	BAD("1$rsp.example.com$MID$$1$X$", "trailing '$' after an extension field"),
+	BAD("1$rsp.example.com$MID$$1$X$", "field 6 ('X')"),
 
 	/* SM-DP+ OID */
 	OK("1$rsp.example.com$A$2.999.10", "rsp.example.com", "A", "2.999.10", 0),
@@ -182,17 +182,25 @@ static const struct ac_case cases[] = {
 	BAD("1$rsp.example.com$A$$true", "confirmation code flag 'true'"),
 	BAD("1$rsp.example.com$A$1.2$yes", "confirmation code flag 'yes'"),
 
-	/* extra fields (v3 may append a 6th): ignored */
-	OK("1$rsp.example.com$A$2.999.10$1$EXT", "rsp.example.com", "A", "2.999.10", 1),
-	OK("1$rsp.example.com$A$$1$anything:goes/here", "rsp.example.com", "A", "", 1),
-	OK("1$rsp.example.com$A$$$EXT", "rsp.example.com", "A", "", 0),
-	OK("1$rsp.example.com$A$$$EXT$MORE", "rsp.example.com", "A", "", 0),
-	BAD("1$rsp.example.com$A$$$$", "trailing '$' after an extension field"),
-	BAD("1$rsp.example.com$A$$$EXT$MORE$", "trailing '$' after an extension field"),
-	BAD("1$rsp.example.com$A$3.1$1$EXT", "first arc"),
-	BAD("1$rsp.example.com$A$1.2$0$EXT", "confirmation code flag '0'"),
-	OK("1$rsp.example.com$A$1.2$$X", "rsp.example.com", "A", "1.2", 0),
-	OK("1$rsp.example.com$A$$1$$X", "rsp.example.com", "A", "", 1),
+	/*
+	 * Fields beyond SGP.22 section 4.1's five are refused, naming the field, never
+	 * dropped: the stored code and the QR code must be the code that was given.
+	 */
+	BAD("1$rsp.example.com$A$2.999.10$1$EXT", "field 6 ('EXT') is not defined by SGP.22"),
+	BAD("LPA:1$h.example.com$ABC$1.2.3$1$extra", "field 6 ('extra')"),
+	BAD("1$rsp.example.com$A$$1$anything:goes/here", "field 6 ('anything:goes/here')"),
+	BAD("1$rsp.example.com$A$$$EXT", "field 6 ('EXT')"),
+	BAD("1$rsp.example.com$A$$$EXT$MORE", "field 6 ('EXT')"),
+	BAD("1$rsp.example.com$A$$$$", "field 6 ('')"),
+	BAD("1$rsp.example.com$A$$$EXT$MORE$", "field 6 ('EXT')"),
+	BAD("1$rsp.example.com$A$1.2$$X", "field 6 ('X')"),
+	BAD("1$rsp.example.com$A$$1$$X", "field 6 ('')"),
+	BAD("1$rsp.example.com$A$1.2$1$XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+	    "field 6 ('XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX...')"),
+	/* an empty 6th field that only ends the code is a trailing '$' */
+	BAD("1$rsp.example.com$A$1.2$1$", "trailing '$' after the confirmation code flag"),
+	/* the man page: a code ending in '$' is refused, not shortened */
+	BAD("LPA:1$rsp.example.com$ABC-123$", "trailing '$' after the matching ID"),
 };
 
 static void check_case(const struct ac_case *c, size_t row)
@@ -282,9 +290,6 @@ static void test_format(void **state)
 		{ "1$SMDP.GSMA.COM$$1.3.6.1.4.1.31746", "LPA:1$smdp.gsma.com$$1.3.6.1.4.1.31746" },
 		{ " lpa:1$Rsp.Example.Com:8443$abc ", "LPA:1$rsp.example.com:8443$abc" },
 		{ "1$rsp.example.com$", "LPA:1$rsp.example.com$" },
-		{ "1$rsp.example.com$A$$$EXT", "LPA:1$rsp.example.com$A" },
-		{ "1$rsp.example.com$A$2.999.10$1$EXT", "LPA:1$rsp.example.com$A$2.999.10$1" },
-		{ "1$rsp.example.com$A$2.999.10$$EXT", "LPA:1$rsp.example.com$A$2.999.10" },
 	};
 	size_t i;
 
@@ -417,12 +422,19 @@ static void test_lengths(void **state)
 	expect_err(parse_fmt(&ac, &err, "1$rsp.example.com$A$%s", oid256), &err,
 		   "SM-DP+ OID is 256 characters long (at most 255)");
 
-	/* whole code: 1024 ok (with "LPA:"), 1025 not */
-	assert_int_equal(parse_fmt(&ac, &err, "LPA:1$%s$%s$%s$1$%s", h253, s255, oid255, ext), 0);
+	/*
+	 * whole code: 1024 passes the length check (with "LPA:"; only a 6th field, which is
+	 * refused, makes a code that long), 1025 not
+	 */
+	expect_err(parse_fmt(&ac, &err, "LPA:1$%s$%s$%s$1$%s", h253, s255, oid255, ext), &err,
+		   "field 6 ('EEEE");
 	expect_err(parse_fmt(&ac, &err, "LPA:1$%s$%s$%s$1$%sE", h253, s255, oid255, ext), &err,
 		   "too long (1025 characters, at most 1024)");
 	/* surrounding whitespace does not count */
-	assert_int_equal(parse_fmt(&ac, &err, "  LPA:1$%s$%s$%s$1$%s\n", h253, s255, oid255, ext), 0);
+	expect_err(parse_fmt(&ac, &err, "  LPA:1$%s$%s$%s$1$%s\n", h253, s255, oid255, ext), &err,
+		   "field 6 ('EEEE");
+	/* the longest code of five fields */
+	assert_int_equal(parse_fmt(&ac, &err, "  LPA:1$%s$%s$%s$1\n", h253, s255, oid255), 0);
 
 	/* 6th field long enough to break the limit on its own */
 	expect_err(parse_fmt(&ac, &err, "1$rsp.example.com$A$$1$%s%s%s%s%s", s256, s256, s256,

@@ -99,14 +99,153 @@ static void test_enum_names(void **state)
 
 static void test_profile_id(void **state)
 {
+	static const struct {
+		const char *key;
+		unsigned n;
+		const char *id; /* printf '%s' KEY | sha256sum | cut -c1-16 */
+	} rows[] = {
+		{ "LPA:1$rsp.example.com$ABC-123", 0, "0bebd4b3532fc2bb" },
+		{ "8944100000000000001", 0, "cf1878206fcbe6d3" },
+		/* the pair: the same 8-digit prefix, different full ids */
+		{ "LPA:1$rsp.example.com$COLL-61256", 0, "7fc9e696c20d9fd9" },
+		{ "LPA:1$rsp.example.com$COLL-89616", 0, "7fc9e69605274473" },
+		/* alternatives: KEY#n */
+		{ "LPA:1$rsp.example.com$ABC-123", 1, "3e35f9781dcc00de" },
+		{ "LPA:1$rsp.example.com$ABC-123", 2, "6bb2bb147adecb83" },
+	};
 	char id[PROFILE_ID_LEN + 1];
 
 	(void)state;
-	/* printf '%s' 'LPA:1$rsp.example.com$ABC-123' | sha256sum | cut -c1-8 */
-	model_profile_id("LPA:1$rsp.example.com$ABC-123", id);
-	assert_string_equal(id, "0bebd4b3");
-	model_profile_id("8944100000000000001", id);
-	assert_string_equal(id, "cf187820");
+	for (size_t i = 0; i < NELEM(rows); i++) {
+		model_profile_id_n(rows[i].key, rows[i].n, id);
+		assert_string_equal(id, rows[i].id);
+		if (rows[i].n == 0) {
+			model_profile_id(rows[i].key, id);
+			assert_string_equal(id, rows[i].id);
+		}
+		assert_true(model_valid_profile_id(id));
+	}
+}
+
+static const struct {
+	const char *id;
+	int ok;
+} valid_ids[] = {
+	{ "0bebd4b3", 1 },          /* written by older versions */
+	{ "0bebd4b3532fc2bb", 1 },
+	{ "0bebd4b", 0 },
+	{ "0bebd4b3532fc2b", 0 },
+	{ "0bebd4b3532fc2bb0", 0 },
+	{ "0bebd4b3a", 0 },
+	{ "0BEBD4B3", 0 },          /* stored in lower case */
+	{ "0bebd4g3", 0 },
+	{ "", 0 },
+};
+
+static void test_valid_profile_id(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NELEM(valid_ids); i++)
+		if (model_valid_profile_id(valid_ids[i].id) != valid_ids[i].ok)
+			fail_msg("'%s': want %d", valid_ids[i].id, valid_ids[i].ok);
+	assert_false(model_valid_profile_id(NULL));
+}
+
+static struct profile *add_coded(struct store *s, const char *id, const char *code)
+{
+	struct esim_err err = { 0 };
+	struct profile p;
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.id, sizeof(p.id), "%s", id);
+	p.carrier = strdup("acme");
+	if (actcode_parse(code, &p.ac, &err) != 0)
+		fail_msg("'%s': %s", code, err.msg);
+	p.has_ac = 1;
+	p.created = 1700000000;
+	return model_add_profile(s, &p);
+}
+
+/* A code is found as a code, whatever id it is stored under. */
+static void test_profile_by_code(void **state)
+{
+	static const char *const a = "LPA:1$rsp.example.com$ABC-123";
+	static const char *const b = "LPA:1$rsp.example.com$XYZ-999";
+	struct store *s = model_new();
+	struct actcode ac;
+	struct esim_err err = { 0 };
+	struct profile *pa;
+	char id[PROFILE_ID_LEN + 1], want[PROFILE_ID_LEN + 1];
+
+	(void)state;
+	/* A hand-edited store: code A under the id that code B hashes to. */
+	model_profile_id(b, id);
+	pa = add_coded(s, id, a);
+	assert_int_equal(actcode_parse(b, &ac, &err), 0);
+	assert_null(model_profile_by_code(s, &ac));
+	/* so B, though its id is taken, gets the first free alternative */
+	model_new_profile_id(s, b, id);
+	model_profile_id_n(b, 1, want);
+	assert_string_equal(id, want);
+	add_coded(s, want, b);
+	assert_ptr_equal(model_profile_by_code(s, &ac), &s->profiles[1]);
+	/* A, spelled differently, is the same code */
+	assert_int_equal(actcode_parse("lpa:1$RSP.example.COM$ABC-123", &ac, &err), 0);
+	pa = &s->profiles[0];
+	assert_ptr_equal(model_profile_by_code(s, &ac), pa);
+	/* a code differing only in the flag, the OID or the matching ID's case is another */
+	assert_int_equal(actcode_parse("1$rsp.example.com$ABC-123$$1", &ac, &err), 0);
+	assert_null(model_profile_by_code(s, &ac));
+	assert_int_equal(actcode_parse("1$rsp.example.com$ABC-123$1.2", &ac, &err), 0);
+	assert_null(model_profile_by_code(s, &ac));
+	assert_int_equal(actcode_parse("1$rsp.example.com$abc-123", &ac, &err), 0);
+	assert_null(model_profile_by_code(s, &ac));
+	/* a legacy 8-digit id holding the code is found too */
+	add_coded(s, "3e35f978", "1$rsp.example.com$LEGACY-1");
+	assert_int_equal(actcode_parse("1$rsp.example.com$LEGACY-1", &ac, &err), 0);
+	assert_ptr_equal(model_profile_by_code(s, &ac), &s->profiles[2]);
+	model_free(s);
+}
+
+static const struct {
+	const char *nick;
+	int ok;
+	const char *msg;
+} nick_shapes[] = {
+	{ "work", 1, NULL },
+	{ "cafe", 1, NULL },           /* 4 hex digits: shorter than any id reference */
+	{ "cafe1", 1, NULL },
+	{ "travel-2", 1, NULL },
+	{ "facade-x", 1, NULL },
+	{ "1a2b3g", 1, NULL },
+	{ "cafe12", 0, "looks like a profile id" },
+	{ "facade", 0, "looks like a profile id" },
+	{ "DEADBEEF", 0, "looks like a profile id" },
+	{ "40b69c91", 0, "looks like a profile id" },
+	{ "7fc9e696c20d9fd9", 0, "looks like a profile id" },
+	{ "1", 0, "looks like an ICCID" },
+	{ "42", 0, "looks like an ICCID" },
+	{ "8944100000000000001", 0, "looks like an ICCID" },
+};
+
+static void test_nickname_shape(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NELEM(nick_shapes); i++) {
+		struct esim_err err = { 0 };
+		int rc = model_check_nickname_shape(nick_shapes[i].nick, &err);
+
+		if (nick_shapes[i].ok) {
+			if (rc != 0)
+				fail_msg("'%s' refused: %s", nick_shapes[i].nick, err.msg);
+			continue;
+		}
+		if (rc != -1 || err.status != ESIM_E_USAGE || !strstr(err.msg, nick_shapes[i].msg))
+			fail_msg("'%s': rc %d message '%s', want '%s'", nick_shapes[i].nick, rc,
+				 err.msg, nick_shapes[i].msg);
+		assert_true(err.hint[0] != '\0');
+	}
+	assert_int_equal(model_check_nickname_shape(NULL, NULL), 0);
 }
 
 static const struct {
@@ -153,11 +292,17 @@ static struct store *resolve_fixture(void)
 {
 	struct store *s = model_new();
 
-	add_profile(s, "1a2b3c4d", "8944100000000000001", "work");
+	add_profile(s, "1a2b3c4d", "8944100000000000001", "work");  /* legacy 8-digit ids */
 	add_profile(s, "1a2bffff", "8944100000000000002", NULL);
-	add_profile(s, "5e6f7a8b", NULL, "home");
-	add_profile(s, "9abc0001", "8944100000000000003", "5e6f"); /* nickname = id prefix */
-	add_profile(s, "cafe0001", NULL, "travel");
+	add_profile(s, "5e6f7a8b00000000", NULL, "home");
+	/* names an older esimctl let through: they look like ids and ICCIDs */
+	add_profile(s, "9abc000100000000", "8944100000000000003", "5e6f7a");
+	add_profile(s, "cafe000100000000", NULL, "travel");
+	add_profile(s, "7fc9e696c20d9fd9", NULL, NULL);              /* the pair */
+	add_profile(s, "7fc9e69605274473", NULL, "second");
+	add_profile(s, "40b69c91", NULL, NULL);
+	add_profile(s, "1111222233334444", NULL, "40b69c91");        /* another's id */
+	add_profile(s, "2222333344445555", NULL, "8944100000000000002"); /* another's ICCID */
 	return s;
 }
 
@@ -167,21 +312,40 @@ static const struct {
 	const char *id;       /* expected profile when resolved */
 	const char *msg;      /* substring of the error */
 } resolve_cases[] = {
-	{ "8944100000000000002", 0, "1a2bffff", NULL },
+	/* 1. the exact id, any case, beats every name */
 	{ "1a2b3c4d", 0, "1a2b3c4d", NULL },
-	{ "1A2B3C4D", 0, "1a2b3c4d", NULL },         /* ids are hex: case does not matter */
+	{ "1A2B3C4D", 0, "1a2b3c4d", NULL },
+	{ "7fc9e696c20d9fd9", 0, "7fc9e696c20d9fd9", NULL },
+	{ "40b69c91", 0, "40b69c91", NULL },                  /* not the nickname '40b69c91' */
+	{ "1111222233334444", 0, "1111222233334444", NULL },  /* so that one is reachable too */
+	/* 2. the exact ICCID beats a nickname */
+	{ "8944100000000000002", 0, "1a2bffff", NULL },
+	{ "8944100000000000003", 0, "9abc000100000000", NULL },
+	/* 3. the exact nickname beats an id prefix */
 	{ "work", 0, "1a2b3c4d", NULL },
-	{ "home", 0, "5e6f7a8b", NULL },
-	{ "1a2b3", 0, "1a2b3c4d", NULL },            /* unique prefix */
-	{ "1a2bf", 0, "1a2bffff", NULL },
-	{ "cafe", 0, "cafe0001", NULL },             /* 4 characters is enough */
-	{ "CAFE00", 0, "cafe0001", NULL },
-	{ "1a2b", ESIM_E_USAGE, NULL, "'1a2b' matches 2 profiles: 1a2b3c4d (id prefix, nickname work), 1a2bffff (id prefix)" },
-	{ "5e6f", ESIM_E_USAGE, NULL, "'5e6f' matches 2 profiles: 9abc0001 (nickname 5e6f), 5e6f7a8b (id prefix, nickname home)" },
-	{ "caf", ESIM_E_NOTFOUND, NULL, "no profile matches 'caf'" }, /* prefix too short */
+	{ "home", 0, "5e6f7a8b00000000", NULL },
+	{ "5e6f7a", 0, "9abc000100000000", NULL },
+	{ "second", 0, "7fc9e69605274473", NULL },
+	/* 4. a unique id prefix of 6 or more hex digits */
+	{ "5e6f7a8", 0, "5e6f7a8b00000000", NULL },
+	{ "1a2b3c", 0, "1a2b3c4d", NULL },
+	{ "1a2bff", 0, "1a2bffff", NULL },
+	{ "CAFE00", 0, "cafe000100000000", NULL },
+	{ "cafe0001", 0, "cafe000100000000", NULL },
+	{ "7fc9e696c", 0, "7fc9e696c20d9fd9", NULL },
+	{ "7fc9e6960", 0, "7fc9e69605274473", NULL },
+	{ "7FC9E69605", 0, "7fc9e69605274473", NULL },
+	/* an id prefix two profiles share: both listed by the ids that name them */
+	{ "7fc9e696", ESIM_E_USAGE, NULL,
+	  "'7fc9e696' matches 2 profiles: 7fc9e696c (id prefix), 7fc9e6960 (id prefix, nickname second)" },
+	{ "1a2b3c4", 0, "1a2b3c4d", NULL },
+	{ "1a2b", ESIM_E_NOTFOUND, NULL, "no profile matches '1a2b'" },   /* too short */
+	{ "1a2b3", ESIM_E_NOTFOUND, NULL, "no profile matches '1a2b3'" },
+	{ "cafe", ESIM_E_NOTFOUND, NULL, "no profile matches 'cafe'" },
 	{ "nope", ESIM_E_NOTFOUND, NULL, "no profile matches 'nope'" },
-	{ "dead", ESIM_E_NOTFOUND, NULL, "no profile matches 'dead'" },
-	{ "1a2b3c4d0", ESIM_E_NOTFOUND, NULL, "no profile matches" }, /* longer than an id */
+	{ "dead00", ESIM_E_NOTFOUND, NULL, "no profile matches 'dead00'" },
+	{ "7fc9e696c20d9fd90", ESIM_E_NOTFOUND, NULL, "no profile matches" }, /* longer than an id */
+	{ "1a2b3c4d0", ESIM_E_NOTFOUND, NULL, "no profile matches" },
 	{ "Work", ESIM_E_NOTFOUND, NULL, "no profile matches" },      /* nicknames are exact */
 	{ "89441", ESIM_E_NOTFOUND, NULL, "no profile matches" },     /* no ICCID prefixes */
 	{ "", ESIM_E_USAGE, NULL, "empty profile reference" },
@@ -210,8 +374,72 @@ static void test_resolve(void **state)
 		    !strstr(err.msg, resolve_cases[i].msg))
 			fail_msg("'%s': status %d message '%s', want %d '%s'", resolve_cases[i].ref,
 				 err.status, err.msg, resolve_cases[i].status, resolve_cases[i].msg);
-		if (err.status == ESIM_E_NOTFOUND)
-			assert_string_equal(err.hint, "run 'esimctl list' to see profiles");
+		if (err.status == ESIM_E_NOTFOUND && !strstr(err.hint, "run 'esimctl list'"))
+			fail_msg("'%s': hint '%s'", resolve_cases[i].ref, err.hint);
+	}
+	model_free(s);
+}
+
+/* Shown ids: shortest prefix of 8 or more that still resolves to the profile. */
+static void test_shown_ids(void **state)
+{
+	static const struct {
+		const char *id;
+		const char *shown;
+	} rows[] = {
+		{ "1a2b3c4d", "1a2b3c4d" },
+		{ "1a2bffff", "1a2bffff" },
+		{ "5e6f7a8b00000000", "5e6f7a8b" },
+		{ "9abc000100000000", "9abc0001" },
+		{ "7fc9e696c20d9fd9", "7fc9e696c" },  /* lengthened on the clash */
+		{ "7fc9e69605274473", "7fc9e6960" },
+		{ "40b69c91", "40b69c91" },
+		{ "1111222233334444", "11112222" },
+	};
+	struct store *s = resolve_fixture();
+	struct profile *p;
+	struct esim_err err = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(rows); i++) {
+		p = model_profile_by_id(s, rows[i].id);
+		assert_non_null(p);
+		assert_string_equal(model_profile_shown_id(s, p), rows[i].shown);
+		assert_string_equal(model_shown_id(s, rows[i].id), rows[i].shown);
+	}
+	/* an id no profile has is shown as it is */
+	assert_string_equal(model_shown_id(s, "deadbeef"), "deadbeef");
+	assert_null(model_shown_id(s, NULL));
+
+	/* A prefix that is another profile's nickname (old store) or ICCID is skipped. */
+	add_profile(s, "abcdef0123456789", NULL, NULL);
+	add_profile(s, "3333444455556666", NULL, "abcdef01");
+	add_profile(s, "1234567812345678", NULL, NULL);
+	add_profile(s, "4444555566667777", "12345678", NULL);
+	assert_string_equal(model_shown_id(s, "abcdef0123456789"), "abcdef012");
+	assert_string_equal(model_shown_id(s, "1234567812345678"), "123456781");
+	/* A legacy id that prefixes a new one keeps its 8 digits: exact ids come first. */
+	add_profile(s, "7fc9e696", NULL, NULL);
+	assert_string_equal(model_shown_id(s, "7fc9e696"), "7fc9e696");
+	assert_string_equal(model_shown_id(s, "7fc9e696c20d9fd9"), "7fc9e696c");
+	/* Lengthen as far as needed: ids sharing 15 digits show all 16. */
+	add_profile(s, "aaaabbbbccccddd0", NULL, NULL);
+	add_profile(s, "aaaabbbbccccddd1", NULL, NULL);
+	assert_string_equal(model_shown_id(s, "aaaabbbbccccddd0"), "aaaabbbbccccddd0");
+	/* Changing a name changes what is shown. */
+	p = model_profile_by_id(s, "5e6f7a8b00000000");
+	model_set_nickname(s, model_profile_by_id(s, "9abc000100000000"), "5e6f7a8b");
+	assert_string_equal(model_profile_shown_id(s, p), "5e6f7a8b0");
+
+	/* Every profile answers to its shown id and to its full id. */
+	for (size_t i = 0; i < s->nprofiles; i++) {
+		const char *shown = model_profile_shown_id(s, &s->profiles[i]);
+
+		if (model_resolve_profile(s, shown, &p, &err) != 0 || p != &s->profiles[i])
+			fail_msg("shown id '%s' of %s: %s", shown, s->profiles[i].id, err.msg);
+		assert_int_equal(model_resolve_profile(s, s->profiles[i].id, &p, &err), 0);
+		assert_ptr_equal(p, &s->profiles[i]);
+		assert_true(strlen(shown) >= PROFILE_ID_SHOWN_MIN);
 	}
 	model_free(s);
 }
@@ -224,25 +452,27 @@ static void test_resolve_duplicates(void **state)
 	char id[PROFILE_ID_LEN + 1];
 
 	(void)state;
-	/* A nickname that is also another profile's full id, and a repeated ICCID. */
-	add_profile(s, "aaaa0001", "8900000000000000001", "bbbb0002");
-	add_profile(s, "bbbb0002", "8900000000000000001", NULL);
-	assert_int_equal(model_resolve_profile(s, "bbbb0002", &p, &err), -1);
-	assert_int_equal(err.status, ESIM_E_USAGE);
-	assert_non_null(strstr(err.msg, "bbbb0002 (id)"));
-	assert_non_null(strstr(err.msg, "aaaa0001 (nickname bbbb0002)"));
+	/* A hand-edited store: a repeated ICCID, a repeated nickname. */
+	add_profile(s, "aaaa000100000000", "8900000000000000001", "twin");
+	add_profile(s, "bbbb000200000000", "8900000000000000001", "twin");
 	assert_int_equal(model_resolve_profile(s, "8900000000000000001", &p, &err), -1);
 	assert_int_equal(err.status, ESIM_E_USAGE);
-	assert_non_null(strstr(err.msg, "matches 2 profiles"));
-	assert_string_equal(err.hint, "use the full 8-character id or the ICCID");
+	assert_non_null(strstr(err.msg, "matches 2 profiles: aaaa0001 (iccid, nickname twin), "
+				       "bbbb0002 (iccid, nickname twin)"));
+	assert_non_null(strstr(err.hint, "use one of the ids shown"));
+	assert_int_equal(model_resolve_profile(s, "twin", &p, &err), -1);
+	assert_non_null(strstr(err.msg, "aaaa0001 (nickname twin), bbbb0002 (nickname twin)"));
+	/* each is still reachable by its id */
+	assert_int_equal(model_resolve_profile(s, "bbbb0002", &p, &err), 0);
+	assert_ptr_equal(p, &s->profiles[1]);
 
 	/* Many candidates: the list is cut short. */
 	for (int i = 0; i < 20; i++) {
-		snprintf(id, sizeof(id), "cccc%04x", i);
+		snprintf(id, sizeof(id), "cccccc%04x000000", i);
 		add_profile(s, id, NULL, NULL);
 	}
-	assert_int_equal(model_resolve_profile(s, "cccc", &p, &err), -1);
-	assert_non_null(strstr(err.msg, "'cccc' matches 20 profiles"));
+	assert_int_equal(model_resolve_profile(s, "cccccc", &p, &err), -1);
+	assert_non_null(strstr(err.msg, "'cccccc' matches 20 profiles"));
 	assert_non_null(strstr(err.msg, " and 12 more"));
 	model_free(s);
 }
@@ -457,6 +687,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_enum_names),
 		cmocka_unit_test(test_profile_id),
+		cmocka_unit_test(test_valid_profile_id),
+		cmocka_unit_test(test_profile_by_code),
+		cmocka_unit_test(test_nickname_shape),
+		cmocka_unit_test(test_shown_ids),
 		cmocka_unit_test(test_device_names),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_resolve_duplicates),

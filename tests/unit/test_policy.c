@@ -281,7 +281,7 @@ static void run_case(const struct pcase *c)
 	req.to_kind = c->kind;
 	req.inventory_has_phone = c->has_phone;
 	req.ever_bound = c->ever_bound;
-	req.last_transfer = c->ago == NEVER ? 0 : NOW - c->ago;
+	req.last_transfer = c->ago == NEVER ? TIME_NONE : NOW - c->ago;
 	req.now = NOW;
 
 	memset(&plan, 0x5a, sizeof(plan)); /* transfer_decide must fill every field */
@@ -311,12 +311,12 @@ static void run_case(const struct pcase *c)
 	}
 	if (c->action != PLAN_MOVE) {
 		assert_null(plan.release_from);
-		assert_int_equal(plan.ready_min, 0);
-		assert_int_equal(plan.ready_max, 0);
-		assert_int_equal(plan.cooldown_until, 0);
+		assert_int_equal(plan.ready_min, TIME_NONE);
+		assert_int_equal(plan.ready_max, TIME_NONE);
+		assert_int_equal(plan.cooldown_until, TIME_NONE);
 	}
 	if (!(c->action == PLAN_REFUSE && c->status == ESIM_E_POLICY))
-		assert_int_equal(plan.earliest, 0);
+		assert_int_equal(plan.earliest, TIME_NONE);
 	buf_release(&w);
 	free(store);
 }
@@ -367,13 +367,13 @@ static void test_move_figures(void **state)
 	assert_int_equal(plan.gap_max_s, 15 * MIN);
 	assert_int_equal(plan.transfer_time_known, 1);
 	assert_int_equal(plan.cooldown_until, NOW + DAY);
-	assert_int_equal(plan.earliest, 0);
+	assert_int_equal(plan.earliest, TIME_NONE);
 
 	decide("Verizon", "phone", NOW - 1, NOW, &plan, &err, &ret);
 	assert_int_equal(plan.action, PLAN_MOVE);
 	assert_int_equal(plan.ready_min, NOW + 5 * MIN);
 	assert_int_equal(plan.ready_max, NOW + 10 * MIN);
-	assert_int_equal(plan.cooldown_until, 0);          /* no cooldown */
+	assert_int_equal(plan.cooldown_until, TIME_NONE);  /* no cooldown */
 
 	decide(NULL, "phone", NOW - 1, NOW, &plan, &err, &ret);
 	assert_int_equal(plan.action, PLAN_MOVE);
@@ -382,7 +382,7 @@ static void test_move_figures(void **state)
 	assert_int_equal(plan.ready_max, NOW + POLICY_UNKNOWN_TRANSFER_S);
 	assert_int_equal(plan.gap_min_s, POLICY_UNKNOWN_TRANSFER_S);
 	assert_int_equal(plan.gap_max_s, POLICY_UNKNOWN_TRANSFER_S);
-	assert_int_equal(plan.cooldown_until, 0);          /* unknown cooldown */
+	assert_int_equal(plan.cooldown_until, TIME_NONE);  /* unknown cooldown */
 }
 
 static void test_cooldown_boundaries(void **state)
@@ -411,7 +411,7 @@ static void test_cooldown_boundaries(void **state)
 		decide(seq[i].carrier, "phone", last, end, &plan, &err, &ret);
 		assert_int_equal(ret, 0);
 		assert_int_equal(plan.action, PLAN_MOVE);
-		assert_int_equal(plan.earliest, 0);
+		assert_int_equal(plan.earliest, TIME_NONE);
 		assert_int_equal(plan.cooldown_until, end + seq[i].cooldown);
 
 		decide(seq[i].carrier, "phone", last, last + 1, &plan, &err, &ret);
@@ -430,19 +430,24 @@ static void test_policy_next_transfer(void **state)
 		const char *carrier;         /* NULL: no policy at all */
 		int64_t last, now, want;
 	} nt[] = {
-		{ "AT&T", 0, NOW, 0 },                            /* never transferred */
+		{ "AT&T", TIME_NONE, NOW, TIME_NONE },            /* never transferred */
 		{ "AT&T", NOW - DAY + 1, NOW, NOW + 1 },          /* one second to go */
-		{ "AT&T", NOW - DAY, NOW, 0 },                    /* exactly at the end */
-		{ "AT&T", NOW - DAY - 1, NOW, 0 },
+		{ "AT&T", NOW - DAY, NOW, TIME_NONE },                    /* exactly at the end */
+		{ "AT&T", NOW - DAY - 1, NOW, TIME_NONE },
 		{ "AT&T", NOW, NOW, NOW + DAY },                  /* just transferred */
 		{ "AT&T", NOW + 10, NOW, NOW + 10 + DAY },        /* clock went back */
 		{ "EE", NOW - HOUR, NOW, NOW + 11 * HOUR },
 		{ "Singtel", NOW - HOUR, NOW, NOW + 5 * HOUR },
-		{ "Verizon", NOW - 1, NOW, 0 },                   /* cooldown none */
-		{ "Foo", NOW - 1, NOW, 0 },                       /* unknown: default, -1 */
-		{ "T-Mobile", NOW - 1, NOW, 0 },                  /* concurrent */
-		{ "China Mobile", NOW - 1, NOW, 0 },              /* single-device */
-		{ NULL, NOW - 1, NOW, 0 },
+		{ "Verizon", NOW - 1, NOW, TIME_NONE },                   /* cooldown none */
+		{ "Foo", NOW - 1, NOW, TIME_NONE },                       /* unknown: default, -1 */
+		{ "T-Mobile", NOW - 1, NOW, TIME_NONE },                  /* concurrent */
+		{ "China Mobile", NOW - 1, NOW, TIME_NONE },              /* single-device */
+		{ NULL, NOW - 1, NOW, TIME_NONE },
+		/* time 0 is a time: a transfer at 1970-01-01T00:00:00Z starts a cooldown */
+		{ "AT&T", 0, HOUR, DAY },
+		{ "AT&T", 0, 0, DAY },
+		{ "AT&T", -HOUR, 0, DAY - HOUR },
+		{ "AT&T", 0, DAY, TIME_NONE },
 	};
 
 	(void)state;

@@ -101,6 +101,38 @@ static void test_round_trip_text(void **state)
 	buf_release(&out);
 }
 
+/* Time 0 is a time: written, read back and written again, never taken for "not set". */
+static void test_time_zero(void **state)
+{
+	static const char text[] =
+		"{\"schema\":1,\n"
+		"\"devices\":[\n"
+		"{\"name\":\"p\",\"kind\":\"phone\",\"primary\":false,\"created\":\"1970-01-01T00:00:00Z\"}\n"
+		"],\n"
+		"\"profiles\":[\n"
+		"{\"id\":\"0bebd4b3532fc2bb\",\"carrier\":\"Acme\",\"plan\":\"voice+data\",\"created\":\"1970-01-01T00:00:00Z\",\"last_transfer\":\"1970-01-01T00:00:00Z\"},\n"
+		"{\"id\":\"cf187820\",\"carrier\":\"Acme\",\"plan\":\"voice+data\",\"created\":\"1970-01-01T00:00:00Z\"}\n"
+		"],\n"
+		"\"bindings\":[\n"
+		"{\"profile\":\"0bebd4b3532fc2bb\",\"device\":\"p\",\"state\":\"pending\",\"since\":\"1970-01-01T00:00:00Z\",\"ready_at\":\"1970-01-01T00:00:00Z\",\"released_at\":\"1970-01-01T00:00:00Z\"}\n"
+		"],\n"
+		"\"history\":[],\n"
+		"\"notifications\":[]}\n";
+	struct buf out = BUF_INIT;
+	struct store *s;
+
+	(void)state;
+	s = load_ok(text);
+	assert_int_equal(s->profiles[0].last_transfer, 0);
+	assert_int_equal(s->profiles[1].last_transfer, TIME_NONE);
+	assert_int_equal(s->bindings[0].ready_at, 0);
+	assert_int_equal(s->bindings[0].released_at, 0);
+	store_to_json(s, &out);
+	assert_string_equal(out.buf, text);
+	model_free(s);
+	buf_release(&out);
+}
+
 static void test_round_trip_fields(void **state)
 {
 	struct store *s;
@@ -149,12 +181,12 @@ static void test_round_trip_fields(void **state)
 	assert_int_equal(p->plan, PLAN_DATA_ONLY);
 	assert_string_equal(p->ac.smdp, "smdp.zed.example:8443");
 	assert_string_equal(p->ac.matching_id, "");
-	assert_int_equal(p->last_transfer, 0);
+	assert_int_equal(p->last_transfer, TIME_NONE);   /* absent: never */
 
 	assert_int_equal(s->nbindings, 3);
 	assert_int_equal(s->bindings[1].state, BIND_PENDING);
 	assert_int_equal(s->bindings[1].ready_at, 1795335342 + 1800);
-	assert_int_equal(s->bindings[1].released_at, 0);
+	assert_int_equal(s->bindings[1].released_at, TIME_NONE);
 	assert_int_equal(s->bindings[0].released_at, 1795335342);
 
 	assert_int_equal(s->nhistory, 2);
@@ -305,7 +337,7 @@ static const struct {
 	  PROF("00000003", "") ",{\"id\":\"00000004\",\"plan\":\"data-only\"}]}", ESIM_E_STORE,
 	  "store 't.json': profiles[3].carrier: missing" },
 	{ "{\"schema\":1,\"profiles\":[" PROF("XYZ", "") "]}", ESIM_E_STORE,
-	  "profiles[0].id: 'XYZ' is not a profile id (8 lower-case hex digits)" },
+	  "profiles[0].id: 'XYZ' is not a profile id (8 or 16 lower-case hex digits)" },
 	{ "{\"schema\":1,\"profiles\":[" PROF("0000000A", "") "]}", ESIM_E_STORE,
 	  "profiles[0].id: '0000000A' is not a profile id" },
 	{ "{\"schema\":1,\"profiles\":[" PROF("00000001", "") "," PROF("00000001", "") "]}",
@@ -458,6 +490,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_text),
 		cmocka_unit_test(test_round_trip_fields),
+		cmocka_unit_test(test_time_zero),
 		cmocka_unit_test(test_round_trip_api),
 		cmocka_unit_test(test_lenient_input),
 		cmocka_unit_test(test_corrupt_table),

@@ -47,7 +47,7 @@ static const struct tp_case cases[] = {
 	OK("2038-01-19T03:14:08Z", 2147483648LL),
 	OK("0000-01-01T00:00:00Z", -62167219200LL),
 	OK("9999-12-31T23:59:59Z", 253402300799LL),
-	OK("9999-12-31T23:59:59-23:59", 253402300799LL + 23 * 3600 + 59 * 60),
+	OK("9999-12-31T23:59:59-14:00", 253402300799LL + 14 * 3600),
 	OK("2026-12-31T23:59:59Z", 1798761599),
 
 	/* calendar */
@@ -70,7 +70,21 @@ static const struct tp_case cases[] = {
 	/* zones */
 	BAD("2026-11-21T10:00:00", "missing time zone (add 'Z' for UTC)"),
 	BAD("2026-11-21T10:00", "missing time zone"),
-	BAD("2026-11-21T10:00:00+24:00", "zone offset hour 24 is out of range (00-23)"),
+	BAD("2026-11-21T10:00:00+24:00", "zone offset hour 24 is out of range (00-14)"),
+	/* offsets in use: -12:00 to +14:00, minutes 00, 15, 30 or 45 */
+	OK("2026-11-21T10:00:00+14:00", 1795255200 - 14 * 3600),
+	OK("2026-11-21T10:00:00-14:00", 1795255200 + 14 * 3600),
+	OK("2026-11-21T10:00:00+05:45", 1795255200 - 5 * 3600 - 45 * 60),
+	OK("2026-11-21T10:00:00-09:30", 1795255200 + 9 * 3600 + 30 * 60),
+	OK("2026-11-21T10:00:00+08:45", 1795255200 - 8 * 3600 - 45 * 60),
+	OK("2026-11-21T10:00:00-00:00", 1795255200),
+	BAD("2026-11-21T10:00:00+15:00", "zone offset hour 15 is out of range (00-14)"),
+	BAD("2026-11-21T10:00:00-23:59", "zone offset hour 23 is out of range (00-14)"),
+	BAD("2026-11-21T10:00:00+14:15", "zone offset +14:15 is beyond +14:00"),
+	BAD("2026-11-21T10:00:00-14:30", "zone offset -14:30 is beyond -14:00"),
+	BAD("2026-11-21T10:00:00+14:01", "zone offset +14:01 is beyond +14:00"),
+	BAD("2026-11-21T10:00:00+05:03", "zone offset minute 03 is not 00, 15, 30 or 45"),
+	BAD("2026-11-21T10:00:00-03:59", "zone offset minute 59 is not 00, 15, 30 or 45"),
 	BAD("2026-11-21T10:00:00+02:60", "zone offset minute 60 is out of range (00-59)"),
 	BAD("2026-11-21T10:00:00+0200", "expected ':' after the zone offset hour at position 23"),
 	BAD("2026-11-21T10:00:00+02", "expected ':' after the zone offset hour"),

@@ -203,7 +203,8 @@ static int profile_iccid(struct app *app, struct store *s, const char *ref, char
 
 	if (model_resolve_profile(s, ref, &p, &e) == 0) {
 		if (!p->iccid)
-			return app_fail(app, ESIM_E_USAGE, "profile %s has no ICCID recorded", p->id);
+			return app_fail(app, ESIM_E_USAGE, "profile %s has no ICCID recorded",
+					model_profile_shown_id(s, p));
 		snprintf(out, 21, "%s", p->iccid);
 		return 0;
 	}
@@ -233,6 +234,10 @@ static void sync_nickname(struct app *app, struct store *s, const char *iccid, c
 		return;
 	if (!*nickname) {
 		model_set_nickname(s, p, NULL);
+		return;
+	}
+	if (model_check_nickname_shape(nickname, &e) < 0) {
+		app_warn(app, "nickname '%s' is set on the eUICC but not in the store: %s", nickname, e.msg);
 		return;
 	}
 	if (model_resolve_profile(s, nickname, &other, &e) == 0 && other == p)

@@ -285,17 +285,17 @@ int glue_download(struct app *app, struct store *s, const struct actcode *ac, st
 		res.provider = res.profile_name = NULL;
 		for (size_t i = 0; i < s->nprofiles; i++)
 			if (s->profiles[i].iccid && !strcmp(s->profiles[i].iccid, p->iccid))
-				app_warn(app, "ICCID %s is also recorded for profile %s", p->iccid, s->profiles[i].id);
+				app_warn(app, "ICCID %s is also recorded for profile %s", p->iccid, model_profile_shown_id(s, &s->profiles[i]));
 		/* A transfer that waited for a new activation code on this device is now done. */
 		for (size_t i = 0; i < s->nbindings; i++) {
 			struct binding *b = &s->bindings[i];
 
-			if (b->state == BIND_PENDING && b->ready_at == 0 && !strcmp(b->device, d->name)) {
+			if (b->state == BIND_PENDING && b->ready_at == TIME_NONE && !strcmp(b->device, d->name)) {
 				b->state = BIND_RELEASED;
 				b->released_at = app->now;
 				model_add_history(s, app->now, "transfer-complete", b->profile, NULL, d->name, "ok",
 						  "completed by downloading a new profile");
-				app_note(app, "transfer of profile %s to '%s' completed by this download\n", b->profile,
+				app_note(app, "transfer of profile %s to '%s' completed by this download\n", model_shown_id(s, b->profile),
 					 d->name);
 			}
 		}
@@ -314,7 +314,7 @@ int glue_release_on_device(struct app *app, struct store *s, struct profile *p, 
 		return 0;
 	if (!p->iccid)
 		return app_fail(app, ESIM_E_USAGE, "profile %s has no ICCID, so it cannot be found on the eUICC of '%s'",
-				p->id, d->name);
+				model_profile_shown_id(s, p), d->name);
 	if (glue_open(app, d, &c) < 0)
 		return -1;
 	if (lpa_delete_profile(&c.ctx, p->iccid, &e) < 0) {
@@ -323,7 +323,7 @@ int glue_release_on_device(struct app *app, struct store *s, struct profile *p, 
 			glue_close(&c);
 			return -1;
 		}
-		app_warn(app, "profile %s (ICCID %s) was already gone from the eUICC of '%s'", p->id, p->iccid, d->name);
+		app_warn(app, "profile %s (ICCID %s) was already gone from the eUICC of '%s'", model_profile_shown_id(s, p), p->iccid, d->name);
 	} else {
 		app_note(app, "deleted ICCID %s from the eUICC of '%s'\n", p->iccid, d->name);
 	}
