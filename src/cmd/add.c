@@ -13,14 +13,7 @@
 
 static int valid_nickname(struct app *app, const char *n)
 {
-	size_t len = strlen(n);
-
-	if (len == 0 || len > 64)
-		return app_usage(app, "--nickname '%s': must be 1 to 64 characters", n);
-	for (const unsigned char *c = (const unsigned char *)n; *c; c++)
-		if (*c < 0x20 || *c == 0x7f)
-			return app_usage(app, "--nickname: control characters are not allowed");
-	return 0;
+	return app_check_text(app, "--nickname", n, APP_NAME_MAX);
 }
 
 static void report(struct app *app, const struct store *s, const struct profile *p, int existed)
@@ -88,6 +81,9 @@ int cmd_add(struct app *app, int argc, char **argv)
 			       argv[optind + (optind < argc)]);
 		goto out;
 	}
+	if (app_check_carrier(app, "--carrier", carrier) < 0 || app_check_text(app, "--device", device, 0) < 0 ||
+	    app_check_text(app, "--iccid", iccid, 0) < 0 || app_check_text(app, "CODE", argv[optind], 0) < 0)
+		goto out;
 	if (actcode_parse(argv[optind], &ac, &app->err) < 0)
 		goto out;
 	if (iccid && iccid_validate(iccid, &app->err) < 0)

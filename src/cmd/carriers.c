@@ -70,7 +70,7 @@ int cmd_carriers_show(struct app *app, int argc, char **argv)
 	if (argc != 2)
 		return app_usage(app, argc < 2 ? "missing the carrier NAME" : "unexpected argument '%s'",
 				 argv[argc > 2 ? 2 : 0]);
-	if (!(t = app_carriers(app)))
+	if (app_check_carrier(app, "carrier NAME", argv[1]) < 0 || !(t = app_carriers(app)))
 		return -1;
 	c = carrier_find(t, argv[1]);
 	if (!c) {

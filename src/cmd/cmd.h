@@ -119,6 +119,17 @@ int app_parse_device_opt(struct app *app, int argc, char **argv, const char **de
 			 int required);
 /* A queued notification as JSON. */
 cJSON *json_notification(const struct pending_notification *n);
+/*
+ * Check a string the user gave for `what` ("--carrier", "PROFILE"): UTF-8 without control
+ * characters (text.h), not empty, at most max_chars characters (0: APP_TEXT_MAX).  NULL
+ * (not given) passes.  Otherwise a usage error naming `what` and the problem, without
+ * echoing the bytes.
+ */
+#define APP_TEXT_MAX 256
+#define APP_NAME_MAX 64          /* carrier, nickname */
+int app_check_text(struct app *app, const char *what, const char *value, size_t max_chars);
+/* --carrier C: app_check_text() and something left to match after normalising. */
+int app_check_carrier(struct app *app, const char *what, const char *value);
 /* Standard getopt error handling: returns -1 with a usage error. */
 int app_getopt_error(struct app *app, int c, char **argv);
 

@@ -57,6 +57,10 @@ int cmd_device_add(struct app *app, int argc, char **argv)
 		return app_usage(app, optind >= argc ? "missing the device NAME" : "unexpected argument '%s'",
 				 argv[optind + (optind < argc)]);
 	memset(&d, 0, sizeof(d));
+	if (app_check_text(app, "device NAME", argv[optind], 0) < 0 || app_check_text(app, "--kind", kind, 0) < 0 ||
+	    app_check_text(app, "--platform", platform, 0) < 0 || app_check_text(app, "--eid", eid, 0) < 0 ||
+	    app_check_text(app, "--imei", imei, 0) < 0)
+		return -1;
 	if (model_valid_device_name(argv[optind], &app->err) < 0)
 		return -1;
 	if (!kind)
@@ -187,6 +191,8 @@ int cmd_device_remove(struct app *app, int argc, char **argv)
 		return app_usage(app, optind >= argc ? "missing the device NAME" : "unexpected argument '%s'",
 				 argv[optind + (optind < argc)]);
 	name = argv[optind];
+	if (app_check_text(app, "device NAME", name, 0) < 0)
+		return -1;
 	if (!(path = app_store_path(app)))
 		return -1;
 	if (store_begin(path, app->wait_lock, &txn, &s, &app->err) < 0)

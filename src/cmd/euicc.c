@@ -255,7 +255,8 @@ static int profile_op(struct app *app, int argc, char **argv, enum op op)
 	char iccid[21];
 	int rc = -1, r;
 
-	if (app_parse_device_opt(app, argc, argv, &device, op == OP_NICKNAME ? 2 : 1, 1) < 0)
+	if (app_parse_device_opt(app, argc, argv, &device, op == OP_NICKNAME ? 2 : 1, 1) < 0 ||
+	    (op == OP_NICKNAME && app_check_text(app, "NICKNAME", argv[optind + 1], APP_NAME_MAX) < 0))
 		return -1;
 	if (!(path = app_store_path(app)) || store_begin(path, app->wait_lock, &txn, &s, &app->err) < 0)
 		return -1;

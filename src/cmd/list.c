@@ -335,6 +335,8 @@ int cmd_list(struct app *app, int argc, char **argv)
 	}
 	if (optind < argc)
 		return app_usage(app, "unexpected argument '%s'", argv[optind]);
+	if (app_check_text(app, "--device", device, 0) < 0 || app_check_carrier(app, "--carrier", carrier) < 0)
+		return -1;
 	if (!(path = app_store_path(app)) || store_load(path, &s, &app->err) < 0)
 		return -1;
 	if (!app_carriers(app) || (device && !app_find_device(app, s, device))) {

@@ -46,12 +46,17 @@ int cmd_qr(struct app *app, int argc, char **argv)
 				return -1;
 			break;
 		case 'l':
+			if (app_check_text(app, "--level", optarg, 0) < 0)
+				return -1;
 			if (qr_level_parse(optarg, &level) < 0)
 				return app_usage(app, "--level '%s': must be L, M, Q or H", optarg);
 			break;
 		default: return app_getopt_error(app, c, argv);
 		}
 	}
+	if (app_check_text(app, "--code", code, 0) < 0 ||
+	    (optind < argc && app_check_text(app, "PROFILE", argv[optind], 0) < 0))
+		return -1;
 	if (png && svg)
 		return app_usage(app, "give either --png or --svg, not both");
 	if (code && optind != argc)

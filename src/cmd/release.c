@@ -90,6 +90,9 @@ int cmd_release(struct app *app, int argc, char **argv)
 		default: rc = app_getopt_error(app, c, argv); goto out;
 		}
 	}
+	if (app_check_text(app, "--device", device, 0) < 0 || app_check_text(app, "--reason", reason, 0) < 0 ||
+	    (optind < argc && app_check_text(app, "PROFILE", argv[optind], 0) < 0))
+		goto out;
 	if (reason) {
 		size_t i;
 

@@ -16,6 +16,7 @@
 #include "cmd/cmd.h"
 #include "cmd/jsonstream.h"
 #include "esimctl/policy.h"
+#include "esimctl/text.h"
 #include "esimctl/timeutil.h"
 
 static void fmt_dur(int s, char *out, size_t outsz)
@@ -71,57 +72,55 @@ int app_getopt_error(struct app *app, int c, char **argv)
 	return app_usage(app, "unknown option '%s'", opt);
 }
 
+int app_check_text(struct app *app, const char *what, const char *value, size_t max_chars)
+{
+	struct text_check c;
+
+	if (!value)
+		return 0;
+	if (!max_chars)
+		max_chars = APP_TEXT_MAX;
+	if (!value[0])
+		return app_usage(app, "%s: must not be empty", what);
+	if (text_check(value, &c) < 0) {
+		if (c.problem == TEXT_BAD_UTF8) {
+			app_usage(app, "%s: not valid UTF-8 (byte 0x%02x at character %zu)", what,
+				  (unsigned)c.value, c.chars + 1);
+			return esim_hint(&app->err, "give UTF-8 text: check the encoding of the terminal or script");
+		}
+		app_usage(app, "%s: control character U+%04X at character %zu is not allowed", what,
+			  (unsigned)c.value, c.chars + 1);
+		return esim_hint(&app->err, "give printable text: no escape sequences, tabs, newlines or "
+				 "direction overrides");
+	}
+	if (c.chars > max_chars)
+		return app_usage(app, "%s: too long (%zu characters, at most %zu)", what, c.chars, max_chars);
+	return 0;
+}
+
+int app_check_carrier(struct app *app, const char *what, const char *value)
+{
+	char key[128];
+
+	if (app_check_text(app, what, value, APP_NAME_MAX) < 0)
+		return -1;
+	if (!value)
+		return 0;
+	carrier_key(value, key, sizeof(key));
+	if (!key[0])
+		return app_usage(app, "%s '%s': must contain a letter or digit", what, value);
+	return 0;
+}
+
 /* ---- JSON as text, exactly as cJSON_PrintUnformatted() prints it (jsonstream.h) ---- */
 
+/*
+ * As cJSON prints a string, but never invalid UTF-8 or a raw DEL, C1 or bidi control
+ * (text_escape_json()): a store written by an older esimctl may hold any bytes.
+ */
 void json_text_str(struct buf *out, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s, *run;
-	size_t n = 0;
-
-	if (!s) {
-		buf_add(out, "null", 4);
-		return;
-	}
-	while (p[n] > 31 && p[n] != '"' && p[n] != '\\')
-		n++;
-	if (!p[n]) {
-		/* nothing to escape: the usual case */
-		buf_grow(out, n + 2);
-		out->buf[out->len++] = '"';
-		memcpy(out->buf + out->len, s, n);
-		out->len += n;
-		out->buf[out->len++] = '"';
-		out->buf[out->len] = '\0';
-		return;
-	}
-	buf_addch(out, '"');
-	for (run = p; *p; p++) {
-		char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
-
-		if (*p > 31 && *p != '"' && *p != '\\')
-			continue;
-		n = 2;
-		buf_add(out, run, (size_t)(p - run));
-		run = p + 1;
-		switch (*p) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		default:
-			esc[4] = hex[*p >> 4];
-			esc[5] = hex[*p & 0xf];
-			n = 6;
-			break;
-		}
-		buf_add(out, esc, n);
-	}
-	buf_add(out, run, (size_t)(p - run));
-	buf_addch(out, '"');
+	text_escape_json(out, s);
 }
 
 /* cJSON 1.7's print_number(): %d when the value equals its int, else %1.15g or %1.17g. */
@@ -392,6 +391,11 @@ int app_parse_device_opt(struct app *app, int argc, char **argv, const char **de
 		else
 			return app_getopt_error(app, c, argv);
 	}
+	if (app_check_text(app, "--device", *device, 0) < 0)
+		return -1;
+	for (int i = optind; i < argc; i++)
+		if (app_check_text(app, "argument", argv[i], 0) < 0)
+			return -1;
 	if (required && !*device)
 		return app_usage(app, "--device DEVICE is required");
 	if (argc - optind != npos)

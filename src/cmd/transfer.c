@@ -125,6 +125,9 @@ int cmd_transfer(struct app *app, int argc, char **argv)
 	if (optind != argc - 1)
 		return app_usage(app, optind >= argc ? "missing the PROFILE to transfer" : "unexpected argument '%s'",
 				 argv[optind + (optind < argc)]);
+	if (app_check_text(app, "PROFILE", argv[optind], 0) < 0 || app_check_text(app, "--to", to, 0) < 0 ||
+	    app_check_text(app, "--from", from, 0) < 0 || app_check_text(app, "--at", at, 0) < 0)
+		return -1;
 	if (!to)
 		return app_usage(app, "--to DEVICE is required");
 	if (at && !dry_run)
