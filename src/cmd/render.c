@@ -100,14 +100,9 @@ int app_check_text(struct app *app, const char *what, const char *value, size_t 
 
 int app_check_carrier(struct app *app, const char *what, const char *value)
 {
-	char key[128];
-
 	if (app_check_text(app, what, value, APP_NAME_MAX) < 0)
 		return -1;
-	if (!value)
-		return 0;
-	carrier_key(value, key, sizeof(key));
-	if (!key[0])
+	if (value && carrier_name_blank(value))
 		return app_usage(app, "%s '%s': must contain a letter or digit", what, value);
 	return 0;
 }

@@ -114,7 +114,7 @@ run 6 esimctl transfer tm --to third
 err_has 'T-Mobile allows 2 devices at once; profile is already on phone, tab'
 
 # --- invalid override files: exit 2 naming the file; the file is left alone ---------------------------
-printf '{"carriers":[{"name":"X","model":"bogus"}]}\n' >"$ESIMCTL_CARRIERS"
+printf '{"carriers":[{"name":"Xyz","model":"bogus"}]}\n' >"$ESIMCTL_CARRIERS"
 cp "$ESIMCTL_CARRIERS" "$T/bad-copy"
 cp "$ESIMCTL_STORE" "$T/store-before"
 run 2 esimctl carriers
@@ -145,10 +145,10 @@ printf '{"carriers":[{"name":"Free","model":"sequential","modle":1}]}' >"$ESIMCT
 run 2 esimctl carriers
 err_has "$ESIMCTL_CARRIERS: carriers[0]"
 err_has "unknown key 'modle'"
-printf '{"carriers":[{"name":"X","model":"sequential","max_devices":3}]}' >"$ESIMCTL_CARRIERS"
+printf '{"carriers":[{"name":"Xy","model":"sequential","max_devices":3}]}' >"$ESIMCTL_CARRIERS"
 run 2 esimctl carriers
 err_has "$ESIMCTL_CARRIERS: carriers[0].max_devices"
-printf '{"carriers":[{"name":"X","model":"concurrent"}]}' >"$ESIMCTL_CARRIERS"
+printf '{"carriers":[{"name":"Xy","model":"concurrent"}]}' >"$ESIMCTL_CARRIERS"
 run 2 esimctl carriers
 err_has "$ESIMCTL_CARRIERS: carriers[0]"
 printf '[]' >"$ESIMCTL_CARRIERS"
