@@ -189,9 +189,15 @@ int cmd_add(struct app *app, int argc, char **argv)
 		int unknown;
 
 		app_policy_for(app, np.carrier, &unknown);
-		if (unknown)
-			app_warn(app, "carrier '%s' is not in the table; transfers will use a conservative default "
-				 "(add it to the carriers file, see 'esimctl carriers')", np.carrier);
+		if (unknown) {
+			struct buf dym = BUF_INIT;
+
+			app_carrier_suggestions(app, np.carrier, &dym);
+			app_warn(app, "carrier '%s' is not in the table%s%s%s; transfers will use a conservative default "
+				 "(add it to the carriers file, see 'esimctl carriers')", np.carrier,
+				 dym.len ? " (" : "", dym.buf, dym.len ? ")" : "");
+			buf_release(&dym);
+		}
 	}
 	existing = model_add_profile(s, &np);
 	memset(&np, 0, sizeof(np));

@@ -74,13 +74,16 @@ int cmd_carriers_show(struct app *app, int argc, char **argv)
 		return -1;
 	c = carrier_find(t, argv[1]);
 	if (!c) {
-		struct buf path = BUF_INIT;
+		struct buf path = BUF_INIT, dym = BUF_INIT;
 
 		app_carriers_path(&path);
-		app_fail(app, ESIM_E_NOTFOUND, "carrier '%s' is not in the table", argv[1]);
+		app_carrier_suggestions(app, argv[1], &dym);
+		app_fail(app, ESIM_E_NOTFOUND, "carrier '%s' is not in the table%s%s", argv[1],
+			 dym.len ? "; " : "", dym.buf);
 		esim_hint(&app->err, "esimctl treats it as sequential with unknown times; add it to %s",
 			  path.buf);
 		buf_release(&path);
+		buf_release(&dym);
 		return -1;
 	}
 	if (app->json) {

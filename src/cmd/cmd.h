@@ -130,6 +130,26 @@ cJSON *json_notification(const struct pending_notification *n);
 int app_check_text(struct app *app, const char *what, const char *value, size_t max_chars);
 /* --carrier C: app_check_text() and something left to match after normalising. */
 int app_check_carrier(struct app *app, const char *what, const char *value);
+/* "did you mean 'EE' or 'Etisalat'?" for a carrier not in the table; empty when nothing is close. */
+void app_carrier_suggestions(struct app *app, const char *name, struct buf *out);
+/*
+ * Human tables: cells are escaped and padded by display width (text.h), and the columns
+ * fitted to the terminal (app_columns()).  Measure every cell, fit, then print the rows.
+ */
+struct tcol {
+	const char *head;
+	size_t min;         /* cut no narrower than this (0: never cut) */
+	size_t max;         /* nor measured wider (0: no limit) */
+	size_t w;           /* measured, then fitted */
+};
+/* $COLUMNS, else the width of the terminal on stdout; 0 (no limit) for a pipe or file. */
+size_t app_columns(const struct app *app);
+void table_measure(struct tcol *c, const char *cell);
+/* Narrow the widest columns (not below min), then the last, to fit app_columns(). */
+void table_fit(const struct app *app, struct tcol *cols, size_t n);
+/* One row: cells[i] of cols[i], two spaces apart, no trailing spaces, "\n" at the end. */
+void table_row(struct buf *line, const struct tcol *cols, size_t n, const char *const *cells);
+void table_head(struct buf *line, const struct tcol *cols, size_t n);
 /* Standard getopt error handling: returns -1 with a usage error. */
 int app_getopt_error(struct app *app, int c, char **argv);
 

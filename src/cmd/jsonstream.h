@@ -26,6 +26,9 @@ void json_profile_text(struct app *app, const struct store *s, const struct prof
 		       struct binding *const *b, size_t nb, const struct carrier_policy *c,
 		       int unknown, struct buf *out);
 void json_device_text(const struct store *s, const struct device *d, int64_t now, struct buf *out);
+/* The same with only the holdings for which keep(arg, binding) is true (list --carrier). */
+void json_device_text_kept(const struct store *s, const struct device *d, int64_t now,
+			   int (*keep)(void *arg, const struct binding *b), void *arg, struct buf *out);
 
 /* JSON text as cJSON_PrintUnformatted() writes it. */
 void json_text_str(struct buf *out, const char *s);    /* NULL: null */

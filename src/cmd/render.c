@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "cmd/jsonstream.h"
@@ -107,6 +109,115 @@ int app_check_carrier(struct app *app, const char *what, const char *value)
 	return 0;
 }
 
+void app_carrier_suggestions(struct app *app, const char *name, struct buf *out)
+{
+	const struct carrier_table *t = app_carriers(app);
+	const struct carrier_policy *s[CARRIER_SUGGEST_MAX];
+	size_t n = t ? carrier_suggest(t, name, s, CARRIER_SUGGEST_MAX) : 0;
+
+	buf_reset(out);
+	for (size_t i = 0; i < n; i++)
+		buf_addf(out, "%s'%s'", i == 0 ? "did you mean " : i + 1 == n ? " or " : ", ", s[i]->name);
+	if (n)
+		buf_addch(out, '?');
+}
+
+size_t app_columns(const struct app *app)
+{
+	const char *env = getenv("COLUMNS");
+	struct winsize ws;
+
+	if (env && *env) {
+		char *end;
+		unsigned long v = strtoul(env, &end, 10);
+
+		if (!*end && v > 0 && v < 100000)
+			return (size_t)v;
+	}
+	if (app->stdout_tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 0;
+}
+
+void table_measure(struct tcol *c, const char *cell)
+{
+	size_t w = text_width(cell ? cell : "");
+
+	if (c->max && w > c->max)
+		w = c->max;
+	if (w > c->w)
+		c->w = w;
+}
+
+#define TABLE_GAP 2
+
+void table_fit(const struct app *app, struct tcol *cols, size_t n)
+{
+	size_t limit = app_columns(app), total = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t h = text_width(cols[i].head);
+
+		if (cols[i].w < h)
+			cols[i].w = h;
+		if (!cols[i].min || cols[i].min > cols[i].w)
+			cols[i].min = cols[i].w;
+		total += cols[i].w + (i ? TABLE_GAP : 0);
+	}
+	if (!limit || !n)
+		return;
+	/* the widest column that can give a character gives one, until the table fits */
+	while (total > limit) {
+		size_t best = n;
+
+		for (size_t i = 0; i + 1 < n; i++)
+			if (cols[i].w > cols[i].min && (best == n || cols[i].w > cols[best].w))
+				best = i;
+		if (best == n)
+			break;
+		cols[best].w--;
+		total--;
+	}
+	/* the last column takes what is left, but at least its minimum */
+	if (total > limit) {
+		size_t cut = total - limit;
+		size_t room = cols[n - 1].w > cols[n - 1].min ? cols[n - 1].w - cols[n - 1].min : 0;
+
+		cols[n - 1].w -= cut < room ? cut : room;
+	}
+}
+
+void table_row(struct buf *line, const struct tcol *cols, size_t n, const char *const *cells)
+{
+	size_t pending = 0;      /* spaces owed: written only before a later non-empty cell */
+
+	for (size_t i = 0; i < n; i++) {
+		const char *c = cells[i] ? cells[i] : "";
+		size_t used;
+
+		if (i)
+			pending += TABLE_GAP;
+		if (!*c) {
+			pending += cols[i].w;
+			continue;
+		}
+		for (; pending; pending--)
+			buf_addch(line, ' ');
+		used = text_fit(line, c, cols[i].w, 0);
+		pending = used < cols[i].w ? cols[i].w - used : 0;
+	}
+	buf_addch(line, '\n');
+}
+
+void table_head(struct buf *line, const struct tcol *cols, size_t n)
+{
+	const char *heads[16];
+
+	for (size_t i = 0; i < n && i < 16; i++)
+		heads[i] = cols[i].head;
+	table_row(line, cols, n < 16 ? n : 16, heads);
+}
+
 /* ---- JSON as text, exactly as cJSON_PrintUnformatted() prints it (jsonstream.h) ---- */
 
 /*
@@ -199,8 +310,14 @@ static cJSON *parse_text(struct buf *text)
 
 void json_device_text(const struct store *s, const struct device *d, int64_t now, struct buf *out)
 {
+	json_device_text_kept(s, d, now, NULL, NULL, out);
+}
+
+void json_device_text_kept(const struct store *s, const struct device *d, int64_t now,
+			   int (*keep)(void *arg, const struct binding *b), void *arg, struct buf *out)
+{
 	struct binding **b = NULL;
-	size_t n;
+	size_t n, kept = 0;
 
 	buf_addch(out, '{');
 	jstr(out, "name", d->name);
@@ -216,7 +333,9 @@ void json_device_text(const struct store *s, const struct device *d, int64_t now
 	buf_addch(out, '[');
 	n = model_live_bindings_of_device(s, d->name, &b);
 	for (size_t i = 0; i < n; i++) {
-		if (i)
+		if (keep && !keep(arg, b[i]))
+			continue;
+		if (kept++)
 			buf_addch(out, ',');
 		buf_addch(out, '{');
 		jstr(out, "profile", b[i]->profile);
