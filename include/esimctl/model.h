@@ -144,6 +144,8 @@ size_t model_live_bindings_of_device(const struct store *s, const char *device, 
 int model_profile_ever_bound(const struct store *s, const char *profile_id);
 /* 1 when the inventory holds a phone. */
 int model_has_phone(const struct store *s);
+/* 1 when the inventory holds a phone marked primary. */
+int model_has_primary_phone(const struct store *s);
 
 /* Short id of a profile: first 8 hex chars of SHA-256 of the key (canonical code or ICCID). */
 void model_profile_id(const char *key, char out[PROFILE_ID_LEN + 1]);

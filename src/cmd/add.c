@@ -179,6 +179,7 @@ int cmd_add(struct app *app, int argc, char **argv)
 		req.to = d->name;
 		req.to_kind = d->kind;
 		req.inventory_has_phone = model_has_phone(s);
+		req.has_primary_phone = model_has_primary_phone(s);
 		req.now = app->now;
 		/* A first placement is always allowed; the engine still says what to watch for. */
 		if (transfer_decide(&req, &plan, &app->err) == 0)

@@ -165,6 +165,7 @@ int cmd_transfer(struct app *app, int argc, char **argv)
 	req.to = target->name;
 	req.to_kind = target->kind;
 	req.inventory_has_phone = model_has_phone(s);
+	req.has_primary_phone = model_has_primary_phone(s);
 	req.ever_bound = model_profile_ever_bound(s, p->id);
 	req.last_transfer = p->last_transfer;
 	req.now = app->now;
