@@ -138,7 +138,7 @@ void app_carrier_suggestions(struct app *app, const char *name, struct buf *out)
  */
 struct tcol {
 	const char *head;
-	size_t min;         /* cut no narrower than this (0: never cut) */
+	size_t min;         /* cut no narrower than this nor its heading (0: never cut) */
 	size_t max;         /* nor measured wider (0: no limit) */
 	size_t w;           /* measured, then fitted */
 };

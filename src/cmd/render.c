@@ -160,6 +160,8 @@ void table_fit(const struct app *app, struct tcol *cols, size_t n)
 
 		if (cols[i].w < h)
 			cols[i].w = h;
+		if (cols[i].min && cols[i].min < h)
+			cols[i].min = h;            /* headings are never cut */
 		if (!cols[i].min || cols[i].min > cols[i].w)
 			cols[i].min = cols[i].w;
 		total += cols[i].w + (i ? TABLE_GAP : 0);
