@@ -27,11 +27,11 @@ static void report(struct app *app, const struct store *s, const struct profile 
 	}
 	app_format_code(app, &p->ac, &code);
 	printf("%s profile %s%s%s%s (%s, %s)\n", existed ? "already have" : "added", p->id,
-	       p->nickname ? " '" : "", p->nickname ? p->nickname : "", p->nickname ? "'" : "", p->carrier,
-	       plan_type_name(p->plan));
+	       p->nickname ? " '" : "", p->nickname ? term_text(p->nickname) : "", p->nickname ? "'" : "",
+	       term_text(p->carrier), plan_type_name(p->plan));
 	printf("  code: %s\n", code.buf);
 	if (p->iccid)
-		printf("  ICCID: %s\n", p->iccid);
+		printf("  ICCID: %s\n", term_text(p->iccid));
 	buf_wipe_release(&code);
 }
 

@@ -130,6 +130,11 @@ cJSON *json_notification(const struct pending_notification *n);
 int app_check_text(struct app *app, const char *what, const char *value, size_t max_chars);
 /* --carrier C: app_check_text() and something left to match after normalising. */
 int app_check_carrier(struct app *app, const char *what, const char *value);
+/*
+ * s as shown on a terminal (text_escape_term(): control characters and bytes that are
+ * not UTF-8 made visible), for printf("%s").  Valid until 8 more calls; NULL gives NULL.
+ */
+const char *term_text(const char *s);
 /* "did you mean 'EE' or 'Etisalat'?" for a carrier not in the table; empty when nothing is close. */
 void app_carrier_suggestions(struct app *app, const char *name, struct buf *out);
 /*

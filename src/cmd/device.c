@@ -157,7 +157,7 @@ int cmd_device_list(struct app *app, int argc, char **argv)
 				buf_addf(&holds, "%s%s(%s)", j ? ", " : "", b[j]->profile,
 					 binding_state_name(app_effective_state(b[j], app->now)));
 			printf("%-16s %-8s %-8s %-8s %s\n", d->name, device_kind_name(d->kind),
-			       d->platform ? d->platform : "-", d->primary ? "yes" : "no", n ? holds.buf : "-");
+			       d->platform ? term_text(d->platform) : "-", d->primary ? "yes" : "no", n ? holds.buf : "-");
 			free(b);
 			buf_release(&holds);
 		}

@@ -109,6 +109,25 @@ int app_check_carrier(struct app *app, const char *what, const char *value)
 	return 0;
 }
 
+const char *term_text(const char *s)
+{
+	static struct buf ring[8];
+	static unsigned next;
+	struct buf *b;
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!s)
+		return NULL;
+	while (*p >= 0x20 && *p < 0x7f)
+		p++;
+	if (!*p)
+		return s;            /* printable ASCII: as it is */
+	b = &ring[next++ % 8];
+	buf_reset(b);
+	text_escape_term(b, s);
+	return b->buf;
+}
+
 void app_carrier_suggestions(struct app *app, const char *name, struct buf *out)
 {
 	const struct carrier_table *t = app_carriers(app);

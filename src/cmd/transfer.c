@@ -63,10 +63,10 @@ static void report_plan(struct app *app, const struct profile *p, const struct c
 	if (plan->action == PLAN_REFUSE)
 		return;
 	if (plan->action == PLAN_NOOP) {
-		printf("%s\n", plan->reason[0] ? plan->reason : "nothing to do");
+		printf("%s\n", plan->reason[0] ? term_text(plan->reason) : "nothing to do");
 		return;
 	}
-	printf("%s%s\n", dry_run ? "plan: " : "", plan->summary);
+	printf("%s%s\n", dry_run ? "plan: " : "", term_text(plan->summary));
 	if (plan->action == PLAN_MOVE && needs_code) {
 		printf("  %s: released at once\n", plan->release_from);
 	} else if (plan->action == PLAN_MOVE) {
@@ -86,7 +86,7 @@ static void report_plan(struct app *app, const struct profile *p, const struct c
 	if (needs_code)
 		printf("  %s has an eUICC: SGP.22 cannot move a profile between eUICCs, so %s must issue a new\n"
 		       "  activation code for it; 'esimctl add CODE --device %s' completes the transfer\n",
-		       req->to, p->carrier, req->to);
+		       req->to, term_text(p->carrier), req->to);
 }
 
 int cmd_transfer(struct app *app, int argc, char **argv)
