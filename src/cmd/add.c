@@ -190,16 +190,11 @@ int cmd_add(struct app *app, int argc, char **argv)
 		int unknown;
 
 		app_policy_for(app, np.carrier, &unknown);
-		if (unknown) {
-			struct buf dym = BUF_INIT;
-
-			app_carrier_suggestions(app, np.carrier, &dym);
-			app_warn(app, "carrier '%s' is not in the table%s%s%s; transfers will use a conservative default "
-				 "(add it to the carriers file, see 'esimctl carriers')", np.carrier,
-				 dym.len ? " (" : "", dym.buf, dym.len ? ")" : "");
-			buf_release(&dym);
-		}
+		if (unknown)
+			app_warn(app, "carrier '%s' is not in the table; transfers will use a conservative default "
+				 "(add it to the carriers file, see 'esimctl carriers')", np.carrier);
 	}
+	app_warn_carrier_suggestions(app, np.carrier);
 	existing = model_add_profile(s, &np);
 	memset(&np, 0, sizeof(np));
 	if (d) {

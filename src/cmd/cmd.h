@@ -137,6 +137,8 @@ int app_check_carrier(struct app *app, const char *what, const char *value);
 const char *term_text(const char *s);
 /* "did you mean 'EE' or 'Etisalat'?" for a carrier not in the table; empty when nothing is close. */
 void app_carrier_suggestions(struct app *app, const char *name, struct buf *out);
+/* A warning "carrier 'E': did you mean ...?" when name is not in the table but close to some. */
+void app_warn_carrier_suggestions(struct app *app, const char *name);
 /*
  * Human tables: cells are escaped and padded by display width (text.h), and the columns
  * fitted to the terminal (app_columns()).  Measure every cell, fit, then print the rows.

@@ -239,6 +239,19 @@ void table_head(struct buf *line, const struct tcol *cols, size_t n)
 	table_row(line, cols, n < 16 ? n : 16, heads);
 }
 
+void app_warn_carrier_suggestions(struct app *app, const char *name)
+{
+	const struct carrier_table *t = app_carriers(app);
+	struct buf dym = BUF_INIT;
+
+	if (!name || !t || carrier_find(t, name))
+		return;
+	app_carrier_suggestions(app, name, &dym);
+	if (dym.len)
+		app_warn(app, "carrier '%s' is not in the table: %s", name, dym.buf);
+	buf_release(&dym);
+}
+
 /* ---- JSON as text, exactly as cJSON_PrintUnformatted() prints it (jsonstream.h) ---- */
 
 /*

@@ -147,6 +147,7 @@ int cmd_transfer(struct app *app, int argc, char **argv)
 	if (from && !app_find_device(app, s, from))
 		goto out;
 	pol = app_policy_for(app, p->carrier, &unknown);
+	app_warn_carrier_suggestions(app, p->carrier);
 	nlive = model_live_bindings_of_profile(s, p->id, &live);
 	if (nlive > POLICY_MAX_HOLDERS)
 		nlive = POLICY_MAX_HOLDERS;
