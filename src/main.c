@@ -132,7 +132,9 @@ static const struct cmd commands[] = {
 	  "  --svg FILE         write an SVG (mode 0600)\n"
 	  "  --size N           pixels per module for PNG/SVG (1-64, default 8)\n"
 	  "  --margin N         quiet zone in modules (0-16, default 4; 2 on the terminal)\n"
-	  "  --level L          error correction L, M, Q or H (default M)\n" },
+	  "  --level L          error correction L, M, Q or H (default M)\n"
+	  "  --background B     terminal drawing for a dark or light background (default: dark\n"
+	  "                     without colours on a terminal, light in a pipe)\n" },
 	{ "device", NULL, device_cmds, "manage devices (add, list, remove)", NULL },
 	{ "carriers", NULL, carriers_cmds, "inspect carrier policies (list, show)", NULL },
 	{ "notifications", NULL, notifications_cmds, "SM-DP+ notifications (list, send, remove)", NULL },
