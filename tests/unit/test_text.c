@@ -79,6 +79,19 @@ static void test_check(void **state)
 		{ "x\xe2\x80\xae" "abc", TEXT_CONTROL, 1, 1, 0x202e }, /* right-to-left override */
 		{ "x\xe2\x81\xa6", TEXT_CONTROL, 1, 1, 0x2066 },
 		{ "x\xe2\x80\xa8", TEXT_CONTROL, 1, 1, 0x2028 },
+		{ "x\xd8\x9c", TEXT_CONTROL, 1, 1, 0x061c },      /* Arabic letter mark */
+		{ "x\xe2\x80\x8e", TEXT_CONTROL, 1, 1, 0x200e },  /* left-to-right mark */
+		{ "x\xe2\x80\x8f", TEXT_CONTROL, 1, 1, 0x200f },
+		{ "x\xe2\x80\xa9", TEXT_CONTROL, 1, 1, 0x2029 },  /* paragraph separator */
+		{ "x\xe2\x81\xa9", TEXT_CONTROL, 1, 1, 0x2069 },  /* pop directional isolate */
+		{ "\xc2\x80", TEXT_CONTROL, 0, 0, 0x80 },
+		{ "\xc2\x9f", TEXT_CONTROL, 0, 0, 0x9f },
+		/* neighbours that are text */
+		{ "\xc2\xa0", TEXT_OK, 1, 0, 0 },                  /* no-break space */
+		{ "\xe2\x80\x8d", TEXT_OK, 1, 0, 0 },              /* zero-width joiner */
+		{ "\xe2\x80\xaf", TEXT_OK, 1, 0, 0 },              /* narrow no-break space */
+		{ "\xe2\x81\xaa", TEXT_OK, 1, 0, 0 },              /* U+206A, past the isolates */
+		{ "~", TEXT_OK, 1, 0, 0 },
 		{ "\xff\xfe", TEXT_BAD_UTF8, 0, 0, 0xff },
 		{ "ok\xc3", TEXT_BAD_UTF8, 2, 2, 0xc3 },
 		{ "\xed\xa0\x80", TEXT_BAD_UTF8, 0, 0, 0xed },
