@@ -9,7 +9,10 @@
  * been printed or dropped (the command failed); write() may use arg until then.
  *
  * The json_*_text() writers append exactly what cJSON_PrintUnformatted() gives for the
- * objects of json_profile() and json_device() (render.c), which are built from them.
+ * objects of json_profile() and json_device() (render.c), which are built from them, once
+ * main.c has repaired the printed text (text_json_repair()): strings are escaped by
+ * text_escape_json(), which also escapes DEL, C1 and bidi controls and replaces bytes
+ * that are not UTF-8.
  */
 #ifndef ESIMCTL_JSONSTREAM_H
 #define ESIMCTL_JSONSTREAM_H
