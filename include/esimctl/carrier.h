@@ -52,13 +52,25 @@ const struct carrier_policy *carrier_table_at(const struct carrier_table *t, siz
 
 /*
  * Find by name or alias, case-insensitively, ignoring accents of Latin-1 letters in
- * UTF-8 ("América Móvil" == "america movil"), spaces, '&', '-' and '.' ("AT&T" == "ATT").
- * NULL when unknown.
+ * UTF-8 ("América Móvil" == "america movil"), spaces, '-', '.' and '_', with '&' read as
+ * "and" ("AT&T" == "AT and T").  A name that normalises to fewer than 2 characters never
+ * matches ("E" is not "e&").  NULL when unknown.  Every normalised name and alias of the
+ * table belongs to one carrier only: carrier_table_new() refuses a clash.
  */
 const struct carrier_policy *carrier_find(const struct carrier_table *t, const char *name);
+/*
+ * Carriers whose name or an alias is close to name, closest first, at most max (up to
+ * CARRIER_SUGGEST_MAX): names it begins, then names within a small edit distance
+ * (optimal string alignment on normalised names).  For "did you mean" messages.
+ */
+#define CARRIER_SUGGEST_MAX 3
+size_t carrier_suggest(const struct carrier_table *t, const char *name,
+		       const struct carrier_policy **out, size_t max);
 /* The conservative default for an unknown carrier (sequential, unknown times). */
 const struct carrier_policy *carrier_default(void);
-/* Normalise a name for matching into out ("AT&T" -> "att"). */
+/* Normalise a name for matching into out ("AT&T" -> "atandt"). */
+/* 1 when name has nothing to compare: no character left but '&' after normalising. */
+int carrier_name_blank(const char *name);
 void carrier_key(const char *name, char *out, size_t outsz);
 
 const char *carrier_model_name(enum carrier_model m); /* "concurrent", "sequential", "single-device" */

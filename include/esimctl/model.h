@@ -184,6 +184,8 @@ size_t model_live_bindings_of_device(const struct store *s, const char *device, 
 int model_profile_ever_bound(const struct store *s, const char *profile_id);
 /* 1 when the inventory holds a phone. */
 int model_has_phone(const struct store *s);
+/* 1 when the inventory holds a phone marked primary. */
+int model_has_primary_phone(const struct store *s);
 
 /*
  * Full id for a key (canonical code, or an ICCID): the first PROFILE_ID_LEN hex digits of

@@ -34,6 +34,7 @@ struct transfer_req {
 	const char *to;                       /* target device name */
 	enum device_kind to_kind;
 	int inventory_has_phone;
+	int has_primary_phone;                /* a phone marked --primary (voice may route through it) */
 	int ever_bound;                       /* the profile was ever on a device */
 	int64_t last_transfer;                /* TIME_NONE = never */
 	int64_t now;

@@ -25,11 +25,19 @@ void qr_matrix_free(struct qr_matrix *m);
 
 /*
  * Terminal: Unicode half blocks, two module rows per character row, with a quiet zone
- * of `margin` modules.  ansi = 1 draws black on an explicit white background (SGR
- * 30;47) so the code scans on dark and light themes alike; ansi = 0 writes plain
- * characters for dark-on-light output (files, pipes).
+ * of `margin` modules (ISO/IEC 18004 asks for 4; a smaller one is the caller's choice).
+ * The style says which modules the characters draw (in the terminal's foreground colour):
+ *   QR_TERM_LIGHT_BG  the dark modules: for dark text on a light background (files, pipes);
+ *   QR_TERM_ANSI      the dark modules, black on an explicit white background (SGR 30;47),
+ *                     so the code scans on dark and light themes alike;
+ *   QR_TERM_DARK_BG   the light modules and the quiet zone, without colours (NO_COLOR):
+ *                     light text on a dark background then shows the code the right way
+ *                     round, dark modules on a light quiet zone.
  */
-void qr_render_term(const struct qr_matrix *m, int margin, int ansi, struct buf *out);
+enum qr_term_style { QR_TERM_LIGHT_BG = 0, QR_TERM_ANSI = 1, QR_TERM_DARK_BG = 2 };
+void qr_render_term(const struct qr_matrix *m, int margin, int style, struct buf *out);
+/* Columns the terminal rendering takes: the width with its quiet zone. */
+int qr_term_columns(const struct qr_matrix *m, int margin);
 /* SVG text: one <path> of dark modules, `size` px per module, `margin` modules quiet zone. */
 void qr_render_svg(const struct qr_matrix *m, int size, int margin, struct buf *out);
 /* PNG (libpng, 1-bit grayscale), `size` px per module. */

@@ -13,14 +13,7 @@
 
 static int valid_nickname(struct app *app, const char *n)
 {
-	size_t len = strlen(n);
-
-	if (len == 0 || len > 64)
-		return app_usage(app, "--nickname '%s': must be 1 to 64 characters", n);
-	for (const unsigned char *c = (const unsigned char *)n; *c; c++)
-		if (*c < 0x20 || *c == 0x7f)
-			return app_usage(app, "--nickname: control characters are not allowed");
-	return 0;
+	return app_check_text(app, "--nickname", n, APP_NAME_MAX);
 }
 
 static void report(struct app *app, const struct store *s, const struct profile *p, int existed)
@@ -35,11 +28,11 @@ static void report(struct app *app, const struct store *s, const struct profile 
 	app_format_code(app, &p->ac, &code);
 	printf("%s profile %s%s%s%s (%s, %s)\n", existed ? "already have" : "added",
 	       model_profile_shown_id(s, p),
-	       p->nickname ? " '" : "", p->nickname ? p->nickname : "", p->nickname ? "'" : "", p->carrier,
-	       plan_type_name(p->plan));
+	       p->nickname ? " '" : "", p->nickname ? term_text(p->nickname) : "", p->nickname ? "'" : "",
+	       term_text(p->carrier), plan_type_name(p->plan));
 	printf("  code: %s\n", code.buf);
 	if (p->iccid)
-		printf("  ICCID: %s\n", p->iccid);
+		printf("  ICCID: %s\n", term_text(p->iccid));
 	buf_wipe_release(&code);
 }
 
@@ -179,6 +172,9 @@ int cmd_add(struct app *app, int argc, char **argv)
 			       argv[optind + (optind < argc)]);
 		goto out;
 	}
+	if (app_check_carrier(app, "--carrier", carrier) < 0 || app_check_text(app, "--device", device, 0) < 0 ||
+	    app_check_text(app, "--iccid", iccid, 0) < 0 || app_check_text(app, "CODE", argv[optind], 0) < 0)
+		goto out;
 	if (actcode_parse(argv[optind], &ac, &app->err) < 0)
 		goto out;
 	if (iccid && iccid_validate(iccid, &app->err) < 0)
@@ -287,6 +283,7 @@ int cmd_add(struct app *app, int argc, char **argv)
 		req.to = d->name;
 		req.to_kind = d->kind;
 		req.inventory_has_phone = model_has_phone(s);
+		req.has_primary_phone = model_has_primary_phone(s);
 		req.now = app->now;
 		/* A first placement is always allowed; the engine still says what to watch for. */
 		if (transfer_decide(&req, &plan, &app->err) == 0)
@@ -301,6 +298,7 @@ int cmd_add(struct app *app, int argc, char **argv)
 			app_warn(app, "carrier '%s' is not in the table; transfers will use a conservative default "
 				 "(add it to the carriers file, see 'esimctl carriers')", np.carrier);
 	}
+	app_warn_carrier_suggestions(app, np.carrier);
 	existing = model_add_profile(s, &np);
 	memset(&np, 0, sizeof(np));
 	if (d) {

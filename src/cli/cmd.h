@@ -120,6 +120,44 @@ int app_parse_device_opt(struct app *app, int argc, char **argv, const char **de
 			 int required);
 /* A queued notification as JSON. */
 cJSON *json_notification(const struct pending_notification *n);
+/*
+ * Check a string the user gave for `what` ("--carrier", "PROFILE"): UTF-8 without control
+ * characters (text.h), not empty, at most max_chars characters (0: APP_TEXT_MAX).  NULL
+ * (not given) passes.  Otherwise a usage error naming `what` and the problem, without
+ * echoing the bytes.
+ */
+#define APP_TEXT_MAX 256
+#define APP_NAME_MAX 64          /* carrier, nickname */
+int app_check_text(struct app *app, const char *what, const char *value, size_t max_chars);
+/* --carrier C: app_check_text() and something left to match after normalising. */
+int app_check_carrier(struct app *app, const char *what, const char *value);
+/*
+ * s as shown on a terminal (text_escape_term(): control characters and bytes that are
+ * not UTF-8 made visible), for printf("%s").  Valid until 8 more calls; NULL gives NULL.
+ */
+const char *term_text(const char *s);
+/* "did you mean 'EE' or 'Etisalat'?" for a carrier not in the table; empty when nothing is close. */
+void app_carrier_suggestions(struct app *app, const char *name, struct buf *out);
+/* A warning "carrier 'E': did you mean ...?" when name is not in the table but close to some. */
+void app_warn_carrier_suggestions(struct app *app, const char *name);
+/*
+ * Human tables: cells are escaped and padded by display width (text.h), and the columns
+ * fitted to the terminal (app_columns()).  Measure every cell, fit, then print the rows.
+ */
+struct tcol {
+	const char *head;
+	size_t min;         /* cut no narrower than this nor its heading (0: never cut) */
+	size_t max;         /* nor measured wider (0: no limit) */
+	size_t w;           /* measured, then fitted */
+};
+/* $COLUMNS, else the width of the terminal on stdout; 0 (no limit) for a pipe or file. */
+size_t app_columns(const struct app *app);
+void table_measure(struct tcol *c, const char *cell);
+/* Narrow the widest columns (not below min), then the last, to fit app_columns(). */
+void table_fit(const struct app *app, struct tcol *cols, size_t n);
+/* One row: cells[i] of cols[i], two spaces apart, no trailing spaces, "\n" at the end. */
+void table_row(struct buf *line, const struct tcol *cols, size_t n, const char *const *cells);
+void table_head(struct buf *line, const struct tcol *cols, size_t n);
 /* Standard getopt error handling: returns -1 with a usage error. */
 int app_getopt_error(struct app *app, int c, char **argv);
 

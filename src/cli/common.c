@@ -7,6 +7,7 @@
 
 #include "cli/cmd.h"
 #include "esimctl/store.h"
+#include "esimctl/text.h"
 #include "esimctl/timeutil.h"
 #include "store/safepath.h"
 
@@ -117,8 +118,13 @@ static void vwarn(struct app *app, const char *fmt, va_list ap)
 			w = cJSON_AddArrayToObject(app->out, "warnings");
 		cJSON_AddItemToArray(w, cJSON_CreateString(msg));
 	}
-	if (!app->quiet)
-		fprintf(stderr, "esimctl: warning: %s\n", msg);
+	if (!app->quiet) {
+		struct buf shown = BUF_INIT;
+
+		text_escape_term(&shown, msg);    /* warnings quote names from the store */
+		fprintf(stderr, "esimctl: warning: %s\n", shown.buf);
+		buf_release(&shown);
+	}
 }
 
 void app_warn(struct app *app, const char *fmt, ...)

@@ -57,6 +57,10 @@ int cmd_device_add(struct app *app, int argc, char **argv)
 		return app_usage(app, optind >= argc ? "missing the device NAME" : "unexpected argument '%s'",
 				 argv[optind + (optind < argc)]);
 	memset(&d, 0, sizeof(d));
+	if (app_check_text(app, "device NAME", argv[optind], 0) < 0 || app_check_text(app, "--kind", kind, 0) < 0 ||
+	    app_check_text(app, "--platform", platform, 0) < 0 || app_check_text(app, "--eid", eid, 0) < 0 ||
+	    app_check_text(app, "--imei", imei, 0) < 0)
+		return -1;
 	if (model_valid_device_name(argv[optind], &app->err) < 0)
 		return -1;
 	if (!kind)
@@ -153,7 +157,7 @@ int cmd_device_list(struct app *app, int argc, char **argv)
 				buf_addf(&holds, "%s%s(%s)", j ? ", " : "", model_shown_id(s, b[j]->profile),
 					 binding_state_name(app_effective_state(b[j], app->now)));
 			printf("%-16s %-8s %-8s %-8s %s\n", d->name, device_kind_name(d->kind),
-			       d->platform ? d->platform : "-", d->primary ? "yes" : "no", n ? holds.buf : "-");
+			       d->platform ? term_text(d->platform) : "-", d->primary ? "yes" : "no", n ? holds.buf : "-");
 			free(b);
 			buf_release(&holds);
 		}
@@ -187,6 +191,8 @@ int cmd_device_remove(struct app *app, int argc, char **argv)
 		return app_usage(app, optind >= argc ? "missing the device NAME" : "unexpected argument '%s'",
 				 argv[optind + (optind < argc)]);
 	name = argv[optind];
+	if (app_check_text(app, "device NAME", name, 0) < 0)
+		return -1;
 	if (!(path = app_store_path(app)))
 		return -1;
 	if (store_begin(path, app->wait_lock, &txn, &s, &app->err) < 0)

@@ -8,6 +8,7 @@
 #include "cli/jsonstream.h"
 #include "esimctl/policy.h"
 #include "esimctl/store.h"
+#include "esimctl/text.h"
 #include "esimctl/timeutil.h"
 
 /*
@@ -149,6 +150,40 @@ static const struct memo_slot *shown(struct list_ctx *lc, size_t i)
 	return lc->carrier && !m->match ? NULL : m;
 }
 
+/* A device's binding b is listed: its profile passes the --carrier filter. */
+static int holding_shown(struct list_ctx *lc, const struct binding *b)
+{
+	const struct profile *p;
+
+	if (!lc->carrier)
+		return 1;
+	p = model_profile_by_id(lc->s, b->profile);
+	return p && policy_of(lc, p->carrier)->match;
+}
+
+static int holding_kept(void *arg, const struct binding *b)
+{
+	return holding_shown(arg, b);
+}
+
+/* With --carrier, a device is listed when it holds a profile of that carrier. */
+static int device_shown(struct list_ctx *lc, const struct device *d)
+{
+	struct binding **b = NULL;
+	size_t n;
+	int any = 0;
+
+	if (lc->device && strcmp(d->name, lc->device))
+		return 0;
+	if (!lc->carrier)
+		return 1;
+	n = model_live_bindings_of_device(lc->s, d->name, &b);
+	for (size_t j = 0; j < n && !any; j++)
+		any = holding_shown(lc, b[j]);
+	free(b);
+	return any;
+}
+
 static void list_ctx_free(void *arg)
 {
 	struct list_ctx *lc = arg;
@@ -159,49 +194,65 @@ static void list_ctx_free(void *arg)
 	free(lc);
 }
 
-static void human_profile(struct app *app, const struct store *s, const struct profile *p,
-			  const struct carrier_policy *c, int unknown, struct binding *const *b, size_t n)
+/* "now", "never (new profile)" or "in 23 h 45 min (2026-11-22T10:00:00Z)" */
+static void next_text(const struct app *app, const struct profile *p, const struct carrier_policy *c,
+		      char *out, size_t outsz)
 {
-	struct buf where = BUF_INIT;
-	char next[64];
 	int64_t when;
 
+	if (c->model == MODEL_SINGLE_DEVICE) {
+		snprintf(out, outsz, "never (new profile)");
+		return;
+	}
+	when = c->model == MODEL_SEQUENTIAL ? policy_next_transfer(c, p->last_transfer, app->now) : TIME_NONE;
+	if (when > app->now) {
+		char iso[TIME_ISO_LEN], dur[32];
+
+		time_format(when, iso);
+		duration_format(when - app->now, dur, sizeof(dur));
+		snprintf(out, outsz, "in %s (%s)", dur, iso);
+	} else {
+		snprintf(out, outsz, "now");
+	}
+}
+
+/* Where a profile is: "phone (active), laptop (pending until ...)". */
+static void where_text(const struct app *app, struct binding *const *b, size_t n, struct buf *where)
+{
 	for (size_t i = 0; i < n; i++) {
 		enum binding_state st = app_effective_state(b[i], app->now);
 
 		if (i)
-			buf_addstr(&where, ", ");
-		buf_addstr(&where, b[i]->device);
+			buf_addstr(where, ", ");
+		text_escape_term(where, b[i]->device);
 		if (st == BIND_PENDING && b[i]->ready_at == TIME_NONE) {
-			buf_addstr(&where, " (pending: awaiting a new activation code)");
+			buf_addstr(where, " (pending: awaiting a new activation code)");
 		} else if (st == BIND_PENDING) {
 			char iso[TIME_ISO_LEN];
 
 			time_format(b[i]->ready_at, iso);
-			buf_addf(&where, " (pending until %s)", iso);
+			buf_addf(where, " (pending until %s)", iso);
 		} else {
-			buf_addf(&where, " (%s)", binding_state_name(st));
+			buf_addf(where, " (%s)", binding_state_name(st));
 		}
 	}
-	if (c->model == MODEL_SINGLE_DEVICE) {
-		snprintf(next, sizeof(next), "never (new profile)");
-	} else {
-		when = c->model == MODEL_SEQUENTIAL ? policy_next_transfer(c, p->last_transfer, app->now) : TIME_NONE;
-		if (when > app->now) {
-			char iso[TIME_ISO_LEN], dur[32];
+}
 
-			time_format(when, iso);
-			duration_format(when - app->now, dur, sizeof(dur));
-			snprintf(next, sizeof(next), "%s (in %s)", iso, dur);
-		} else {
-			snprintf(next, sizeof(next), "now");
-		}
-	}
-	printf("%-8s  %-12s  %-14s  %-13s  %-10s  %-20s  %s\n", model_profile_shown_id(s, p), p->nickname ? p->nickname : "-",
-	       p->carrier, unknown ? "unknown" : carrier_model_name(c->model), plan_type_name(p->plan),
-	       p->iccid ? p->iccid : "-", next);
-	printf("          on: %s\n", n ? where.buf : "no device");
-	buf_release(&where);
+enum { PC_ID, PC_NICK, PC_CARRIER, PC_MODEL, PC_PLAN, PC_NEXT, PC_N };
+
+/* The cells of a profile's row; model and next are written into the buffers given. */
+static void profile_cells(const struct app *app, const struct store *s, const struct profile *p,
+			  const struct memo_slot *m, char *model, size_t modelsz, char *next, size_t nextsz, const char *cells[PC_N])
+{
+	/* an unknown carrier gets the default's model, as in JSON, marked with a footnote */
+	snprintf(model, modelsz, "%s%s", carrier_model_name(m->pol->model), m->unknown ? "*" : "");
+	next_text(app, p, m->pol, next, nextsz);
+	cells[PC_ID] = model_profile_shown_id(s, p);
+	cells[PC_NICK] = p->nickname ? p->nickname : "-";
+	cells[PC_CARRIER] = p->carrier;
+	cells[PC_MODEL] = model;
+	cells[PC_PLAN] = plan_type_name(p->plan);
+	cells[PC_NEXT] = next;
 }
 
 /* Output is built in a buffer and written out in pieces of about this size. */
@@ -254,11 +305,11 @@ static void write_devices(void *arg, FILE *out)
 	for (size_t i = 0; i < lc->s->ndevices; i++) {
 		const struct device *d = &lc->s->devices[i];
 
-		if (lc->device && strcmp(d->name, lc->device))
+		if (!device_shown(lc, d))
 			continue;
 		if (n++)
 			buf_addch(&b, ',');
-		json_device_text(lc->s, d, lc->app->now, &b);
+		json_device_text_kept(lc->s, d, lc->app->now, lc->carrier ? holding_kept : NULL, lc, &b);
 		flush_if_full(lc->app, &b, out, LIST_CHUNK);
 	}
 	buf_addch(&b, ']');
@@ -270,43 +321,127 @@ static void list_human(struct list_ctx *lc)
 {
 	struct app *app = lc->app;
 	const struct store *s = lc->s;
-	size_t nshown = 0;
+	struct tcol pc[PC_N] = {
+		{ "PROFILE", 0, 0, 0 }, { "NICKNAME", 8, 32, 0 }, { "CARRIER", 8, 32, 0 },
+		{ "MODEL", 0, 0, 0 }, { "PLAN", 0, 0, 0 }, { "NEXT TRANSFER", 3, 0, 0 },
+	};
+	struct tcol dc[4] = {
+		{ "DEVICE", 8, 32, 0 }, { "KIND", 0, 0, 0 }, { "PRIMARY", 0, 0, 0 }, { "HOLDS", 8, 0, 0 },
+	};
+	struct buf line = BUF_INIT, *holds = NULL;
+	size_t nshown = 0, ndev = 0;
+	int any_unknown = 0;
 
+	/* measure, fit, print */
 	for (size_t i = 0; i < s->nprofiles; i++) {
 		const struct memo_slot *m = shown(lc, i);
+		const char *cells[PC_N];
+		char model[32], next[96];
 
 		if (!m)
 			continue;
-		/* the header only above profiles that are shown (filters may match none) */
-		if (!nshown++)
-			printf("%-8s  %-12s  %-14s  %-13s  %-10s  %-20s  %s\n", "PROFILE", "NICKNAME", "CARRIER",
-			       "MODEL", "PLAN", "ICCID", "NEXT TRANSFER");
-		human_profile(app, s, &s->profiles[i], m->pol, m->unknown, lc->g.ptrs + lc->g.start[i],
-			      lc->g.count[i]);
+		nshown++;
+		profile_cells(app, s, &s->profiles[i], m, model, sizeof(model), next, sizeof(next), cells);
+		for (size_t k = 0; k < PC_N; k++)
+			table_measure(&pc[k], cells[k]);
 	}
-	if (s->ndevices)
-		printf("%s%-16s %-8s %-8s %s\n", nshown ? "\n" : "", "DEVICE", "KIND", "PRIMARY", "HOLDS");
+	table_fit(app, pc, PC_N);
+	if (nshown)
+		table_head(&line, pc, PC_N);
+	for (size_t i = 0; i < s->nprofiles; i++) {
+		const struct memo_slot *m = shown(lc, i);
+		const struct profile *p = &s->profiles[i];
+		const char *cells[PC_N];
+		char model[32], next[96];
+		struct buf where = BUF_INIT;
+		size_t n = lc->g.count[i];
+
+		if (!m)
+			continue;
+		any_unknown |= m->unknown;
+		profile_cells(app, s, p, m, model, sizeof(model), next, sizeof(next), cells);
+		table_row(&line, pc, PC_N, cells);
+		where_text(app, lc->g.ptrs + lc->g.start[i], n, &where);
+		buf_addf(&line, "          on: %s\n", n ? where.buf : "no device");
+		if (p->iccid) {
+			buf_addstr(&line, "          ICCID ");
+			text_escape_term(&line, p->iccid);
+			buf_addch(&line, '\n');
+		}
+		buf_release(&where);
+		fwrite(line.buf, 1, line.len, stdout);
+		buf_reset(&line);
+	}
+	if (any_unknown)
+		buf_addstr(&line, "* carrier not in the table: the conservative default applies\n");
+
+	/* devices: with --carrier, those holding a profile of that carrier, and only those */
+	holds = xcalloc(s->ndevices ? s->ndevices : 1, sizeof(*holds));
 	for (size_t i = 0; i < s->ndevices; i++) {
 		const struct device *d = &s->devices[i];
 		struct binding **b = NULL;
-		struct buf holds = BUF_INIT;
-		size_t n;
+		size_t n, kept = 0;
 
 		if (lc->device && strcmp(d->name, lc->device))
 			continue;
 		n = model_live_bindings_of_device(s, d->name, &b);
 		for (size_t j = 0; j < n; j++) {
-			if (j)
-				buf_addstr(&holds, ", ");
-			buf_addstr(&holds, model_shown_id(s, b[j]->profile));
+			enum binding_state st = app_effective_state(b[j], app->now);
+
+			if (!holding_shown(lc, b[j]))
+				continue;
+			if (kept++)
+				buf_addstr(&holds[i], ", ");
+			buf_addstr(&holds[i], model_shown_id(s, b[j]->profile));
+			if (st != BIND_ACTIVE)
+				buf_addf(&holds[i], " (%s)", binding_state_name(st));
 		}
-		printf("%-16s %-8s %-8s %s\n", d->name, device_kind_name(d->kind), d->primary ? "yes" : "no",
-		       n ? holds.buf : "-");
-		buf_release(&holds);
 		free(b);
+		if (lc->carrier && !kept)
+			continue;
+		if (!kept)
+			buf_addstr(&holds[i], "-");
+		ndev++;
+		table_measure(&dc[0], d->name);
+		table_measure(&dc[1], device_kind_name(d->kind));
+		table_measure(&dc[2], d->primary ? "yes" : "no");
+		table_measure(&dc[3], holds[i].buf);
 	}
-	if (!s->nprofiles && !s->ndevices)
+	table_fit(app, dc, 4);
+	if (ndev) {
+		if (nshown)
+			buf_addch(&line, '\n');
+		table_head(&line, dc, 4);
+	}
+	for (size_t i = 0; i < s->ndevices; i++) {
+		const struct device *d = &s->devices[i];
+		const char *cells[4];
+
+		if (!holds[i].len)
+			continue;
+		cells[0] = d->name;
+		cells[1] = device_kind_name(d->kind);
+		cells[2] = d->primary ? "yes" : "no";
+		cells[3] = holds[i].buf;
+		table_row(&line, dc, 4, cells);
+		buf_release(&holds[i]);
+	}
+	free(holds);
+	fwrite(line.buf, 1, line.len, stdout);
+	buf_release(&line);
+	if (!s->nprofiles && !s->ndevices) {
 		app_note(app, "the store is empty; start with 'esimctl device add NAME --kind phone'\n");
+	} else if (lc->carrier && !nshown) {
+		struct buf dym = BUF_INIT, q = BUF_INIT;
+
+		if (!lc->want_pol)
+			app_carrier_suggestions(app, lc->carrier, &dym);
+		text_escape_term(&q, lc->carrier);
+		app_note(app, "no profile of carrier '%s'%s%s%s\n", q.buf, dym.len ? " (" : "", dym.buf,
+			 dym.len ? ")" : "");
+		buf_release(&dym);
+		buf_release(&q);
+	}
 	if (s->nnotifications)
 		printf("\n%zu notification%s pending for the SM-DP+: run 'esimctl notifications send'\n",
 		       s->nnotifications, s->nnotifications == 1 ? "" : "s");
@@ -335,6 +470,8 @@ int cmd_list(struct app *app, int argc, char **argv)
 	}
 	if (optind < argc)
 		return app_usage(app, "unexpected argument '%s'", argv[optind]);
+	if (app_check_text(app, "--device", device, 0) < 0 || app_check_carrier(app, "--carrier", carrier) < 0)
+		return -1;
 	if (!(path = app_store_path(app)) || store_load(path, &s, &app->err) < 0)
 		return -1;
 	if (!app_carriers(app) || (device && !app_find_device(app, s, device))) {

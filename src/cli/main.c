@@ -16,6 +16,7 @@
 #include "cli/cmd.h"
 #include "cli/jsonstream.h"
 #include "esimctl/store.h"
+#include "esimctl/text.h"
 #include "esimctl/timeutil.h"
 
 struct cmd {
@@ -133,7 +134,9 @@ static const struct cmd commands[] = {
 	  "  --svg FILE         write an SVG (mode 0600)\n"
 	  "  --size N           pixels per module for PNG/SVG (1-64, default 8)\n"
 	  "  --margin N         quiet zone in modules (0-16, default 4; 2 on the terminal)\n"
-	  "  --level L          error correction L, M, Q or H (default M)\n" },
+	  "  --level L          error correction L, M, Q or H (default M)\n"
+	  "  --background B     terminal drawing for a dark or light background (default: dark\n"
+	  "                     without colours on a terminal, light in a pipe)\n" },
 	{ "device", NULL, device_cmds, "manage devices (add, list, remove)", NULL },
 	{ "carriers", NULL, carriers_cmds, "inspect carrier policies (list, show)", NULL },
 	{ "notifications", NULL, notifications_cmds, "SM-DP+ notifications (list, send, remove)", NULL },
@@ -349,22 +352,32 @@ static int init_clock(struct app *app)
 	return 0;
 }
 
+/* Messages quote what users, stores and servers gave: shown escaped (text.h), never obeyed. */
 static void print_error(struct app *app)
 {
 	const char *name = app->cmd_name;
+	struct esim_err *e = &app->err;
+	struct buf t[5] = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT };
 
+	text_escape_term(&t[0], e->msg);
+	text_escape_term(&t[1], e->smdp_message);
+	text_escape_term(&t[2], e->subject_code);
+	text_escape_term(&t[3], e->reason_code);
+	text_escape_term(&t[4], e->hint);
 	if (name)
-		fprintf(stderr, "esimctl: %s: %s\n", name, app->err.msg);
+		fprintf(stderr, "esimctl: %s: %s\n", name, t[0].buf);
 	else
-		fprintf(stderr, "esimctl: %s\n", app->err.msg);
-	if (app->err.smdp_message[0] || app->err.subject_code[0])
+		fprintf(stderr, "esimctl: %s\n", t[0].buf);
+	if (e->smdp_message[0] || e->subject_code[0])
 		fprintf(stderr, "esimctl: SM-DP+ said: %s%s%s%s%s%s\n",
-			app->err.smdp_message[0] ? app->err.smdp_message : "(no message)",
-			app->err.subject_code[0] ? " [subject " : "", app->err.subject_code,
-			app->err.reason_code[0] ? ", reason " : "", app->err.reason_code,
-			app->err.subject_code[0] ? "]" : "");
-	if (app->err.hint[0])
-		fprintf(stderr, "hint: %s\n", app->err.hint);
+			e->smdp_message[0] ? t[1].buf : "(no message)",
+			e->subject_code[0] ? " [subject " : "", t[2].buf,
+			e->reason_code[0] ? ", reason " : "", t[3].buf,
+			e->subject_code[0] ? "]" : "");
+	if (e->hint[0])
+		fprintf(stderr, "hint: %s\n", t[4].buf);
+	for (size_t i = 0; i < 5; i++)
+		buf_release(&t[i]);
 }
 
 /* Members of the --json document written by app_json_stream() writers (jsonstream.h). */
@@ -401,11 +414,18 @@ void app_json_stream(struct app *app, const char *key, void (*write)(void *arg, 
 	cJSON_AddItemToObject(app->out, key, js->placeholder);
 }
 
-/* The printed document, each stream's writer in place of its placeholder. */
+/*
+ * The printed document, each stream's writer in place of its placeholder.  cJSON copies
+ * string bytes as they are: text_json_repair() keeps invalid UTF-8 (from an old store, an
+ * SM-DP+ message) and raw DEL, C1 or bidi controls out of the output.
+ */
 static void print_document(const char *text)
 {
-	const char *p = text, *mark;
+	struct buf fixed = BUF_INIT;
+	const char *p, *mark;
 
+	text_json_repair(&fixed, text, strlen(text));
+	p = fixed.buf;
 	while ((mark = strchr(p, '\x01')) != NULL && mark[1]) {
 		size_t i = (size_t)(mark[1] - '0');
 
@@ -415,6 +435,7 @@ static void print_document(const char *text)
 		p = mark + 2;
 	}
 	fputs(p, stdout);
+	buf_release(&fixed);
 }
 
 static void json_streams_release(void)

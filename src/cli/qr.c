@@ -1,4 +1,7 @@
-/* qr.c - esimctl qr PROFILE | qr --code CODE [--png FILE | --svg FILE] [--size N] [--margin N] [--level L] */
+/*
+ * qr.c - esimctl qr PROFILE | qr --code CODE [--png FILE | --svg FILE] [--size N] [--margin N]
+ *        [--level L] [--background dark|light]
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +21,10 @@ int cmd_qr(struct app *app, int argc, char **argv)
 		{ "size", required_argument, NULL, 'S' },
 		{ "margin", required_argument, NULL, 'm' },
 		{ "level", required_argument, NULL, 'l' },
+		{ "background", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *code = NULL, *png = NULL, *svg = NULL, *path;
+	const char *code = NULL, *png = NULL, *svg = NULL, *background = NULL, *path;
 	long size = 8, margin = -1;
 	enum qr_level level = QR_LEVEL_M;
 	struct actcode ac;
@@ -47,12 +51,24 @@ int cmd_qr(struct app *app, int argc, char **argv)
 				return -1;
 			break;
 		case 'l':
+			if (app_check_text(app, "--level", optarg, 0) < 0)
+				return -1;
 			if (qr_level_parse(optarg, &level) < 0)
 				return app_usage(app, "--level '%s': must be L, M, Q or H", optarg);
+			break;
+		case 'b':
+			if (strcmp(optarg, "dark") && strcmp(optarg, "light"))
+				return app_usage(app, "--background: must be dark or light");
+			background = optarg;
 			break;
 		default: return app_getopt_error(app, c, argv);
 		}
 	}
+	if (background && (png || svg))
+		return app_usage(app, "--background is for the terminal rendering, not --png or --svg");
+	if (app_check_text(app, "--code", code, 0) < 0 ||
+	    (optind < argc && app_check_text(app, "PROFILE", argv[optind], 0) < 0))
+		return -1;
 	if (png && svg)
 		return app_usage(app, "give either --png or --svg, not both");
 	/* The output path's usage errors come before any work (esimctl(1) OUTPUT FILES). */
@@ -127,10 +143,27 @@ int cmd_qr(struct app *app, int argc, char **argv)
 	} else {
 		int ansi = app->stdout_tty && !getenv("NO_COLOR") &&
 			   !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"));
+		int style, cols;
+		size_t have = app_columns(app);
 
 		if (margin < 0)
 			margin = 2;
-		qr_render_term(&m, (int)margin, app->json ? 0 : ansi, &out);
+		/*
+		 * Colours (black on white) scan on any theme.  Without them (NO_COLOR, a dumb
+		 * terminal) a terminal is assumed dark, the usual theme, and gets the light
+		 * modules drawn; files and pipes keep dark-on-light.  --background overrides.
+		 */
+		if (background)
+			style = !strcmp(background, "dark") ? QR_TERM_DARK_BG : QR_TERM_LIGHT_BG;
+		else if (app->json)
+			style = QR_TERM_LIGHT_BG;
+		else
+			style = ansi ? QR_TERM_ANSI : app->stdout_tty ? QR_TERM_DARK_BG : QR_TERM_LIGHT_BG;
+		cols = qr_term_columns(&m, (int)margin);
+		if (have && (size_t)cols > have && !app->json)
+			app_warn(app, "the QR code is %d columns wide but the terminal has %zu: lines will wrap "
+				 "and it will not scan; widen the terminal or use --png FILE", cols, have);
+		qr_render_term(&m, (int)margin, style, &out);
 		if (app->json) {
 			cJSON_AddStringToObject(app->out, "format", "terminal");
 			cJSON_AddNumberToObject(app->out, "modules", m.width);

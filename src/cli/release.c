@@ -36,7 +36,7 @@ static void advise(struct app *app, cJSON *next_steps, const struct store *s, co
 		snprintf(line, sizeof(line), "make sure profile %s is deleted or disabled on '%s'", model_profile_shown_id(s, p), device);
 	cJSON_AddItemToArray(next_steps, cJSON_CreateString(line));
 	if (!app->json)
-		printf("  - %s\n", line);
+		printf("  - %s\n", term_text(line));
 
 	n = model_live_bindings_of_profile(s, p->id, &b);
 	free(b);
@@ -60,7 +60,7 @@ static void advise(struct app *app, cJSON *next_steps, const struct store *s, co
 	}
 	cJSON_AddItemToArray(next_steps, cJSON_CreateString(line));
 	if (!app->json)
-		printf("  - %s\n", line);
+		printf("  - %s\n", term_text(line));
 }
 
 int cmd_release(struct app *app, int argc, char **argv)
@@ -90,6 +90,9 @@ int cmd_release(struct app *app, int argc, char **argv)
 		default: rc = app_getopt_error(app, c, argv); goto out;
 		}
 	}
+	if (app_check_text(app, "--device", device, 0) < 0 || app_check_text(app, "--reason", reason, 0) < 0 ||
+	    (optind < argc && app_check_text(app, "PROFILE", argv[optind], 0) < 0))
+		goto out;
 	if (reason) {
 		size_t i;
 

@@ -12,10 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "cli/cmd.h"
 #include "cli/jsonstream.h"
 #include "esimctl/policy.h"
+#include "esimctl/text.h"
 #include "esimctl/timeutil.h"
 
 static void fmt_dur(int s, char *out, size_t outsz)
@@ -71,57 +74,193 @@ int app_getopt_error(struct app *app, int c, char **argv)
 	return app_usage(app, "unknown option '%s'", opt);
 }
 
+int app_check_text(struct app *app, const char *what, const char *value, size_t max_chars)
+{
+	struct text_check c;
+
+	if (!value)
+		return 0;
+	if (!max_chars)
+		max_chars = APP_TEXT_MAX;
+	if (!value[0])
+		return app_usage(app, "%s: must not be empty", what);
+	if (text_check(value, &c) < 0) {
+		if (c.problem == TEXT_BAD_UTF8) {
+			app_usage(app, "%s: not valid UTF-8 (byte 0x%02x at character %zu)", what,
+				  (unsigned)c.value, c.chars + 1);
+			return esim_hint(&app->err, "give UTF-8 text: check the encoding of the terminal or script");
+		}
+		app_usage(app, "%s: control character U+%04X at character %zu is not allowed", what,
+			  (unsigned)c.value, c.chars + 1);
+		return esim_hint(&app->err, "give printable text: no escape sequences, tabs, newlines or "
+				 "direction overrides");
+	}
+	if (c.chars > max_chars)
+		return app_usage(app, "%s: too long (%zu characters, at most %zu)", what, c.chars, max_chars);
+	return 0;
+}
+
+int app_check_carrier(struct app *app, const char *what, const char *value)
+{
+	if (app_check_text(app, what, value, APP_NAME_MAX) < 0)
+		return -1;
+	if (value && carrier_name_blank(value))
+		return app_usage(app, "%s '%s': must contain a letter or digit", what, value);
+	return 0;
+}
+
+const char *term_text(const char *s)
+{
+	static struct buf ring[8];
+	static unsigned next;
+	struct buf *b;
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!s)
+		return NULL;
+	while (*p >= 0x20 && *p < 0x7f)
+		p++;
+	if (!*p)
+		return s;            /* printable ASCII: as it is */
+	b = &ring[next++ % 8];
+	buf_reset(b);
+	text_escape_term(b, s);
+	return b->buf;
+}
+
+void app_carrier_suggestions(struct app *app, const char *name, struct buf *out)
+{
+	const struct carrier_table *t = app_carriers(app);
+	const struct carrier_policy *s[CARRIER_SUGGEST_MAX];
+	size_t n = t ? carrier_suggest(t, name, s, CARRIER_SUGGEST_MAX) : 0;
+
+	buf_reset(out);
+	for (size_t i = 0; i < n; i++)
+		buf_addf(out, "%s'%s'", i == 0 ? "did you mean " : i + 1 == n ? " or " : ", ", s[i]->name);
+	if (n)
+		buf_addch(out, '?');
+}
+
+size_t app_columns(const struct app *app)
+{
+	const char *env = getenv("COLUMNS");
+	struct winsize ws;
+
+	if (env && *env) {
+		char *end;
+		unsigned long v = strtoul(env, &end, 10);
+
+		if (!*end && v > 0 && v < 100000)
+			return (size_t)v;
+	}
+	if (app->stdout_tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 0;
+}
+
+void table_measure(struct tcol *c, const char *cell)
+{
+	size_t w = text_width(cell ? cell : "");
+
+	if (c->max && w > c->max)
+		w = c->max;
+	if (w > c->w)
+		c->w = w;
+}
+
+#define TABLE_GAP 2
+
+void table_fit(const struct app *app, struct tcol *cols, size_t n)
+{
+	size_t limit = app_columns(app), total = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t h = text_width(cols[i].head);
+
+		if (cols[i].w < h)
+			cols[i].w = h;
+		if (cols[i].min && cols[i].min < h)
+			cols[i].min = h;            /* headings are never cut */
+		if (!cols[i].min || cols[i].min > cols[i].w)
+			cols[i].min = cols[i].w;
+		total += cols[i].w + (i ? TABLE_GAP : 0);
+	}
+	if (!limit || !n)
+		return;
+	/* the widest column that can give a character gives one, until the table fits */
+	while (total > limit) {
+		size_t best = n;
+
+		for (size_t i = 0; i + 1 < n; i++)
+			if (cols[i].w > cols[i].min && (best == n || cols[i].w > cols[best].w))
+				best = i;
+		if (best == n)
+			break;
+		cols[best].w--;
+		total--;
+	}
+	/* the last column takes what is left, but at least its minimum */
+	if (total > limit) {
+		size_t cut = total - limit;
+		size_t room = cols[n - 1].w > cols[n - 1].min ? cols[n - 1].w - cols[n - 1].min : 0;
+
+		cols[n - 1].w -= cut < room ? cut : room;
+	}
+}
+
+void table_row(struct buf *line, const struct tcol *cols, size_t n, const char *const *cells)
+{
+	size_t pending = 0;      /* spaces owed: written only before a later non-empty cell */
+
+	for (size_t i = 0; i < n; i++) {
+		const char *c = cells[i] ? cells[i] : "";
+		size_t used;
+
+		if (i)
+			pending += TABLE_GAP;
+		if (!*c) {
+			pending += cols[i].w;
+			continue;
+		}
+		for (; pending; pending--)
+			buf_addch(line, ' ');
+		used = text_fit(line, c, cols[i].w, 0);
+		pending = used < cols[i].w ? cols[i].w - used : 0;
+	}
+	buf_addch(line, '\n');
+}
+
+void table_head(struct buf *line, const struct tcol *cols, size_t n)
+{
+	const char *heads[16];
+
+	for (size_t i = 0; i < n && i < 16; i++)
+		heads[i] = cols[i].head;
+	table_row(line, cols, n < 16 ? n : 16, heads);
+}
+
+void app_warn_carrier_suggestions(struct app *app, const char *name)
+{
+	const struct carrier_table *t = app_carriers(app);
+	struct buf dym = BUF_INIT;
+
+	if (!name || !t || carrier_find(t, name))
+		return;
+	app_carrier_suggestions(app, name, &dym);
+	if (dym.len)
+		app_warn(app, "carrier '%s' is not in the table: %s", name, dym.buf);
+	buf_release(&dym);
+}
+
 /* ---- JSON as text, exactly as cJSON_PrintUnformatted() prints it (jsonstream.h) ---- */
 
+/*
+ * As cJSON prints a string, but never invalid UTF-8 or a raw DEL, C1 or bidi control
+ * (text_escape_json()): a store written by an older esimctl may hold any bytes.
+ */
 void json_text_str(struct buf *out, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s, *run;
-	size_t n = 0;
-
-	if (!s) {
-		buf_add(out, "null", 4);
-		return;
-	}
-	while (p[n] > 31 && p[n] != '"' && p[n] != '\\')
-		n++;
-	if (!p[n]) {
-		/* nothing to escape: the usual case */
-		buf_grow(out, n + 2);
-		out->buf[out->len++] = '"';
-		memcpy(out->buf + out->len, s, n);
-		out->len += n;
-		out->buf[out->len++] = '"';
-		out->buf[out->len] = '\0';
-		return;
-	}
-	buf_addch(out, '"');
-	for (run = p; *p; p++) {
-		char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
-
-		if (*p > 31 && *p != '"' && *p != '\\')
-			continue;
-		n = 2;
-		buf_add(out, run, (size_t)(p - run));
-		run = p + 1;
-		switch (*p) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		default:
-			esc[4] = hex[*p >> 4];
-			esc[5] = hex[*p & 0xf];
-			n = 6;
-			break;
-		}
-		buf_add(out, esc, n);
-	}
-	buf_add(out, run, (size_t)(p - run));
-	buf_addch(out, '"');
+	text_escape_json(out, s);
 }
 
 /* cJSON 1.7's print_number(): %d when the value equals its int, else %1.15g or %1.17g. */
@@ -205,8 +344,14 @@ static cJSON *parse_text(struct buf *text)
 
 void json_device_text(const struct store *s, const struct device *d, int64_t now, struct buf *out)
 {
+	json_device_text_kept(s, d, now, NULL, NULL, out);
+}
+
+void json_device_text_kept(const struct store *s, const struct device *d, int64_t now,
+			   int (*keep)(void *arg, const struct binding *b), void *arg, struct buf *out)
+{
 	struct binding **b = NULL;
-	size_t n;
+	size_t n, kept = 0;
 
 	buf_addch(out, '{');
 	jstr(out, "name", d->name);
@@ -222,7 +367,9 @@ void json_device_text(const struct store *s, const struct device *d, int64_t now
 	buf_addch(out, '[');
 	n = model_live_bindings_of_device(s, d->name, &b);
 	for (size_t i = 0; i < n; i++) {
-		if (i)
+		if (keep && !keep(arg, b[i]))
+			continue;
+		if (kept++)
 			buf_addch(out, ',');
 		buf_addch(out, '{');
 		jstr(out, "profile", model_shown_id(s, b[i]->profile));
@@ -393,6 +540,11 @@ int app_parse_device_opt(struct app *app, int argc, char **argv, const char **de
 		else
 			return app_getopt_error(app, c, argv);
 	}
+	if (app_check_text(app, "--device", *device, 0) < 0)
+		return -1;
+	for (int i = optind; i < argc; i++)
+		if (app_check_text(app, "argument", argv[i], 0) < 0)
+			return -1;
 	if (required && !*device)
 		return app_usage(app, "--device DEVICE is required");
 	if (argc - optind != npos)

@@ -64,10 +64,10 @@ static void report_plan(struct app *app, const struct store *s, const struct pro
 	if (plan->action == PLAN_REFUSE)
 		return;
 	if (plan->action == PLAN_NOOP) {
-		printf("%s\n", plan->reason[0] ? plan->reason : "nothing to do");
+		printf("%s\n", plan->reason[0] ? term_text(plan->reason) : "nothing to do");
 		return;
 	}
-	printf("%s%s\n", dry_run ? "plan: " : "", plan->summary);
+	printf("%s%s\n", dry_run ? "plan: " : "", term_text(plan->summary));
 	if (plan->action == PLAN_MOVE && needs_code) {
 		printf("  %s: released at once\n", plan->release_from);
 	} else if (plan->action == PLAN_MOVE) {
@@ -87,7 +87,7 @@ static void report_plan(struct app *app, const struct store *s, const struct pro
 	if (needs_code)
 		printf("  %s has an eUICC: SGP.22 cannot move a profile between eUICCs, so %s must issue a new\n"
 		       "  activation code for it; 'esimctl add CODE --device %s' completes the transfer\n",
-		       req->to, p->carrier, req->to);
+		       req->to, term_text(p->carrier), req->to);
 }
 
 int cmd_transfer(struct app *app, int argc, char **argv)
@@ -126,6 +126,9 @@ int cmd_transfer(struct app *app, int argc, char **argv)
 	if (optind != argc - 1)
 		return app_usage(app, optind >= argc ? "missing the PROFILE to transfer" : "unexpected argument '%s'",
 				 argv[optind + (optind < argc)]);
+	if (app_check_text(app, "PROFILE", argv[optind], 0) < 0 || app_check_text(app, "--to", to, 0) < 0 ||
+	    app_check_text(app, "--from", from, 0) < 0 || app_check_text(app, "--at", at, 0) < 0)
+		return -1;
 	if (!to)
 		return app_usage(app, "--to DEVICE is required");
 	if (at && !dry_run)
@@ -145,6 +148,7 @@ int cmd_transfer(struct app *app, int argc, char **argv)
 	if (from && !app_find_device(app, s, from))
 		goto out;
 	pol = app_policy_for(app, p->carrier, &unknown);
+	app_warn_carrier_suggestions(app, p->carrier);
 	nlive = model_live_bindings_of_profile(s, p->id, &live);
 	if (nlive > POLICY_MAX_HOLDERS)
 		nlive = POLICY_MAX_HOLDERS;
@@ -163,6 +167,7 @@ int cmd_transfer(struct app *app, int argc, char **argv)
 	req.to = target->name;
 	req.to_kind = target->kind;
 	req.inventory_has_phone = model_has_phone(s);
+	req.has_primary_phone = model_has_primary_phone(s);
 	req.ever_bound = model_profile_ever_bound(s, p->id);
 	req.last_transfer = p->last_transfer;
 	req.now = app->now;

@@ -20,15 +20,17 @@
 
 #include "esimctl/buf.h"
 #include "esimctl/carrier.h"
+#include "esimctl/text.h"
 
 /* Defined in carrier_table.c. */
 extern const struct carrier_policy carrier_builtin_rows[];
 extern const size_t carrier_builtin_nrows;
 
 #define KEY_MAX 256              /* normalised keys; names are capped well below */
-#define NAME_MAX_BYTES 64        /* name, region, each alias */
-#define REPROV_TEXT_MAX_BYTES 64
-#define NOTES_MAX_BYTES 160      /* notes end up in 256-byte warning lines */
+#define NAME_MAX_CHARS 64        /* name, region, each alias */
+#define REPROV_TEXT_MAX_CHARS 64
+#define NOTES_MAX_CHARS 160      /* notes end up in warning lines */
+#define KEY_MIN_CHARS 2          /* a one-letter key would match anything typed short */
 #define MAX_DEVICES_LIMIT 64
 #define MAX_ENTRIES 1000         /* lookups are linear; a real file has a handful */
 #define SECONDS_LIMIT (366 * 24 * 3600)
@@ -111,7 +113,7 @@ static const char *const latin1_fold[64] = {
 static int key_ignored_ascii(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' ||
-	       c == '&' || c == '-' || c == '.' || c == '_';
+	       c == '-' || c == '.' || c == '_';
 }
 
 void carrier_key(const char *name, char *out, size_t outsz)
@@ -134,6 +136,9 @@ void carrier_key(const char *name, char *out, size_t outsz)
 				s++;
 				continue;
 			}
+			/* "AT&T" == "AT and T"; "e&" stays "eand", not a bare "e" */
+			if (*s == '&')
+				rep = "and";
 			one[0] = (char)tolower(*s);
 			s++;
 		} else if (s[0] == 0xc3 && s[1] >= 0x80 && s[1] <= 0xbf) {
@@ -162,6 +167,15 @@ void carrier_key(const char *name, char *out, size_t outsz)
 		n += len;
 		out[n] = '\0';
 	}
+}
+
+int carrier_name_blank(const char *name)
+{
+	for (const unsigned char *s = (const unsigned char *)name; s && *s; s++)
+		if (!key_ignored_ascii(*s) && *s != '&' && !(s[0] == 0xc2 && s[1] == 0xa0) &&
+		    !(s[0] == 0xa0 && s > (const unsigned char *)name && s[-1] == 0xc2))
+			return 0;
+	return 1;
 }
 
 /* 1 when key matches the name or one of the aliases of c. */
@@ -212,8 +226,109 @@ const struct carrier_policy *carrier_find(const struct carrier_table *t, const c
 	long i;
 
 	carrier_key(name, key, sizeof(key));
+	if (text_chars(key) < KEY_MIN_CHARS)
+		return NULL;        /* "E" is not Etisalat, nor EE */
 	i = find_index(t, key);
 	return i < 0 ? NULL : &rows[i];
+}
+
+/* Optimal string alignment distance (Levenshtein plus adjacent transpositions) of two keys. */
+static size_t key_distance(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	size_t rows[3][KEY_MAX + 1];
+	size_t *pp = rows[0], *p = rows[1], *c = rows[2];
+
+	if (na > KEY_MAX || nb > KEY_MAX)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= nb; j++)
+		p[j] = j;
+	for (size_t i = 1; i <= na; i++) {
+		size_t *t;
+
+		c[0] = i;
+		for (size_t j = 1; j <= nb; j++) {
+			size_t cost = a[i - 1] != b[j - 1];
+			size_t v = p[j] + 1;
+
+			if (c[j - 1] + 1 < v)
+				v = c[j - 1] + 1;
+			if (p[j - 1] + cost < v)
+				v = p[j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && pp[j - 2] + 1 < v)
+				v = pp[j - 2] + 1;
+			c[j] = v;
+		}
+		t = pp;
+		pp = p;
+		p = c;
+		c = t;
+	}
+	return p[nb];
+}
+
+/* How close key is to k: 0 for a prefix, else the distance; SIZE_MAX when not close. */
+static size_t key_closeness(const char *key, const char *k)
+{
+	size_t n = strlen(key), m = strlen(k), d, limit;
+
+	if (n && strncmp(k, key, n) == 0)
+		return 0;
+	d = key_distance(key, k);
+	limit = (n < m ? n : m) / 3;
+	if (limit < 1)
+		limit = 1;
+	if (limit > 3)
+		limit = 3;
+	return d <= limit ? d + 1 : SIZE_MAX;
+}
+
+size_t carrier_suggest(const struct carrier_table *t, const char *name,
+		       const struct carrier_policy **out, size_t max)
+{
+	char key[KEY_MAX], k[KEY_MAX];
+	size_t n, nout = 0, score[CARRIER_SUGGEST_MAX];
+	const struct carrier_policy *rows = rows_of(t, &n);
+
+	if (max > CARRIER_SUGGEST_MAX)
+		max = CARRIER_SUGGEST_MAX;
+	carrier_key(name, key, sizeof(key));
+	if (!key[0] || !max)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct carrier_policy *c = &rows[i];
+		size_t best;
+
+		carrier_key(c->name, k, sizeof(k));
+		best = key_closeness(key, k);
+		for (size_t a = 0; a < CARRIER_MAX_ALIASES && c->aliases[a]; a++) {
+			size_t s;
+
+			carrier_key(c->aliases[a], k, sizeof(k));
+			if ((s = key_closeness(key, k)) < best)
+				best = s;
+		}
+		if (best == SIZE_MAX)
+			continue;
+		/* insertion into the sorted list; equal scores keep table order */
+		{
+			size_t at = nout;
+
+			while (at > 0 && score[at - 1] > best)
+				at--;
+			if (at >= max)
+				continue;
+			if (nout < max)
+				nout++;
+			for (size_t j = nout - 1; j > at; j--) {
+				out[j] = out[j - 1];
+				score[j] = score[j - 1];
+			}
+			out[at] = c;
+			score[at] = best;
+		}
+	}
+	return nout;
 }
 
 size_t carrier_table_count(const struct carrier_table *t)
@@ -285,49 +400,6 @@ static int load_fail(struct loader *ld, const char *path, const char *fmt, ...)
 	return esim_fail(ld->err, ESIM_E_USAGE, "%s: %s: %s", ld->src, path, rule);
 }
 
-/*
- * Well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF) with no
- * C0 or C1 control characters and no DEL.
- */
-static int valid_text(const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	while (*s) {
-		unsigned cp;
-		int more;
-
-		if (*s < 0x80) {
-			if (*s < 0x20 || *s == 0x7f)
-				return 0;
-			s++;
-			continue;
-		}
-		if (*s >= 0xc2 && *s <= 0xdf) {
-			cp = *s & 0x1fu;
-			more = 1;
-		} else if (*s >= 0xe0 && *s <= 0xef) {
-			cp = *s & 0x0fu;
-			more = 2;
-		} else if (*s >= 0xf0 && *s <= 0xf4) {
-			cp = *s & 0x07u;
-			more = 3;
-		} else {
-			return 0;
-		}
-		s++;
-		for (int i = 0; i < more; i++, s++) {
-			if ((*s & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (*s & 0x3fu);
-		}
-		if ((more == 2 && cp < 0x800) || (more == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
-			return 0;
-	}
-	return 1;
-}
-
 /* A copy of s that is safe to quote in a message: at most 40 bytes, no controls. */
 static void quotable(const char *s, char out[48])
 {
@@ -387,12 +459,16 @@ static int check_string(struct loader *ld, const cJSON *v, const char *path, siz
 		return 0;
 	if (!cJSON_IsString(v))
 		return load_fail(ld, path, allow_null ? "must be a string or null" : "must be a string");
-	if (!valid_text(v->valuestring))
-		return load_fail(ld, path, "must be UTF-8 text without control characters");
+	struct text_check tc;
+
+	if (text_check(v->valuestring, &tc) < 0)
+		return load_fail(ld, path, "must be UTF-8 text without control characters "
+				 "(%s at character %zu)", tc.problem == TEXT_BAD_UTF8 ? "invalid byte" : "control character",
+				 tc.chars + 1);
 	if (!v->valuestring[0])
 		return load_fail(ld, path, "must not be empty");
-	if (strlen(v->valuestring) > maxlen)
-		return load_fail(ld, path, "too long (at most %zu bytes)", maxlen);
+	if (tc.chars > maxlen)
+		return load_fail(ld, path, "too long (%zu characters, at most %zu)", tc.chars, maxlen);
 	return 0;
 }
 
@@ -401,11 +477,15 @@ static int check_name(struct loader *ld, const cJSON *v, const char *path)
 {
 	char key[KEY_MAX];
 
-	if (check_string(ld, v, path, NAME_MAX_BYTES, 0) < 0)
+	if (check_string(ld, v, path, NAME_MAX_CHARS, 0) < 0)
 		return -1;
-	carrier_key(v->valuestring, key, sizeof(key));
-	if (!key[0])
+	if (carrier_name_blank(v->valuestring))
 		return load_fail(ld, path, "must contain a letter or digit");
+	carrier_key(v->valuestring, key, sizeof(key));
+	if (text_chars(key) < KEY_MIN_CHARS)
+		return load_fail(ld, path, "must contain at least %d letters or digits (names are compared "
+				 "without case, accents, spaces and '-', '.', '_'; '&' reads as \"and\")",
+				 KEY_MIN_CHARS);
 	return 0;
 }
 
@@ -549,7 +629,7 @@ static int read_patch(struct loader *ld, const cJSON *e, const char *epath, stru
 				return -1;
 			name = v;
 		} else if (strcmp(k, "region") == 0) {
-			if (check_string(ld, v, path, NAME_MAX_BYTES, 0) < 0)
+			if (check_string(ld, v, path, NAME_MAX_CHARS, 0) < 0)
 				return -1;
 			p->has_region = 1;
 			p->region = v->valuestring;
@@ -587,7 +667,7 @@ static int read_patch(struct loader *ld, const cJSON *e, const char *epath, stru
 			cooldown_key = k;
 			p->has_cooldown = 1;
 		} else if (strcmp(k, "reprovision_text") == 0) {
-			if (check_string(ld, v, path, REPROV_TEXT_MAX_BYTES, 1) < 0)
+			if (check_string(ld, v, path, REPROV_TEXT_MAX_CHARS, 1) < 0)
 				return -1;
 			p->has_reprov_text = 1;
 			p->reprov_text = cJSON_IsNull(v) ? NULL : v->valuestring;
@@ -599,7 +679,7 @@ static int read_patch(struct loader *ld, const cJSON *e, const char *epath, stru
 			reprov_key = k;
 			p->has_reprov = 1;
 		} else if (strcmp(k, "notes") == 0) {
-			if (check_string(ld, v, path, NOTES_MAX_BYTES, 1) < 0)
+			if (check_string(ld, v, path, NOTES_MAX_CHARS, 1) < 0)
 				return -1;
 			p->has_notes = 1;
 			p->notes = cJSON_IsNull(v) ? NULL : v->valuestring;
@@ -856,6 +936,86 @@ out:
 	return ret;
 }
 
+/* One normalised name or alias of a row, for check_unambiguous(). */
+struct key_ref {
+	char key[KEY_MAX];
+	size_t row;
+	const char *text;        /* as written */
+};
+
+static int key_ref_cmp(const void *a, const void *b)
+{
+	const struct key_ref *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+/* Where row r came from, for a message: "carriers[3]" of the user's file, or built-in. */
+static void row_origin(const struct loader *ld, size_t r, char *out, size_t outsz)
+{
+	if (ld && r < ld->atouched && ld->touched[r])
+		snprintf(out, outsz, "%s: carriers[%ld]", ld->src, ld->touched_by[r]);
+	else
+		snprintf(out, outsz, "built-in carrier table");
+}
+
+/*
+ * Every normalised name and alias names one row, and none is shorter than
+ * KEY_MIN_CHARS: the whole table after the user's file, built-in rows included.
+ */
+static int check_unambiguous(const struct carrier_table *t, const struct loader *ld,
+			     struct esim_err *err)
+{
+	size_t n = 0, cap = t->nrows * CARRIER_MAX_ALIASES + 1;
+	struct key_ref *refs = xcalloc(cap, sizeof(*refs));
+	int rc = 0;
+
+	for (size_t r = 0; r < t->nrows; r++) {
+		const struct carrier_policy *c = &t->rows[r];
+
+		for (size_t a = 0; a <= CARRIER_MAX_ALIASES; a++) {
+			const char *s = a == 0 ? c->name : c->aliases[a - 1];
+
+			if (!s)
+				break;
+			carrier_key(s, refs[n].key, sizeof(refs[n].key));
+			refs[n].row = r;
+			refs[n].text = s;
+			if (text_chars(refs[n].key) < KEY_MIN_CHARS) {
+				char where[160];
+
+				row_origin(ld, r, where, sizeof(where));
+				rc = esim_fail(err, ld ? ESIM_E_USAGE : ESIM_E_OTHER,
+					       "%s: '%s' has fewer than %d letters or digits", where, s,
+					       KEY_MIN_CHARS);
+				goto out;
+			}
+			n++;
+		}
+	}
+	qsort(refs, n, sizeof(*refs), key_ref_cmp);
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(refs[i].key, refs[i - 1].key) || refs[i].row == refs[i - 1].row)
+			continue;
+		{
+			char where[160];
+			size_t r = ld && refs[i].row < ld->atouched && ld->touched[refs[i].row] ? refs[i].row
+											   : refs[i - 1].row;
+
+			row_origin(ld, r, where, sizeof(where));
+			rc = esim_fail(err, ld && ld->touched[r] ? ESIM_E_USAGE : ESIM_E_OTHER,
+				       "%s: '%s' (%s) and '%s' (%s) read the same after normalising ('%s')",
+				       where, refs[i - 1].text, t->rows[refs[i - 1].row].name, refs[i].text,
+				       t->rows[refs[i].row].name, refs[i].key);
+			goto out;
+		}
+	}
+out:
+	free(refs);
+	return rc;
+}
+
 int carrier_table_new(const char *override_json, const char *srcname,
 		      struct carrier_table **out, struct esim_err *err)
 {
@@ -871,7 +1031,7 @@ int carrier_table_new(const char *override_json, const char *srcname,
 		ld.err = err;
 		ld.t = t;
 		touched_grow(&ld, t->nrows);
-		if (load_overrides(&ld, override_json) < 0) {
+		if (load_overrides(&ld, override_json) < 0 || check_unambiguous(t, &ld, err) < 0) {
 			free(ld.touched);
 			free(ld.touched_by);
 			carrier_table_free(t);
@@ -879,6 +1039,9 @@ int carrier_table_new(const char *override_json, const char *srcname,
 		}
 		free(ld.touched);
 		free(ld.touched_by);
+	} else if (check_unambiguous(t, NULL, err) < 0) {
+		carrier_table_free(t);
+		return -1;
 	}
 	*out = t;
 	return 0;

@@ -677,6 +677,14 @@ int model_profile_ever_bound(const struct store *s, const char *profile_id)
 	return index_find(s, K_BIND_PROFILE, profile_id) != 0;
 }
 
+int model_has_primary_phone(const struct store *s)
+{
+	for (size_t i = 0; i < s->ndevices; i++)
+		if (s->devices[i].kind == DEV_PHONE && s->devices[i].primary)
+			return 1;
+	return 0;
+}
+
 int model_has_phone(const struct store *s)
 {
 	for (size_t i = 0; i < s->ndevices; i++)

@@ -200,7 +200,7 @@ static void add_warnings(const struct transfer_req *req, const struct carrier_po
 	if (device_kind_companion(req->to_kind) && !req->inventory_has_phone)
 		warn(plan, "%s '%s' runs in companion mode and needs a phone; none is in the inventory",
 		     kind, to);
-	if (req->to_kind == DEV_TABLET && req->plan == PLAN_VOICE_DATA)
+	if (req->to_kind == DEV_TABLET && req->plan == PLAN_VOICE_DATA && req->has_primary_phone)
 		warn(plan, "voice on %s '%s' may route through the primary phone", kind, to);
 	if (c->notes && c->notes[0])
 		warn(plan, "%s: %s", c->name, c->notes);

@@ -161,26 +161,35 @@ static int is_dark(const struct qr_matrix *m, int w, int x, int y)
 	return x >= 0 && y >= 0 && x < w && y < w && m->cells[(size_t)y * (size_t)w + (size_t)x];
 }
 
-void qr_render_term(const struct qr_matrix *m, int margin, int ansi, struct buf *out)
+static int clamp_margin(int margin)
 {
-	/* Indexed by top | bottom << 1, drawn as the foreground (dark) colour. */
+	return margin < 0 ? 0 : margin > QR_MARGIN_MAX ? QR_MARGIN_MAX : margin;
+}
+
+int qr_term_columns(const struct qr_matrix *m, int margin)
+{
+	return matrix_width(m) + 2 * clamp_margin(margin);
+}
+
+void qr_render_term(const struct qr_matrix *m, int margin, int style, struct buf *out)
+{
+	/* Indexed by top | bottom << 1: which half of the cell is drawn in the foreground. */
 	static const char *const glyph[4] = { " ", "\u2580", "\u2584", "\u2588" };
 	static const char sgr_on[] = "\033[30;47m", sgr_off[] = "\033[0m";
 	int w = matrix_width(m);
+	int ansi = style == QR_TERM_ANSI, drawn = style == QR_TERM_DARK_BG ? 0 : 1;
 	int n, lines;
 
-	if (margin < 0)
-		margin = 0;
-	if (margin > QR_MARGIN_MAX)
-		margin = QR_MARGIN_MAX;
+	margin = clamp_margin(margin);
 	n = w + 2 * margin;
 	lines = (n + 1) / 2;
 	buf_grow(out, (size_t)lines * ((size_t)n * 3 + sizeof(sgr_on) + sizeof(sgr_off) + 1));
 
 	/*
-	 * With ANSI, every cell is black on white whatever the theme, so the code has its
-	 * light quiet zone on dark terminals too.  Without, the characters assume dark
-	 * text on a light background.
+	 * The foreground draws the modules whose darkness equals `drawn`: the dark ones for
+	 * a light background (or the explicit white of SGR 47), the light ones and the quiet
+	 * zone for a dark background.  With an odd number of rows the last half row lies
+	 * outside the code: drawn as background, it is light only where the terminal is.
 	 */
 	for (int line = 0; line < lines; line++) {
 		int y = 2 * line - margin;
@@ -188,8 +197,8 @@ void qr_render_term(const struct qr_matrix *m, int margin, int ansi, struct buf 
 		if (ansi)
 			buf_add(out, sgr_on, sizeof(sgr_on) - 1);
 		for (int x = -margin; x < w + margin; x++) {
-			int top = is_dark(m, w, x, y);
-			int bottom = is_dark(m, w, x, y + 1);
+			int top = is_dark(m, w, x, y) == drawn;
+			int bottom = y + 1 < w + margin && is_dark(m, w, x, y + 1) == drawn;
 
 			buf_addstr(out, glyph[top | bottom << 1]);
 		}

@@ -19,7 +19,7 @@ export ESIMCTL_STORE="$T/store.json"
 export ESIMCTL_CARRIERS="$T/carriers.json"
 export ESIMCTL_NOW=2026-11-21T10:00:00Z
 export HOME="$T/home" XDG_DATA_HOME= XDG_CONFIG_HOME=
-unset ESIMCTL_CA_FILE NO_COLOR
+unset ESIMCTL_CA_FILE NO_COLOR COLUMNS
 mkdir -p "$HOME"
 
 PASS=0

@@ -112,7 +112,7 @@ check "history records the pending move" \
 	  '[["phone","laptop","pending"]]' ]
 run 0 esimctl list
 out_has 'on: laptop (pending until 2026-11-21T10:15:00Z)'
-out_has '2026-11-22T10:00:00Z (in 1 d 0 h)'
+out_has 'in 1 d 0 h (2026-11-22T10:00:00Z)'
 # inside the cooldown: refused with the exact earliest time
 dry_and_real 6 travel --to phone
 err_has 'esimctl: transfer: AT&T allows one transfer every 24 h; the next one is possible at 2026-11-22T10:00:00Z (in 1 d 0 h)'

@@ -4,7 +4,7 @@
 
 ID_QR=56e0c4f1     # LPA:1$rsp.example.com$QR-G-5C-1LS-1W1Z9P7
 ID_TM=0d34e856     # LPA:1$rsp.example.com$TM-HOME-1
-HEADER='PROFILE   NICKNAME      CARRIER         MODEL          PLAN        ICCID                 NEXT TRANSFER'
+HEADER='PROFILE   NICKNAME  CARRIER      MODEL          PLAN        NEXT TRANSFER'
 
 # --- an empty (missing) store: nothing listed, nothing created ----------------------------------
 run 0 esimctl list
@@ -41,15 +41,18 @@ run 0 esimctl add 'LPA:1$rsp.example.com$CMCC-1' --carrier CMCC --nickname cm
 run 0 esimctl add 'LPA:1$rsp.example.com$ACME-1' --carrier 'Acme Mobile' --nickname acme
 run 0 esimctl list
 out_has "$HEADER"
-out_has '56e0c4f1  travel        AT&T            sequential     voice+data  8901260123456789011   now'
+out_has '56e0c4f1  travel    AT&T         sequential     voice+data  now'
 out_has '          on: phone (active)'
-out_has '0d34e856  home          T-Mobile        concurrent     data-only   -                     now'
-out_has 'CMCC            single-device  voice+data  -                     never (new profile)'
-out_has 'Acme Mobile     unknown        voice+data'
+out_has '          ICCID 8901260123456789011'
+out_has '0d34e856  home      T-Mobile     concurrent     data-only   now'
+out_has 'CMCC         single-device  voice+data  never (new profile)'
+# an unknown carrier: the default's model, as in JSON, with a footnote
+out_has 'Acme Mobile  sequential*    voice+data  now'
+out_has '* carrier not in the table: the conservative default applies'
 out_has '          on: no device'
-out_has 'DEVICE           KIND     PRIMARY  HOLDS'
-out_has "phone            phone    yes      $ID_QR, $ID_TM"
-out_has 'laptop           laptop   no       -'
+out_has 'DEVICE  KIND    PRIMARY  HOLDS'
+out_has "phone   phone   yes      $ID_QR, $ID_TM"
+out_has 'laptop  laptop  no       -'
 err_empty
 # the code itself is not in the text listing
 out_lacks 'QR-G-5C'
@@ -58,28 +61,29 @@ run 0 esimctl transfer home --to tablet
 run 0 esimctl transfer travel --to laptop
 cp "$ESIMCTL_STORE" "$T/before"
 run 0 esimctl list
-out_has '56e0c4f1  travel        AT&T            sequential     voice+data  8901260123456789011   2026-11-22T10:00:00Z (in 1 d 0 h)'
+out_has '56e0c4f1  travel    AT&T         sequential     voice+data  in 1 d 0 h (2026-11-22T10:00:00Z)'
 out_has '          on: laptop (pending until 2026-11-21T10:15:00Z)'
 out_has '          on: phone (active), tablet (active)'
-out_has "laptop           laptop   no       $ID_QR"
-out_has "tablet           tablet   no       $ID_TM"
+# the device table shows pending holdings as such
+out_has "laptop  laptop  no       $ID_QR (pending)"
+out_has "tablet  tablet  no       $ID_TM"
 # time passes: the pending binding shows as active (list itself never writes)
 ESIMCTL_NOW=2026-11-21T10:15:00Z run 0 esimctl list
 out_has '          on: laptop (active)'
-out_has '2026-11-22T10:00:00Z (in 23 h 45 min)'
+out_has 'in 23 h 45 min (2026-11-22T10:00:00Z)'
 ESIMCTL_NOW=2026-11-21T10:14:59Z run 0 esimctl list
 out_has '          on: laptop (pending until 2026-11-21T10:15:00Z)'
 ESIMCTL_NOW=2026-11-22T10:00:00Z run 0 esimctl list
-out_has '56e0c4f1  travel        AT&T            sequential     voice+data  8901260123456789011   now'
+out_has '56e0c4f1  travel    AT&T         sequential     voice+data  now'
 check "list leaves the store byte-identical" cmp -s "$ESIMCTL_STORE" "$T/before"
 
 # --- filters ------------------------------------------------------------------------------------
 run 0 esimctl list --device tablet
-out_has "$HEADER"
+out_has 'PROFILE   NICKNAME  CARRIER   MODEL       PLAN       NEXT TRANSFER'
 out_has "$ID_TM"
 out_lacks "$ID_QR"
-out_has "tablet           tablet   no       $ID_TM"
-out_lacks 'phone            phone'
+out_has "tablet  tablet  no       $ID_TM"
+out_lacks 'phone   phone'
 run 0 esimctl --json list --device phone
 json_eq '[.profiles[].id]' "[\"$ID_TM\"]"
 json_eq '[.devices[].name]' '["phone"]'
@@ -92,12 +96,23 @@ run 0 esimctl --json list --carrier 'China Mobile'
 json_eq '[.profiles[].nickname]' '["cm"]'
 run 0 esimctl --json list --carrier 'acme-mobile'
 json_eq '[.profiles[].nickname]' '["acme"]'
+# --carrier filters the devices too (docs/json-output.md): only holders of that carrier's profiles
 run 0 esimctl list --carrier Vodafone
 out_lacks 'PROFILE'
-out_has 'DEVICE           KIND     PRIMARY  HOLDS'
+out_lacks 'DEVICE'
+err_has "no profile of carrier 'Vodafone'"
 run 0 esimctl --json list --carrier Vodafone --device laptop
 json_eq '.profiles' '[]'
-json_eq '[.devices[].name]' '["laptop"]'
+json_eq '.devices' '[]'
+run 0 esimctl --json list --carrier T-Mobile
+json_eq '[.devices[].name]' '["phone","tablet"]'
+json_eq '[.devices[].holds[].profile]' "[\"$ID_TM\",\"$ID_TM\"]"
+run 0 esimctl --json list --carrier att
+json_eq '[.devices[] | [.name, .holds]]' "[[\"laptop\",[{\"profile\":\"$ID_QR\",\"state\":\"pending\"}]]]"
+run 0 esimctl list --carrier att
+out_has "laptop  laptop  no       $ID_QR (pending)"
+out_lacks 'phone   phone'
+out_lacks "$ID_TM"
 
 # --- the JSON document -----------------------------------------------------------------------------
 run 0 esimctl list --json

@@ -3,16 +3,16 @@
 # and overrides taking effect in transfer.
 . "$(dirname "$0")/lib.sh"
 
-HEADER=' CARRIER         REGION         MODEL         DEVICES SYNC    TRANSFER   COOLDOWN REPROVISIONING    NOTES'
+HEADER=' CARRIER        REGION         MODEL          DEVICES  SYNC     TRANSFER   COOLDOWN  REPROVISIONING     NOTES'
 
 # --- the built-in table ---------------------------------------------------------------------------
 run 0 esimctl carriers
 out_has "$HEADER"
-out_has ' T-Mobile        USA            concurrent    5       yes     -          -        -'
-out_has ' AT&T            USA            sequential    1       unknown 10-15 min  24 h     -                 support can expedite a transfer'
-out_has ' Verizon         USA            sequential    1       unknown 5-10 min   none     -'
-out_has ' China Mobile    China          single-device 1       unknown -          -        24-48 h           must be done in-country'
-out_has ' America Movil   Latin America  single-device 1       unknown -          -        varies by country contact the local subsidiary'
+out_has ' T-Mobile       USA            concurrent     5        yes      -          -         -'
+out_has ' AT&T           USA            sequential     1        unknown  10-15 min  24 h      -                  support can expedite a transfer'
+out_has ' Verizon        USA            sequential     1        unknown  5-10 min   none      -'
+out_has ' China Mobile   China          single-device  1        unknown  -          -         24-48 h            must be done in-country'
+out_has ' America Movil  Latin America  single-device  1        unknown  -          -         varies by country  contact the local subsidiary'
 out_lacks '*'
 check "header and 14 carriers" [ "$(grep -c '^ [A-Z]' "$OUT")" = 15 ]
 err_has "add or override carriers in $ESIMCTL_CARRIERS (see docs/carriers-format.md)"
@@ -34,7 +34,7 @@ json_eq '.carriers[0]' '{"name":"T-Mobile","region":"USA","model":"concurrent","
 # show: names and aliases, case- and punctuation-insensitive
 for name in 'AT&T' att 'AT and T' 'a.t-t'; do
 	run 0 esimctl carriers show "$name"
-	out_has ' AT&T            USA            sequential    1       unknown 10-15 min  24 h'
+	out_has ' AT&T     USA     sequential  1        unknown  10-15 min  24 h'
 	out_has 'aliases: ATT, AT and T'
 done
 run 0 esimctl carriers show 'america movil'
@@ -68,10 +68,10 @@ out_has '  carriers show          print one carrier'
 # --- a valid override file ----------------------------------------------------------------------
 cp "$ESIMCTL_SRC/examples/carriers.json" "$ESIMCTL_CARRIERS"
 run 0 esimctl carriers
-out_has '*AT&T            USA            sequential    1       unknown 10-15 min  12 h     -                 business account: support can expedite a transfer'
-out_has '*Free Mobile     France         sequential    1       no      10-15 min  12 h     -                 transfers are done from the Free Mobile app'
-out_has '*Example Telecom Atlantis       single-device 1       unknown -          -        24-48 h           order the new profile in a shop'
-out_has ' Verizon         USA            sequential    1       unknown 5-10 min   none'
+out_has '*AT&T             USA            sequential     1        unknown  10-15 min  12 h      -                  business account: support can expedite a transfer'
+out_has '*Free Mobile      France         sequential     1        no       10-15 min  12 h      -                  transfers are done from the Free Mobile app'
+out_has '*Example Telecom  Atlantis       single-device  1        unknown  -          -         24-48 h            order the new profile in a shop'
+out_has ' Verizon          USA            sequential     1        unknown  5-10 min   none'
 out_has "* changed or added by $ESIMCTL_CARRIERS"
 check "three rows marked" [ "$(grep -c '^\*[A-Z]' "$OUT")" = 3 ]
 err_empty
@@ -106,7 +106,7 @@ err_has '(re-provisioning time: 24-48 h; order the new profile in a shop)'
 # a partial override keeps the built-in fields
 printf '{"carriers":[{"name":"T-Mobile","max_devices":2}]}\n' >"$ESIMCTL_CARRIERS"
 run 0 esimctl carriers show tmobile
-out_has '*T-Mobile        USA            concurrent    2       yes'
+out_has '*T-Mobile  USA     concurrent  2        yes'
 run 0 esimctl add 'LPA:1$rsp.example.com$TM-1' --carrier T-Mobile --device phone --nickname tm
 run 0 esimctl transfer tm --to tab
 run 0 esimctl device add third --kind phone
@@ -114,7 +114,7 @@ run 6 esimctl transfer tm --to third
 err_has 'T-Mobile allows 2 devices at once; profile is already on phone, tab'
 
 # --- invalid override files: exit 2 naming the file; the file is left alone ---------------------------
-printf '{"carriers":[{"name":"X","model":"bogus"}]}\n' >"$ESIMCTL_CARRIERS"
+printf '{"carriers":[{"name":"Xyz","model":"bogus"}]}\n' >"$ESIMCTL_CARRIERS"
 cp "$ESIMCTL_CARRIERS" "$T/bad-copy"
 cp "$ESIMCTL_STORE" "$T/store-before"
 run 2 esimctl carriers
@@ -145,10 +145,10 @@ printf '{"carriers":[{"name":"Free","model":"sequential","modle":1}]}' >"$ESIMCT
 run 2 esimctl carriers
 err_has "$ESIMCTL_CARRIERS: carriers[0]"
 err_has "unknown key 'modle'"
-printf '{"carriers":[{"name":"X","model":"sequential","max_devices":3}]}' >"$ESIMCTL_CARRIERS"
+printf '{"carriers":[{"name":"Xy","model":"sequential","max_devices":3}]}' >"$ESIMCTL_CARRIERS"
 run 2 esimctl carriers
 err_has "$ESIMCTL_CARRIERS: carriers[0].max_devices"
-printf '{"carriers":[{"name":"X","model":"concurrent"}]}' >"$ESIMCTL_CARRIERS"
+printf '{"carriers":[{"name":"Xy","model":"concurrent"}]}' >"$ESIMCTL_CARRIERS"
 run 2 esimctl carriers
 err_has "$ESIMCTL_CARRIERS: carriers[0]"
 printf '[]' >"$ESIMCTL_CARRIERS"

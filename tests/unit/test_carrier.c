@@ -131,6 +131,89 @@ static void test_builtin_keys_unique(void **state)
 	}
 }
 
+/* Every name and alias of the built-in table reads as one carrier, none as one letter. */
+static void test_builtin_unambiguous(void **state)
+{
+	char a[256], b[256];
+
+	(void)state;
+	for (size_t i = 0; i < carrier_table_count(NULL); i++) {
+		const struct carrier_policy *c = carrier_table_at(NULL, i);
+
+		for (size_t x = 0; x <= CARRIER_MAX_ALIASES; x++) {
+			const char *s = x ? c->aliases[x - 1] : c->name;
+
+			if (!s)
+				break;
+			carrier_key(s, a, sizeof(a));
+			if (strlen(a) < 2)
+				fail_msg("%s: '%s' reads as '%s'", c->name, s, a);
+			for (size_t j = 0; j < carrier_table_count(NULL); j++) {
+				const struct carrier_policy *d = carrier_table_at(NULL, j);
+
+				if (j == i)
+					continue;
+				for (size_t y = 0; y <= CARRIER_MAX_ALIASES; y++) {
+					const char *t = y ? d->aliases[y - 1] : d->name;
+
+					if (!t)
+						break;
+					carrier_key(t, b, sizeof(b));
+					if (!strcmp(a, b))
+						fail_msg("'%s' (%s) and '%s' (%s) both read '%s'", s, c->name, t,
+							 d->name, a);
+				}
+			}
+		}
+	}
+}
+
+static const struct {
+	const char *query;
+	const char *want[CARRIER_SUGGEST_MAX + 1]; /* NULL-terminated */
+} suggestions[] = {
+	{ "E", { "EE", "Etisalat", NULL } },
+	{ "e", { "EE", "Etisalat", NULL } },
+	{ "Verizn", { "Verizon", NULL } },
+	{ "verzion", { "Verizon", NULL } },          /* transposition */
+	{ "Vodafon", { "Vodafone", NULL } },
+	{ "T-Mobil", { "T-Mobile", NULL } },
+	{ "Orage", { "Orange", NULL } },
+	{ "Etisalt", { "Etisalat", NULL } },
+	{ "China Mobil", { "China Mobile", NULL } },
+	{ "Americ Movil", { "America Movil", NULL } },
+	{ "Clara", { "America Movil", NULL } },      /* through the alias Claro */
+	{ "Jip", { "Reliance Jio", NULL } },
+	{ "Do", { "NTT Docomo", NULL } },           /* a beginning of the alias Docomo */
+	{ "AT&", { "AT&T", NULL } },
+	{ "Zebra Telecom", { NULL } },
+	{ "Q", { NULL } },
+	{ "", { NULL } },
+};
+
+static void test_suggest(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(suggestions) / sizeof(suggestions[0]); i++) {
+		const struct carrier_policy *got[CARRIER_SUGGEST_MAX];
+		size_t n = carrier_suggest(NULL, suggestions[i].query, got, CARRIER_SUGGEST_MAX), k;
+
+		for (k = 0; suggestions[i].want[k]; k++)
+			if (k >= n || strcmp(got[k]->name, suggestions[i].want[k]) != 0)
+				fail_msg("'%s': suggestion %zu is %s, want %s", suggestions[i].query, k,
+					 k < n ? got[k]->name : "nothing", suggestions[i].want[k]);
+		if (n != k)
+			fail_msg("'%s': %zu suggestions, want %zu (extra: %s)", suggestions[i].query, n, k,
+				 got[k]->name);
+	}
+	{
+		const struct carrier_policy *one[1];
+
+		assert_int_equal(carrier_suggest(NULL, "E", one, 1), 1);
+		assert_string_equal(one[0]->name, "EE");
+	}
+}
+
 static void test_default(void **state)
 {
 	const struct carrier_policy *d = carrier_default();
@@ -170,8 +253,7 @@ static void test_names(void **state)
 static const struct {
 	const char *in, *key;
 } keys[] = {
-	{ "AT&T", "att" },
-	{ "at&t", "att" },
+	{ "at&t", "atandt" },
 	{ "AT and T", "atandt" },
 	{ "T-Mobile", "tmobile" },
 	{ "T.Mobile_US", "tmobileus" },
@@ -187,8 +269,10 @@ static const struct {
 	{ "Ñandú", "nandu" },
 	{ "2×3", "2×3" },                  /* symbols in Latin-1 stay */
 	{ "Мегафон", "Мегафон" },          /* other scripts are compared as written */
-	{ "e&", "e" },
-	{ " \t-._&", "" },
+	{ "e&", "eand" },                  /* '&' reads as "and": never a bare "e" */
+	{ "AT&T", "atandt" },
+	{ "AT and T", "atandt" },
+	{ " \t-._", "" },
 	{ "", "" },
 	{ "O'Neil/3", "o'neil/3" },
 };
@@ -262,6 +346,10 @@ static const struct {
 	{ "CMCC", "China Mobile" },
 	{ "China Mobile", "China Mobile" },
 	{ "MTN", "MTN" },
+	{ "e and", "Etisalat" },
+	{ "E", NULL },                    /* one letter never matches (it was Etisalat's "e&") */
+	{ "e", NULL },
+	{ "E&", "Etisalat" },            /* "e&" in capitals */
 	{ "Foo", NULL },
 	{ "AT", NULL },
 	{ "Mobile", NULL },
@@ -545,29 +633,29 @@ static const struct {
 	{ "{\"carriers\": [{\"name\": null}]}", "test.json: carriers[0].name: must be a string" },
 	{ "{\"carriers\": [{\"name\": \"\"}]}", "test.json: carriers[0].name: must not be empty" },
 	{ "{\"carriers\": [{\"name\": \"" LONG65 "\"}]}",
-	  "test.json: carriers[0].name: too long (at most 64 bytes)" },
+	  "test.json: carriers[0].name: too long (65 characters, at most 64)" },
 	{ "{\"carriers\": [{\"name\": \"&-. _\"}]}",
 	  "test.json: carriers[0].name: must contain a letter or digit" },
 	{ "{\"carriers\": [{\"name\": \"a\\u0001b\"}]}",
-	  "test.json: carriers[0].name: must be UTF-8 text without control characters" },
+	  "test.json: carriers[0].name: must be UTF-8 text without control characters (control character at character 2)" },
 	{ "{\"carriers\": [{\"name\": \"a\xff\"}]}",
-	  "test.json: carriers[0].name: must be UTF-8 text without control characters" },
+	  "test.json: carriers[0].name: must be UTF-8 text without control characters (invalid byte at character 2)" },
 	{ "{\"carriers\": [{\"name\": \"a\xc3\"}]}",
-	  "test.json: carriers[0].name: must be UTF-8 text without control characters" },
+	  "test.json: carriers[0].name: must be UTF-8 text without control characters (invalid byte at character 2)" },
 	{ "{\"carriers\": [{\"name\": \"\xc0\xaf\"}]}",    /* overlong '/' */
-	  "test.json: carriers[0].name: must be UTF-8 text without control characters" },
+	  "test.json: carriers[0].name: must be UTF-8 text without control characters (invalid byte at character 1)" },
 	{ "{\"carriers\": [{\"name\": \"\xed\xa0\x80x\"}]}", /* surrogate in UTF-8 */
-	  "test.json: carriers[0].name: must be UTF-8 text without control characters" },
+	  "test.json: carriers[0].name: must be UTF-8 text without control characters (invalid byte at character 1)" },
 	{ "{\"carriers\": [{\"name\": \"\\ud800x\"}]}",   /* cJSON refuses it in \\u */
 	  "test.json: line 1, column 25: invalid JSON near '\\ud800x\"}]'" },
 	{ "{\"carriers\": [{\"name\": \"\xc2\x85\"}]}",     /* C1 control NEL */
-	  "test.json: carriers[0].name: must be UTF-8 text without control characters" },
+	  "test.json: carriers[0].name: must be UTF-8 text without control characters (control character at character 1)" },
 	{ "{\"carriers\": [{\"name\": \"\xf4\x90\x80\x80\"}]}", /* past U+10FFFF */
-	  "test.json: carriers[0].name: must be UTF-8 text without control characters" },
+	  "test.json: carriers[0].name: must be UTF-8 text without control characters (invalid byte at character 1)" },
 	/* model */
 	{ "{\"carriers\": [{\"name\": \"Zed\"}]}",
 	  "test.json: carriers[0].model: required for a carrier that is not built in" },
-	{ "{\"carriers\": [{\"name\": \"AT&T\"}, {\"name\": \"EE\"}, {\"name\": \"X\", \"model\": \"parallel\"}]}",
+	{ "{\"carriers\": [{\"name\": \"AT&T\"}, {\"name\": \"EE\"}, {\"name\": \"Xy\", \"model\": \"parallel\"}]}",
 	  "test.json: carriers[2].model: must be one of concurrent, sequential, single-device" },
 	{ "{\"carriers\": [{\"name\": \"AT&T\", \"model\": \"Sequential\"}]}",
 	  "test.json: carriers[0].model: must be one of concurrent, sequential, single-device" },
@@ -615,19 +703,33 @@ static const struct {
 	{ ROW("\"reprovision_text\": 5"), "test.json: carriers[0].reprovision_text: must be a string or null" },
 	{ ROW("\"reprovision_text\": \"\""), "test.json: carriers[0].reprovision_text: must not be empty" },
 	{ ROW("\"reprovision_text\": \"" LONG65 "\""),
-	  "test.json: carriers[0].reprovision_text: too long (at most 64 bytes)" },
+	  "test.json: carriers[0].reprovision_text: too long (65 characters, at most 64)" },
 	/* text fields */
-	{ ROW("\"notes\": \"" LONG161 "\""), "test.json: carriers[0].notes: too long (at most 160 bytes)" },
+	{ ROW("\"notes\": \"" LONG161 "\""), "test.json: carriers[0].notes: too long (161 characters, at most 160)" },
 	{ ROW("\"notes\": []"), "test.json: carriers[0].notes: must be a string or null" },
 	{ ROW("\"notes\": \"tab\\there\""),
-	  "test.json: carriers[0].notes: must be UTF-8 text without control characters" },
+	  "test.json: carriers[0].notes: must be UTF-8 text without control characters (control character at character 4)" },
 	{ ROW("\"region\": null"), "test.json: carriers[0].region: must be a string" },
-	{ ROW("\"region\": \"" LONG65 "\""), "test.json: carriers[0].region: too long (at most 64 bytes)" },
+	{ ROW("\"region\": \"" LONG65 "\""), "test.json: carriers[0].region: too long (65 characters, at most 64)" },
 	/* aliases */
 	{ ROW("\"aliases\": \"Z\""), "test.json: carriers[0].aliases: must be an array of strings" },
 	{ ROW("\"aliases\": [1]"), "test.json: carriers[0].aliases[0]: must be a string" },
 	{ ROW("\"aliases\": [\"ok\", \"\"]"), "test.json: carriers[0].aliases[1]: must not be empty" },
 	{ ROW("\"aliases\": [\"&\"]"), "test.json: carriers[0].aliases[0]: must contain a letter or digit" },
+	{ ROW("\"aliases\": [\"&&\"]"), "test.json: carriers[0].aliases[0]: must contain a letter or digit" },
+	/* one-letter names and aliases: "E" would silently mean a carrier */
+	{ ROW("\"aliases\": [\"E\"]"), "test.json: carriers[0].aliases[0]: must contain at least 2 letters or digits (names are compared without case, accents, spaces and '-', '.', '_'; '&' reads as \"and\")" },
+	{ "{\"carriers\": [{\"name\": \"Z.\", \"model\": \"sequential\"}]}",
+	  "test.json: carriers[0].name: must contain at least 2 letters or digits (names are compared without case, accents, spaces and '-', '.', '_'; '&' reads as \"and\")" },
+	{ "{\"carriers\": [{\"name\": \"\u00c9\", \"model\": \"sequential\"}]}",
+	  "test.json: carriers[0].name: must contain at least 2 letters or digits (names are compared without case, accents, spaces and '-', '.', '_'; '&' reads as \"and\")" },
+	/* clashes after normalising, with the built-in rows and between the user's rows */
+	{ ROW("\"aliases\": [\"E and\"]"), "test.json: carriers[0].aliases[0]: 'E and' already names Etisalat" },
+	{ ROW("\"aliases\": [\"A.T. and T.\"]"),
+	  "test.json: carriers[0].aliases[0]: 'A.T. and T.' already names AT&T" },
+	{ "{\"carriers\": [{\"name\": \"M\u00e9xico Tel\", \"model\": \"sequential\"},"
+	  " {\"name\": \"Other\", \"model\": \"sequential\", \"aliases\": [\"MEXICO-TEL\"]}]}",
+	  "test.json: carriers[1].aliases[0]: 'MEXICO-TEL' already names M\u00e9xico Tel" },
 	{ ROW("\"aliases\": [\"Jio\"]"), "test.json: carriers[0].aliases[0]: 'Jio' already names Reliance Jio" },
 	{ ROW("\"aliases\": [\"zz\", \"at & t\"]"), "test.json: carriers[0].aliases[1]: 'at & t' already names AT&T" },
 	{ "{\"carriers\": [{\"name\": \"EE\", \"aliases\": [\"Orange\"]}]}",
@@ -806,6 +908,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_builtin_rows),
 		cmocka_unit_test(test_builtin_keys_unique),
+		cmocka_unit_test(test_builtin_unambiguous),
+		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_default),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_key_table),

@@ -208,6 +208,9 @@ static const struct pcase cases[] = {
 	  NEVER, PLAN_PLACE, ESIM_OK, "", NULL, "" },
 	{ "voice on a tablet", "T-Mobile", NULL, "", NULL, "tablet", DEV_TABLET, PLAN_VOICE_DATA, 1, 0,
 	  NEVER, PLAN_PLACE, ESIM_OK, "", NULL, TABLET_VOICE },
+	/* no primary phone (has_phone 0 here): no routing through one is promised */
+	{ "voice on a tablet, no primary phone", "T-Mobile", NULL, "", NULL, "tablet", DEV_TABLET,
+	  PLAN_VOICE_DATA, 0, 0, NEVER, PLAN_PLACE, ESIM_OK, "", NULL, "" },
 	{ "data on a tablet", "T-Mobile", NULL, "", NULL, "tablet", DEV_TABLET, PLAN_DATA_ONLY, 0, 0,
 	  NEVER, PLAN_PLACE, ESIM_OK, "", NULL, "" },
 	{ "everything at once", NULL, NULL, "", NULL, "w", DEV_WATCH, PLAN_VOICE_DATA, 0, 0,
@@ -280,6 +283,7 @@ static void run_case(const struct pcase *c)
 	req.to = c->to;
 	req.to_kind = c->kind;
 	req.inventory_has_phone = c->has_phone;
+	req.has_primary_phone = c->has_phone;
 	req.ever_bound = c->ever_bound;
 	req.last_transfer = c->ago == NEVER ? TIME_NONE : NOW - c->ago;
 	req.now = NOW;

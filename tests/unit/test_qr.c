@@ -395,10 +395,11 @@ static void check_svg(const struct qr_matrix *m, int size, int margin, const str
 	free(seen);
 }
 
-static void check_term(const struct qr_matrix *m, int margin, int ansi, const struct buf *b)
+/* style: QR_TERM_LIGHT_BG, QR_TERM_ANSI or QR_TERM_DARK_BG (glyphs draw the light modules) */
+static void check_term(const struct qr_matrix *m, int margin, int style, const struct buf *b)
 {
 	static const char on[] = "\033[30;47m", off[] = "\033[0m";
-	int n = m->width + 2 * margin, lines = 0;
+	int n = m->width + 2 * margin, lines = 0, ansi = style == QR_TERM_ANSI;
 	const char *p = b->buf, *end = b->buf + b->len;
 
 	if (!ansi)
@@ -431,8 +432,14 @@ static void check_term(const struct qr_matrix *m, int margin, int ansi, const st
 				}
 				p += 3;
 			}
-			assert_int_equal(top, dark_with_margin(m, margin, x, y));
-			assert_int_equal(bottom, dark_with_margin(m, margin, x, y + 1));
+			if (style == QR_TERM_DARK_BG) {
+				/* light modules and quiet zone drawn; the half row past it is not */
+				assert_int_equal(top, y < n && !dark_with_margin(m, margin, x, y));
+				assert_int_equal(bottom, y + 1 < n && !dark_with_margin(m, margin, x, y + 1));
+			} else {
+				assert_int_equal(top, dark_with_margin(m, margin, x, y));
+				assert_int_equal(bottom, dark_with_margin(m, margin, x, y + 1));
+			}
 			x++;
 		}
 		assert_int_equal(x, n);
@@ -476,6 +483,10 @@ static void test_render_table(void **state)
 			buf_release(&b);
 			qr_render_term(&m, margin, 1, &b);
 			check_term(&m, margin, 1, &b);
+			buf_release(&b);
+			qr_render_term(&m, margin, QR_TERM_DARK_BG, &b);
+			check_term(&m, margin, QR_TERM_DARK_BG, &b);
+			assert_int_equal(qr_term_columns(&m, margin), m.width + 2 * margin);
 			buf_release(&b);
 		}
 		qr_matrix_free(&m);
@@ -537,6 +548,10 @@ static void test_term_layout(void **state)
 	buf_reset(&b);
 	qr_render_term(&m, 0, 1, &b);
 	assert_string_equal(b.buf, "\033[30;47m\u2580\033[0m\n");
+	buf_reset(&b);
+	/* for a dark background: the quiet zone drawn light around the dark module */
+	qr_render_term(&m, 1, QR_TERM_DARK_BG, &b);
+	assert_string_equal(b.buf, "\u2588\u2580\u2588\n\u2580\u2580\u2580\n");
 	buf_reset(&b);
 	qr_render_svg(&m, 5, 1, &b);
 	assert_non_null(strstr(b.buf, "viewBox=\"0 0 3 3\""));

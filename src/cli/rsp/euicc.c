@@ -178,13 +178,14 @@ int cmd_euicc_info(struct app *app, int argc, char **argv)
 		printf("CI keys:   %zu\n", info.ci_pkid_verification_count);
 		printf("\nprofiles (%zu):\n", np);
 		for (size_t i = 0; i < np; i++)
+			/* names from the card: shown, never obeyed */
 			printf("  %-20s %-9s %-16s %s%s%s\n", p[i].iccid, es10_profile_state_name(p[i].state),
-			       p[i].spn ? p[i].spn : "-", p[i].name ? p[i].name : "-", p[i].nickname ? " nickname " : "",
-			       p[i].nickname ? p[i].nickname : "");
+			       p[i].spn ? term_text(p[i].spn) : "-", p[i].name ? term_text(p[i].name) : "-",
+			       p[i].nickname ? " nickname " : "", p[i].nickname ? term_text(p[i].nickname) : "");
 		printf("\npending notifications on the eUICC (%zu):\n", nn);
 		for (size_t i = 0; i < nn; i++)
 			printf("  %-6llu %-8s %-20s %s\n", (unsigned long long)nl[i].seq, es10_event_name(nl[i].event),
-			       nl[i].iccid[0] ? nl[i].iccid : "-", nl[i].address);
+			       nl[i].iccid[0] ? nl[i].iccid : "-", term_text(nl[i].address));
 	}
 	rc = 0;
 out:
@@ -260,7 +261,8 @@ static int profile_op(struct app *app, int argc, char **argv, enum op op)
 	char iccid[21];
 	int rc = -1, r;
 
-	if (app_parse_device_opt(app, argc, argv, &device, op == OP_NICKNAME ? 2 : 1, 1) < 0)
+	if (app_parse_device_opt(app, argc, argv, &device, op == OP_NICKNAME ? 2 : 1, 1) < 0 ||
+	    (op == OP_NICKNAME && app_check_text(app, "NICKNAME", argv[optind + 1], APP_NAME_MAX) < 0))
 		return -1;
 	if (!(path = app_store_path(app)) || store_begin(path, app->wait_lock, &txn, &s, &app->err) < 0)
 		return -1;

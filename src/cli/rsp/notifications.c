@@ -40,10 +40,10 @@ int cmd_notifications_list(struct app *app, int argc, char **argv)
 			continue;
 		}
 		time_format(n->queued, iso);
-		printf("%-12s %-6lld %-8s %-22s %-20s %-8d %s\n", n->device, (long long)n->seq, n->event, iso,
-		       n->iccid ? n->iccid : "-", n->attempts, n->address);
+		printf("%-12s %-6lld %-8s %-22s %-20s %-8d %s\n", n->device, (long long)n->seq, term_text(n->event),
+		       iso, n->iccid ? term_text(n->iccid) : "-", n->attempts, term_text(n->address));
 		if (n->last_error)
-			printf("             last error: %s\n", n->last_error);
+			printf("             last error: %s\n", term_text(n->last_error));
 	}
 	if (!app->json && !s->nnotifications)
 		app_note(app, "no notifications pending\n");
