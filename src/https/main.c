@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -758,6 +759,8 @@ int main(int argc, char **argv)
 	char line[MAX_LINE];
 	int opt;
 
+	/* Request bodies carry the matching ID: like esimctl (main.c), no core, no same-user ptrace. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	memset(&h, 0, sizeof(h));
 	h.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	h.timeout_ms = DEFAULT_TIMEOUT_MS;
