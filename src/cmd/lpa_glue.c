@@ -171,8 +171,10 @@ static int prompt_cc(void *arg, char *out, size_t outsz, struct esim_err *err)
 	memset(&catch_sig, 0, sizeof(catch_sig));
 	catch_sig.sa_handler = prompt_caught;
 	sigemptyset(&catch_sig.sa_mask);
+	/* A signal the caller ignores (nohup) stays ignored. */
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &catch_sig, &old_sa[i]);
+		if (sigaction(sigs[i], NULL, &old_sa[i]) == 0 && old_sa[i].sa_handler != SIG_IGN)
+			sigaction(sigs[i], &catch_sig, NULL);
 	restore = tcgetattr(fd, &old) == 0;
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)ECHO;

@@ -43,6 +43,12 @@ int app_read_secret(struct app *app, const char *opt, const char *path, size_t m
 	if (!strcmp(path, "-")) {
 		fd = STDIN_FILENO;
 	} else if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		/* "add --code LPA:1$..." abbreviates --code-file: never echo what may be the code. */
+		if (strchr(path, '$')) {
+			app_fail(app, ESIM_E_USAGE, "%s: cannot open the file: %s; the argument looks like an "
+				 "activation code, not a file name", opt, strerror(errno));
+			return esim_hint(&app->err, "put the code in a file (mode 0600) or give it on standard input (-)");
+		}
 		return app_fail(app, ESIM_E_USAGE, "%s '%s': %s", opt, path, strerror(errno));
 	}
 	if (fd != STDIN_FILENO) {
@@ -64,8 +70,11 @@ int app_read_secret(struct app *app, const char *opt, const char *path, size_t m
 			app_warn(app, "%s '%s' has mode %04o: other users can read the code in it; fix: chmod 600 '%s'",
 				 opt, path, (unsigned)(st.st_mode & 07777), path);
 	}
-	/* One byte more than a code with "\r\n" may have tells a file that is too long. */
-	while (len < max + 3) {
+	/*
+	 * One byte more than a code with "\r\n" may have tells a file that is too long.  On a
+	 * terminal the code ends with the line (Enter), elsewhere with the end of the file.
+	 */
+	while (len < max + 3 && !(len && data[len - 1] == '\n' && isatty(fd))) {
 		ssize_t n = read(fd, data + len, max + 3 - len);
 
 		if (n < 0 && errno == EINTR)

@@ -78,6 +78,10 @@ run 2 esim qr --code "$OFF" --code-file "$T/code"
 err_has "give either --code or --code-file, not both"
 run 2 esim add --code-file "$T/nonexistent" --carrier Verizon
 err_has "--code-file '$T/nonexistent': No such file or directory"
+# "--code" abbreviates --code-file: the code taken for a file name is not echoed
+run 2 esim add --code "$OFF" --carrier Verizon
+err_has "the argument looks like an activation code, not a file name"
+err_lacks "FILE-POLICY-MID"
 run 2 esim add --code-file "$T" --carrier Verizon
 err_has "is not a regular file or a pipe"
 run 2 esim qr --code-file /dev/zero
