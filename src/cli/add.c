@@ -1,4 +1,7 @@
-/* add.c - esimctl add CODE --carrier C [--device D] [--nickname N] [--iccid ICCID] [--data-only] */
+/*
+ * add.c - esimctl add CODE|--code-file FILE --carrier C [--device D] [--nickname N]
+ *                    [--iccid ICCID] [--data-only] [--confirmation-code[-file] ...]
+ */
 #include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -9,6 +12,7 @@
 #include "cli/rsp/lpa_glue.h"
 #include "esimctl/ids.h"
 #include "esimctl/policy.h"
+#include "esimctl/secrets.h"
 #include "esimctl/store.h"
 
 static int valid_nickname(struct app *app, const char *n)
@@ -135,10 +139,13 @@ int cmd_add(struct app *app, int argc, char **argv)
 		{ "iccid", required_argument, NULL, 'i' },
 		{ "data-only", no_argument, NULL, 'D' },
 		{ "confirmation-code", required_argument, NULL, 'C' },
+		{ "code-file", required_argument, NULL, 'f' },
+		{ "confirmation-code-file", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *carrier = NULL, *device = NULL, *nickname = NULL, *iccid = NULL, *path;
-	char *cc = NULL;
+	const char *code_file = NULL, *cc_file = NULL;
+	char *cc = NULL, *code = NULL;
 	int data_only = 0, c, rc = -1;
 	struct actcode ac;
 	struct buf canon = BUF_INIT;
@@ -159,24 +166,52 @@ int cmd_add(struct app *app, int argc, char **argv)
 		case 'i': iccid = optarg; break;
 		case 'D': data_only = 1; break;
 		case 'C':
-			free(cc);
-			cc = xstrdup(optarg);
 			/* keep the code out of /proc/PID/cmdline from here on */
-			secure_wipe(optarg, strlen(optarg));
+			app_drop_secret(&cc);
+			if (app_take_secret_arg(app, "--confirmation-code", optarg, APP_CC_MAX, &cc) < 0)
+				goto out;
 			break;
+		case 'f': code_file = optarg; break;
+		case 'F': cc_file = optarg; break;
 		default: rc = app_getopt_error(app, c, argv); goto out;
 		}
 	}
-	if (optind != argc - 1) {
-		rc = app_usage(app, optind >= argc ? "missing the activation CODE" : "unexpected argument '%s'",
-			       argv[optind + (optind < argc)]);
+	if (code_file ? optind != argc : optind != argc - 1) {
+		if (code_file)
+			rc = app_usage(app, "give either CODE or --code-file, not both");
+		else
+			rc = app_usage(app, optind >= argc ? "missing the activation CODE (or --code-file FILE)"
+							   : "unexpected argument '%s'", argv[optind + (optind < argc)]);
 		goto out;
 	}
 	if (app_check_carrier(app, "--carrier", carrier) < 0 || app_check_text(app, "--device", device, 0) < 0 ||
-	    app_check_text(app, "--iccid", iccid, 0) < 0 || app_check_text(app, "CODE", argv[optind], 0) < 0)
+	    app_check_text(app, "--iccid", iccid, 0) < 0)
 		goto out;
-	if (actcode_parse(argv[optind], &ac, &app->err) < 0)
+	if (code_file && cc_file && !strcmp(code_file, "-") && !strcmp(cc_file, "-")) {
+		rc = app_usage(app, "--code-file - and --confirmation-code-file - cannot both read standard input");
 		goto out;
+	}
+	if (cc_file && cc) {
+		rc = app_usage(app, "give either --confirmation-code or --confirmation-code-file, not both");
+		goto out;
+	}
+	if (code_file ? app_read_secret(app, "--code-file", code_file, APP_CODE_MAX, &code) < 0
+		      : app_take_secret_arg(app, "activation CODE", argv[optind], APP_CODE_MAX, &code) < 0)
+		goto out;
+	if (cc_file && app_read_secret(app, "--confirmation-code-file", cc_file, APP_CC_MAX, &cc) < 0)
+		goto out;
+	if (app_check_text(app, code_file ? "--code-file" : "CODE", code, 0) < 0) {
+		app_drop_secret(&code);
+		goto out;
+	}
+	rc = actcode_parse(code, &ac, &app->err);
+	app_drop_secret(&code);
+	if (rc < 0)
+		goto out;
+	rc = -1;
+	/* What an SM-DP+ may quote back at us is masked wherever esimctl shows it (secrets.h). */
+	secret_add(SECRET_MATCHING_ID, ac.matching_id);
+	secret_add(SECRET_CC, cc);
 	if (iccid && iccid_validate(iccid, &app->err) < 0)
 		goto out;
 	if (nickname && valid_nickname(app, nickname) < 0)
@@ -209,6 +244,13 @@ int cmd_add(struct app *app, int argc, char **argv)
 	model_new_profile_id(s, canon.buf, np.id);
 	if (device && !(d = app_find_device(app, s, device)))
 		goto out;
+	/* SGP.22 §4.1: the code's flag says a confirmation code is needed; ask nobody mid-download. */
+	if (d && glue_has_euicc(d) && ac.cc_required && !cc && !app_can_prompt(app)) {
+		app_usage(app, "the activation code requires a confirmation code and there is no terminal to ask for it");
+		esim_hint(&app->err, "give the code from the carrier with --confirmation-code-file FILE "
+			  "(or - for standard input)");
+		goto out;
+	}
 	if (!carrier && !(d && glue_has_euicc(d))) {
 		app_usage(app, "--carrier is required (see 'esimctl carriers')");
 		goto out;
@@ -267,11 +309,8 @@ int cmd_add(struct app *app, int argc, char **argv)
 			}
 		}
 		/* The confirmation code served this one download: gone before the store is written. */
-		if (cc) {
-			secure_wipe(cc, strlen(cc));
-			free(cc);
-			cc = NULL;
-		}
+		app_drop_secret(&cc);
+		secret_forget_kind(SECRET_CC);
 		if (!np.carrier)
 			np.carrier = xstrdup(np.provider ? np.provider : "unknown");
 		memset(&req, 0, sizeof(req));
@@ -318,10 +357,9 @@ int cmd_add(struct app *app, int argc, char **argv)
 	if (rc == 0)
 		report(app, s, existing, 0);
 out:
-	if (cc) {
-		secure_wipe(cc, strlen(cc));
-		free(cc);
-	}
+	app_drop_secret(&cc);
+	app_drop_secret(&code);
+	secret_forget_kind(SECRET_CC);
 	free(np.carrier);
 	free(np.nickname);
 	free(np.iccid);

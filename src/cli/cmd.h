@@ -67,6 +67,19 @@ void json_time(cJSON *o, const char *k, int64_t t);
 /* Activation code text for output: masked unless --show-secret. */
 void app_format_code(struct app *app, const struct actcode *ac, struct buf *out);
 
+/*
+ * Secrets given to a command (secretin.c): read an activation code or confirmation code
+ * of at most max bytes from FILE or "-" (stdin) into *out (heap, wipe with
+ * app_drop_secret); take one from an argv string, which is overwritten in place so that
+ * /proc/PID/cmdline no longer shows it.  app_can_prompt: a terminal to ask on.
+ */
+int app_read_secret(struct app *app, const char *opt, const char *path, size_t max, char **out);
+int app_take_secret_arg(struct app *app, const char *opt, char *arg, size_t max, char **out);
+void app_drop_secret(char **s);
+int app_can_prompt(const struct app *app);
+#define APP_CC_MAX 128   /* confirmation code, bytes */
+#define APP_CODE_MAX 1024 /* activation code, bytes */
+
 /* Parse a non-negative integer option value; usage error naming the option otherwise. */
 int app_parse_int(struct app *app, const char *opt, const char *val, long min, long max, long *out);
 

@@ -10,11 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cmd.h"
 #include "cli/jsonstream.h"
+#include "esimctl/secrets.h"
 #include "esimctl/store.h"
 #include "esimctl/text.h"
 #include "esimctl/timeutil.h"
@@ -93,16 +96,22 @@ static const struct cmd euicc_cmds[] = {
 
 static const struct cmd commands[] = {
 	{ "add", cmd_add, NULL, "record a profile from an activation code",
-	  "usage: esimctl add CODE --carrier CARRIER [--device DEVICE] [--nickname NAME]\n"
-	  "                   [--iccid ICCID] [--data-only] [--confirmation-code CODE]\n"
+	  "usage: esimctl add CODE|--code-file FILE --carrier CARRIER [--device DEVICE]\n"
+	  "                   [--nickname NAME] [--iccid ICCID] [--data-only]\n"
+	  "                   [--confirmation-code-file FILE | --confirmation-code CODE]\n"
 	  "\n"
 	  "  CODE                 activation code, LPA:1$<SM-DP+ address>$<matching ID>[$<OID>[$1]]\n"
+	  "  --code-file FILE     read the activation code from FILE (- for standard input);\n"
+	  "                       use this in scripts: a CODE argument is visible to other users\n"
 	  "  --carrier CARRIER    the carrier (see 'esimctl carriers')\n"
 	  "  --device DEVICE      the device the profile is installed on (active binding)\n"
 	  "  --nickname NAME      a name to refer to the profile by\n"
 	  "  --iccid ICCID        the profile's ICCID (18-20 digits, Luhn check digit)\n"
 	  "  --data-only          the plan has no voice or SMS\n"
-	  "  --confirmation-code CODE  for a download that needs one (else asked on a terminal)\n"
+	  "  --confirmation-code-file FILE  the confirmation code for a download that needs one,\n"
+	  "                       from FILE (- for standard input); else asked on a terminal\n"
+	  "  --confirmation-code CODE  the same on the command line (visible to other users\n"
+	  "                       until esimctl has read it; prefer the file form)\n"
 	  "\n"
 	  "  On a device with an eUICC (--euicc) the profile is downloaded from the SM-DP+\n"
 	  "  (SGP.22) and installed; --carrier then defaults to the profile's provider name.\n"
@@ -127,9 +136,10 @@ static const struct cmd commands[] = {
 	  "  --reason REASON    why (recorded; changes the advice printed)\n" },
 	{ "qr", cmd_qr, NULL, "write a backup QR code of an activation code, offline",
 	  "usage: esimctl qr PROFILE [--png FILE | --svg FILE] [--size N] [--margin N] [--level L|M|Q|H]\n"
-	  "       esimctl qr --code CODE [...]\n"
+	  "       esimctl qr --code-file FILE|- [...] | --code CODE [...]\n"
 	  "\n"
-	  "  --code CODE        encode this activation code instead of a stored profile's\n"
+	  "  --code-file FILE   encode the activation code in FILE (- for standard input)\n"
+	  "  --code CODE        the same from the command line (visible to other users)\n"
 	  "  --png FILE         write a PNG (mode 0600)\n"
 	  "  --svg FILE         write an SVG (mode 0600)\n"
 	  "  --size N           pixels per module for PNG/SVG (1-64, default 8)\n"
@@ -499,6 +509,24 @@ static int finish(struct app *app, int rc)
 	return status;
 }
 
+/*
+ * Every command may hold secrets: matching IDs (the store, an activation code), a
+ * confirmation code, a software eUICC's private key.  A core file would keep them on disk
+ * (docs/reliability.md), so from the first instruction on: no core file (RLIMIT_CORE 0,
+ * soft and hard, inherited by esimctl-https), and not dumpable, which with the default
+ * fs.suid_dumpable=0 also covers a core piped to a handler, makes /proc/PID/{mem,environ,
+ * maps} root's and refuses ptrace from other processes of the same user.
+ * /proc/PID/cmdline stays readable by all: codes are taken out of argv after option
+ * parsing (secretin.c).  Two system calls (2.3 us), done always: docs/reliability.md.
+ */
+static void harden_process(void)
+{
+	static const struct rlimit no_core = { 0, 0 };
+
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	setrlimit(RLIMIT_CORE, &no_core);
+}
+
 static void app_release(struct app *app)
 {
 	buf_release(&app->store_path);
@@ -506,6 +534,7 @@ static void app_release(struct app *app)
 	free(app->ca_files);
 	free(app->known_smdp);
 	cJSON_Delete(app->out);
+	secret_forget_all();
 }
 
 int main(int argc, char **argv)
@@ -516,6 +545,7 @@ int main(int argc, char **argv)
 	const char *env;
 	char cmdname[64];
 
+	harden_process();
 	/*
 	 * cJSON holds matching IDs, keys and ES9+ secrets: wipe its blocks when it frees them
 	 * (a free hook other than free() also stops it from growing buffers with realloc()).

@@ -1,6 +1,7 @@
 /*
- * qr.c - esimctl qr PROFILE | qr --code CODE [--png FILE | --svg FILE] [--size N] [--margin N]
- *        [--level L] [--background dark|light]
+ * qr.c - esimctl qr PROFILE | qr --code CODE | qr --code-file FILE|-
+ *                   [--png FILE | --svg FILE] [--size N] [--margin N] [--level L]
+ *                   [--background dark|light]
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@ int cmd_qr(struct app *app, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "code", required_argument, NULL, 'c' },
+		{ "code-file", required_argument, NULL, 'f' },
 		{ "png", required_argument, NULL, 'p' },
 		{ "svg", required_argument, NULL, 's' },
 		{ "size", required_argument, NULL, 'S' },
@@ -24,7 +26,8 @@ int cmd_qr(struct app *app, int argc, char **argv)
 		{ "background", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *code = NULL, *png = NULL, *svg = NULL, *background = NULL, *path;
+	const char *png = NULL, *svg = NULL, *background = NULL, *path, *code_file = NULL;
+	char *code = NULL;
 	long size = 8, margin = -1;
 	enum qr_level level = QR_LEVEL_M;
 	struct actcode ac;
@@ -39,38 +42,52 @@ int cmd_qr(struct app *app, int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': code = optarg; break;
+		case 'c':
+			/* keep the code out of /proc/PID/cmdline from here on */
+			app_drop_secret(&code);
+			if (app_take_secret_arg(app, "--code", optarg, APP_CODE_MAX, &code) < 0)
+				goto out;
+			break;
+		case 'f': code_file = optarg; break;
 		case 'p': png = optarg; break;
 		case 's': svg = optarg; break;
 		case 'S':
 			if (app_parse_int(app, "--size", optarg, 1, 64, &size) < 0)
-				return -1;
+				goto out;
 			break;
 		case 'm':
 			if (app_parse_int(app, "--margin", optarg, 0, 16, &margin) < 0)
-				return -1;
+				goto out;
 			break;
 		case 'l':
 			if (app_check_text(app, "--level", optarg, 0) < 0)
-				return -1;
-			if (qr_level_parse(optarg, &level) < 0)
-				return app_usage(app, "--level '%s': must be L, M, Q or H", optarg);
+				goto out;
+			if (qr_level_parse(optarg, &level) < 0) {
+				app_usage(app, "--level '%s': must be L, M, Q or H", optarg);
+				goto out;
+			}
 			break;
 		case 'b':
-			if (strcmp(optarg, "dark") && strcmp(optarg, "light"))
-				return app_usage(app, "--background: must be dark or light");
+			if (strcmp(optarg, "dark") && strcmp(optarg, "light")) {
+				app_usage(app, "--background: must be dark or light");
+				goto out;
+			}
 			background = optarg;
 			break;
-		default: return app_getopt_error(app, c, argv);
+		default: app_getopt_error(app, c, argv); goto out;
 		}
 	}
-	if (background && (png || svg))
-		return app_usage(app, "--background is for the terminal rendering, not --png or --svg");
+	if (background && (png || svg)) {
+		app_usage(app, "--background is for the terminal rendering, not --png or --svg");
+		goto out;
+	}
 	if (app_check_text(app, "--code", code, 0) < 0 ||
 	    (optind < argc && app_check_text(app, "PROFILE", argv[optind], 0) < 0))
-		return -1;
-	if (png && svg)
-		return app_usage(app, "give either --png or --svg, not both");
+		goto out;
+	if (png && svg) {
+		app_usage(app, "give either --png or --svg, not both");
+		goto out;
+	}
 	/* The output path's usage errors come before any work (esimctl(1) OUTPUT FILES). */
 	if (png || svg) {
 		const char *opt = png ? "--png" : "--svg";
@@ -78,19 +95,35 @@ int cmd_qr(struct app *app, int argc, char **argv)
 		if (output_check(png ? png : svg, png != NULL, app->stdout_tty, &app->err) < 0) {
 			if (!app->err.hint[0])
 				esim_hint(&app->err, "run 'esimctl help qr'");
-			return -1;
-		}
-		if (app->json && !strcmp(png ? png : svg, "-"))
-			return app_usage(app, "%s -: standard output carries the JSON document with --json", opt);
-	}
-	if (code && optind != argc)
-		return app_usage(app, "give either PROFILE or --code, not both");
-	if (!code && optind != argc - 1)
-		return app_usage(app, optind >= argc ? "missing the PROFILE (or --code CODE)" : "unexpected argument '%s'",
-				 argv[optind + (optind < argc)]);
-	if (code) {
-		if (actcode_parse(code, &ac, &app->err) < 0)
 			goto out;
+		}
+		if (app->json && !strcmp(png ? png : svg, "-")) {
+			app_usage(app, "%s -: standard output carries the JSON document with --json", opt);
+			goto out;
+		}
+	}
+	if (code && code_file) {
+		app_usage(app, "give either --code or --code-file, not both");
+		goto out;
+	}
+	if ((code || code_file) && optind != argc) {
+		app_usage(app, "give either PROFILE or %s, not both", code ? "--code" : "--code-file");
+		goto out;
+	}
+	if (!code && !code_file && optind != argc - 1) {
+		app_usage(app, optind >= argc ? "missing the PROFILE (or --code CODE)" : "unexpected argument '%s'",
+			  argv[optind + (optind < argc)]);
+		goto out;
+	}
+	if (code_file && (app_read_secret(app, "--code-file", code_file, APP_CODE_MAX, &code) < 0 ||
+			  app_check_text(app, "--code-file", code, 0) < 0))
+		goto out;
+	if (code) {
+		rc = actcode_parse(code, &ac, &app->err);
+		app_drop_secret(&code);
+		if (rc < 0)
+			goto out;
+		rc = -1;
 	} else {
 		struct profile *p;
 
@@ -179,6 +212,7 @@ out:
 	buf_wipe_release(&text);
 	buf_release(&out);
 	secure_wipe(&ac, sizeof(ac));
+	app_drop_secret(&code);
 	model_free(s);
 	return rc;
 }

@@ -24,6 +24,7 @@
 #include "crypto/rspcrypto.h"
 #include "esimctl/der.h"
 #include "esimctl/es9p.h"
+#include "esimctl/secrets.h"
 #include "rsp/es9p_internal.h"
 
 #if LIBCURL_VERSION_NUM < 0x075700
@@ -299,11 +300,19 @@ static void copy_code(char *dst, size_t size, const cJSON *v)
 		memcpy(dst, s, n + 1);
 }
 
-/* Printable copy for a terminal: control characters become spaces, UTF-8 kept whole. */
-static void copy_text(char *dst, size_t size, const char *s)
+/*
+ * Every piece of server text enters esimctl here.  The copy is printable (control
+ * characters become spaces, UTF-8 kept whole) and masked: the server may quote the
+ * matching ID or the confirmation code (secrets.h), so they are masked in the whole text
+ * before it is cut to size (a quote cut in half is still masked).
+ */
+static void copy_text(char *dst, size_t size, const char *src)
 {
+	char *whole = xstrdup(src);
+	const char *s = whole;
 	size_t n = 0;
 
+	secret_mask(whole);
 	for (; *s && n + 1 < size; s++)
 		dst[n++] = ((unsigned char)*s < 0x20 || *s == 0x7F) ? ' ' : *s;
 	if (*s) {
@@ -314,6 +323,8 @@ static void copy_text(char *dst, size_t size, const char *s)
 			n--;
 	}
 	dst[n] = '\0';
+	secure_wipe(whole, strlen(whole));
+	free(whole);
 }
 
 static int refusal(enum es9p_fn fn, const char *status, const cJSON *fes, struct esim_err *err)

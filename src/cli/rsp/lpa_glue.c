@@ -1,6 +1,8 @@
 /* lpa_glue.c - commands <-> SGP.22 procedures (see lpa_glue.h). */
 #include <fcntl.h>
+#include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "cli/rsp/lpa_glue.h"
 #include "crypto/rspcrypto.h"
 #include "esimctl/apdu.h"
+#include "esimctl/secrets.h"
 #include "esimctl/store.h"
 #include "esimctl/timeutil.h"
 #include "cli/rsp/backend.h"
@@ -29,6 +32,9 @@ void glue_net(struct app *app, const struct store *s, struct lpa_net *net)
 	app->known_smdp = NULL;
 	app->nknown_smdp = 0;
 	for (size_t i = 0; s && i < s->nprofiles; i++) {
+		/* Any of these SM-DP+s may quote a stored matching ID: masked (secrets.h). */
+		if (s->profiles[i].has_ac)
+			secret_add(SECRET_MATCHING_ID, s->profiles[i].ac.matching_id);
 		if (!s->profiles[i].has_ac || !strchr(s->profiles[i].ac.smdp, ':'))
 			continue;
 		app->known_smdp = xrealloc(app->known_smdp, (app->nknown_smdp + 1) * sizeof(*app->known_smdp));
@@ -115,39 +121,77 @@ static void progress_bytes(void *arg, size_t done, size_t total)
 	fflush(stderr);
 }
 
+/* The signal that ended the prompt (0: none); the terminal is restored before it acts. */
+static volatile sig_atomic_t prompt_signal;
+
+static void prompt_caught(int sig)
+{
+	prompt_signal = sig;
+}
+
+/*
+ * Ask for the confirmation code on /dev/tty with echo off.  A signal that would end the
+ * process (Ctrl-C, Ctrl-\, SIGTERM, SIGHUP) interrupts the read (no SA_RESTART): the
+ * terminal is restored first, then the signal is raised again with the handler that was
+ * there before, so the process ends as it would have (exit 130 for Ctrl-C), echo on.
+ */
 static int prompt_cc(void *arg, char *out, size_t outsz, struct esim_err *err)
 {
+	static const int sigs[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP };
+	static const char ask[] = "\nconfirmation code (from the carrier): ";
 	struct app *app = arg;
+	struct sigaction catch_sig, old_sa[sizeof(sigs) / sizeof(sigs[0])];
 	struct termios old, quiet;
-	char iobuf[256];   /* stdio's buffer would keep the code on the heap after fclose */
-	size_t len;
-	int fd;
-	FILE *tty;
+	size_t len = 0, i;
+	int fd, restore;
+	char ch;
 
 	if (!app->stdin_tty)
 		return esim_fail(err, ESIM_E_USAGE, "the SM-DP+ requires a confirmation code and there is no terminal to ask");
-	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0 || !(tty = fdopen(fd, "r+"))) {
-		if (fd >= 0)
-			close(fd);
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0)
 		return esim_fail(err, ESIM_E_USAGE, "the SM-DP+ requires a confirmation code and /dev/tty cannot be opened");
-	}
-	setvbuf(tty, iobuf, _IOFBF, sizeof(iobuf));
-	fprintf(tty, "\nconfirmation code (from the carrier): ");
-	fflush(tty);
-	tcgetattr(fd, &old);
+	prompt_signal = 0;
+	memset(&catch_sig, 0, sizeof(catch_sig));
+	catch_sig.sa_handler = prompt_caught;
+	sigemptyset(&catch_sig.sa_mask);
+	/* A signal the caller ignores (nohup) stays ignored. */
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], NULL, &old_sa[i]) == 0 && old_sa[i].sa_handler != SIG_IGN)
+			sigaction(sigs[i], &catch_sig, NULL);
+	restore = tcgetattr(fd, &old) == 0;
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)ECHO;
-	tcsetattr(fd, TCSAFLUSH, &quiet);
-	if (!fgets(out, (int)outsz, tty))
-		out[0] = '\0';
-	tcsetattr(fd, TCSAFLUSH, &old);
-	fprintf(tty, "\n");
-	fclose(tty);
-	secure_wipe(iobuf, sizeof(iobuf));
-	len = strcspn(out, "\r\n");
+	if (restore)
+		tcsetattr(fd, TCSAFLUSH, &quiet);
+	(void)!write(fd, ask, sizeof(ask) - 1);
+	/* read(2), not stdio: no buffer keeps the code after the prompt. */
+	while (!prompt_signal) {
+		ssize_t n = read(fd, &ch, 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || ch == '\n' || ch == '\r')
+			break;
+		if (len + 1 < outsz)
+			out[len++] = ch;
+	}
 	out[len] = '\0';
+	ch = 0;
+	if (restore)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	(void)!write(fd, "\n", 1);
+	close(fd);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &old_sa[i], NULL);
+	if (prompt_signal) {
+		secure_wipe(out, outsz);
+		raise(prompt_signal);
+		return esim_fail(err, ESIM_E_USAGE, "interrupted at the confirmation code prompt");
+	}
 	if (!len)
 		return esim_fail(err, ESIM_E_USAGE, "no confirmation code given");
+	/* An SM-DP+ quoting it back is masked (secrets.h); add forgets it after the download. */
+	secret_add(SECRET_CC, out);
 	return 0;
 }
 
