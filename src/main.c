@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "cmd/jsonstream.h"
 #include "esimctl/store.h"
 #include "esimctl/timeutil.h"
 
@@ -358,64 +357,6 @@ static void print_error(struct app *app)
 		fprintf(stderr, "hint: %s\n", app->err.hint);
 }
 
-/* Members of the --json document written by app_json_stream() writers (jsonstream.h). */
-#define JSON_STREAMS_MAX 4
-
-static struct json_stream {
-	cJSON *placeholder;
-	void (*write)(void *arg, FILE *out);
-	void *arg;
-	void (*release)(void *arg);
-} json_streams[JSON_STREAMS_MAX];
-static size_t njson_streams;
-
-/*
- * A placeholder is a raw member whose text is \x01 and the stream's number: cJSON
- * escapes control characters in strings, so nothing else prints a raw \x01.
- */
-void app_json_stream(struct app *app, const char *key, void (*write)(void *arg, FILE *out),
-		     void *arg, void (*release)(void *arg))
-{
-	char mark[3] = { '\x01', (char)('0' + njson_streams), '\0' };
-	struct json_stream *js;
-
-	if (!app->out || njson_streams == JSON_STREAMS_MAX) {
-		if (release)
-			release(arg);
-		return;
-	}
-	js = &json_streams[njson_streams++];
-	js->placeholder = cJSON_CreateRaw(mark);
-	js->write = write;
-	js->arg = arg;
-	js->release = release;
-	cJSON_AddItemToObject(app->out, key, js->placeholder);
-}
-
-/* The printed document, each stream's writer in place of its placeholder. */
-static void print_document(const char *text)
-{
-	const char *p = text, *mark;
-
-	while ((mark = strchr(p, '\x01')) != NULL && mark[1]) {
-		size_t i = (size_t)(mark[1] - '0');
-
-		fwrite(p, 1, (size_t)(mark - p), stdout);
-		if (i < njson_streams)
-			json_streams[i].write(json_streams[i].arg, stdout);
-		p = mark + 2;
-	}
-	fputs(p, stdout);
-}
-
-static void json_streams_release(void)
-{
-	for (size_t i = 0; i < njson_streams; i++)
-		if (json_streams[i].release)
-			json_streams[i].release(json_streams[i].arg);
-	njson_streams = 0;
-}
-
 static int finish(struct app *app, int rc)
 {
 	int status = rc < 0 ? (int)app->err.status : 0;
@@ -428,9 +369,6 @@ static int finish(struct app *app, int rc)
 		cJSON *doc = app->out ? app->out : cJSON_CreateObject();
 		char *text;
 
-		/* A failed command's document has only what it set before failing. */
-		for (size_t i = 0; rc < 0 && i < njson_streams; i++)
-			cJSON_Delete(cJSON_DetachItemViaPointer(doc, json_streams[i].placeholder));
 		cJSON_DeleteItemFromObject(doc, "ok");
 		cJSON_AddItemToObjectCS(doc, "ok", cJSON_CreateBool(rc == 0));
 		if (rc < 0) {
@@ -452,14 +390,16 @@ static int finish(struct app *app, int rc)
 		}
 		text = cJSON_PrintUnformatted(doc);
 		if (text) {
-			print_document(text);
+			fputs(text, stdout);
 			fputc('\n', stdout);
+			/* With --show-secret the document holds matching IDs. */
+			if (app->show_secret)
+				secure_wipe(text, strlen(text));
 			free(text);
 		}
 		cJSON_Delete(doc);
 		app->out = NULL;
 	}
-	json_streams_release();
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		if (status == 0) {
 			fprintf(stderr, "esimctl: cannot write output: %s\n", strerror(errno ? errno : EIO));

@@ -110,6 +110,10 @@ cJSON *json_device(const struct store *s, const struct device *d, int64_t now);
 /* b/nb: the profile's live bindings (NULL: looked up). */
 cJSON *json_profile(struct app *app, const struct store *s, const struct profile *p,
 		    struct binding *const *b, size_t nb);
+/* json_profile() with the carrier policy already looked up (app_policy_for()). */
+cJSON *json_profile_policy(struct app *app, const struct store *s, const struct profile *p,
+			  struct binding *const *lb, size_t nb, const struct carrier_policy *c,
+			  int unknown);
 cJSON *json_carrier(const struct carrier_policy *c);
 /*
  * Commands whose only option is --device D, with exactly npos positional arguments

@@ -1,20 +1,16 @@
 /*
  * render.c - rendering shared by list, device, carriers, transfer.
  *
- * Profiles and devices are written as JSON text (json_*_text(), for list's output on
- * large stores, see jsonstream.h) and json_profile() / json_device() parse that text, so
- * both ways give the same document.
+ * Profiles and devices for --json are cJSON objects (json_profile(), json_device()), the
+ * same for list, add and device.
  */
-#include <float.h>
 #include <getopt.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "cmd/jsonstream.h"
 #include "esimctl/policy.h"
 #include "esimctl/timeutil.h"
 
@@ -71,176 +67,33 @@ int app_getopt_error(struct app *app, int c, char **argv)
 	return app_usage(app, "unknown option '%s'", opt);
 }
 
-/* ---- JSON as text, exactly as cJSON_PrintUnformatted() prints it (jsonstream.h) ---- */
-
-void json_text_str(struct buf *out, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s, *run;
-	size_t n = 0;
-
-	if (!s) {
-		buf_add(out, "null", 4);
-		return;
-	}
-	while (p[n] > 31 && p[n] != '"' && p[n] != '\\')
-		n++;
-	if (!p[n]) {
-		/* nothing to escape: the usual case */
-		buf_grow(out, n + 2);
-		out->buf[out->len++] = '"';
-		memcpy(out->buf + out->len, s, n);
-		out->len += n;
-		out->buf[out->len++] = '"';
-		out->buf[out->len] = '\0';
-		return;
-	}
-	buf_addch(out, '"');
-	for (run = p; *p; p++) {
-		char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
-
-		if (*p > 31 && *p != '"' && *p != '\\')
-			continue;
-		n = 2;
-		buf_add(out, run, (size_t)(p - run));
-		run = p + 1;
-		switch (*p) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		default:
-			esc[4] = hex[*p >> 4];
-			esc[5] = hex[*p & 0xf];
-			n = 6;
-			break;
-		}
-		buf_add(out, esc, n);
-	}
-	buf_add(out, run, (size_t)(p - run));
-	buf_addch(out, '"');
-}
-
-/* cJSON 1.7's print_number(): %d when the value equals its int, else %1.15g or %1.17g. */
-void json_text_number(struct buf *out, double d)
-{
-	char text[32];
-	int vi = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
-	double back = 0.0;
-
-	if (isnan(d) || isinf(d)) {
-		buf_add(out, "null", 4);
-	} else if (d == (double)vi) {
-		snprintf(text, sizeof(text), "%d", vi);
-		buf_addstr(out, text);
-	} else {
-		snprintf(text, sizeof(text), "%1.15g", d);
-		if (sscanf(text, "%lg", &back) != 1 ||
-		    !(fabs(back - d) <= fmax(fabs(back), fabs(d)) * DBL_EPSILON))
-			snprintf(text, sizeof(text), "%1.17g", d);
-		buf_addstr(out, text);
-	}
-}
-
-/* ,"key": (no comma for the first member) */
-static void jkey(struct buf *out, const char *k)
-{
-	size_t n = strlen(k);
-	char *w;
-
-	buf_grow(out, n + 4);
-	w = out->buf + out->len;
-	if (out->len && w[-1] != '{')
-		*w++ = ',';
-	*w++ = '"';
-	memcpy(w, k, n);
-	w += n;
-	*w++ = '"';
-	*w++ = ':';
-	*w = '\0';
-	out->len = (size_t)(w - out->buf);
-}
-
-static void jstr(struct buf *out, const char *k, const char *v)
-{
-	jkey(out, k);
-	json_text_str(out, v);
-}
-
-static void jbool(struct buf *out, const char *k, int v)
-{
-	jkey(out, k);
-	if (v)
-		buf_add(out, "true", 4);
-	else
-		buf_add(out, "false", 5);
-}
-
-/* An ISO time, null for 0 (json_time()). */
-static void jtime(struct buf *out, const char *k, int64_t t)
-{
-	char iso[TIME_ISO_LEN];
-
-	jkey(out, k);
-	if (!t) {
-		buf_add(out, "null", 4);
-		return;
-	}
-	time_format(t, iso);
-	json_text_str(out, iso);
-}
-
-/* The text as a tree, for callers that add to the document. */
-static cJSON *parse_text(struct buf *text)
-{
-	cJSON *o = cJSON_ParseWithLength(text->buf, text->len);
-
-	if (!o)
-		abort(); /* the writers above only write valid JSON; cJSON failed to allocate */
-	return o;
-}
-
-void json_device_text(const struct store *s, const struct device *d, int64_t now, struct buf *out)
-{
-	struct binding **b = NULL;
-	size_t n;
-
-	buf_addch(out, '{');
-	jstr(out, "name", d->name);
-	jstr(out, "kind", device_kind_name(d->kind));
-	jstr(out, "platform", d->platform);
-	jstr(out, "eid", d->eid);
-	jstr(out, "imei", d->imei);
-	jbool(out, "primary", d->primary);
-	jstr(out, "euicc", d->euicc);
-	jbool(out, "data_only", device_kind_data_only(d->kind));
-	jtime(out, "created", d->created);
-	jkey(out, "holds");
-	buf_addch(out, '[');
-	n = model_live_bindings_of_device(s, d->name, &b);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			buf_addch(out, ',');
-		buf_addch(out, '{');
-		jstr(out, "profile", b[i]->profile);
-		jstr(out, "state", binding_state_name(app_effective_state(b[i], now)));
-		buf_addch(out, '}');
-	}
-	buf_add(out, "]}", 2);
-	free(b);
-}
+/* ---- --json objects ---- */
 
 cJSON *json_device(const struct store *s, const struct device *d, int64_t now)
 {
-	struct buf text = BUF_INIT;
-	cJSON *o;
+	cJSON *o = cJSON_CreateObject(), *holds;
+	struct binding **b = NULL;
+	size_t n;
 
-	json_device_text(s, d, now, &text);
-	o = parse_text(&text);
-	buf_release(&text);
+	cJSON_AddStringToObject(o, "name", d->name);
+	cJSON_AddStringToObject(o, "kind", device_kind_name(d->kind));
+	json_str(o, "platform", d->platform);
+	json_str(o, "eid", d->eid);
+	json_str(o, "imei", d->imei);
+	cJSON_AddBoolToObject(o, "primary", d->primary);
+	json_str(o, "euicc", d->euicc);
+	cJSON_AddBoolToObject(o, "data_only", device_kind_data_only(d->kind));
+	json_time(o, "created", d->created);
+	holds = cJSON_AddArrayToObject(o, "holds");
+	n = model_live_bindings_of_device(s, d->name, &b);
+	for (size_t i = 0; i < n; i++) {
+		cJSON *h = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(h, "profile", b[i]->profile);
+		cJSON_AddStringToObject(h, "state", binding_state_name(app_effective_state(b[i], now)));
+		cJSON_AddItemToArray(holds, h);
+	}
+	free(b);
 	return o;
 }
 
@@ -280,65 +133,61 @@ cJSON *json_carrier(const struct carrier_policy *c)
 	return o;
 }
 
-void json_profile_text(struct app *app, const struct store *s, const struct profile *p,
-		       struct binding *const *lb, size_t nb, const struct carrier_policy *c,
-		       int unknown, struct buf *out)
+cJSON *json_profile_policy(struct app *app, const struct store *s, const struct profile *p,
+			  struct binding *const *lb, size_t nb, const struct carrier_policy *c,
+			  int unknown)
 {
+	cJSON *o = cJSON_CreateObject(), *arr;
 	struct binding **b = NULL;
 	size_t n;
 	int64_t next;
 
-	buf_addch(out, '{');
-	jstr(out, "id", p->id);
-	jstr(out, "iccid", p->iccid);
-	jstr(out, "nickname", p->nickname);
-	jstr(out, "carrier", p->carrier);
-	jbool(out, "carrier_known", !unknown);
-	jstr(out, "model", carrier_model_name(c->model));
-	jstr(out, "plan", plan_type_name(p->plan));
-	jkey(out, "activation_code");
+	json_str(o, "id", p->id);
+	json_str(o, "iccid", p->iccid);
+	json_str(o, "nickname", p->nickname);
+	json_str(o, "carrier", p->carrier);
+	cJSON_AddBoolToObject(o, "carrier_known", !unknown);
+	cJSON_AddStringToObject(o, "model", carrier_model_name(c->model));
+	cJSON_AddStringToObject(o, "plan", plan_type_name(p->plan));
 	if (p->has_ac) {
+		cJSON *a = cJSON_AddObjectToObject(o, "activation_code");
 		struct buf code = BUF_INIT;
 
 		app_format_code(app, &p->ac, &code);
-		buf_addch(out, '{');
-		jstr(out, "code", code.buf);
-		jstr(out, "smdp", p->ac.smdp);
+		cJSON_AddStringToObject(a, "code", code.buf);
+		cJSON_AddStringToObject(a, "smdp", p->ac.smdp);
 		if (app->show_secret) {
-			jstr(out, "matching_id", p->ac.matching_id);
+			cJSON_AddStringToObject(a, "matching_id", p->ac.matching_id);
 		} else {
 			char masked[ACTCODE_FIELD_MAX + 1];
 
 			actcode_mask(p->ac.matching_id, masked, sizeof(masked));
-			jstr(out, "matching_id", masked);
+			cJSON_AddStringToObject(a, "matching_id", masked);
 		}
-		jbool(out, "masked", !app->show_secret);
-		jstr(out, "oid", p->ac.oid[0] ? p->ac.oid : NULL);
-		jbool(out, "cc_required", p->ac.cc_required);
-		buf_addch(out, '}');
+		cJSON_AddBoolToObject(a, "masked", !app->show_secret);
+		json_str(a, "oid", p->ac.oid[0] ? p->ac.oid : NULL);
+		cJSON_AddBoolToObject(a, "cc_required", p->ac.cc_required);
 		if (app->show_secret)
 			buf_wipe_release(&code);
 		else
 			buf_release(&code);
 	} else {
-		buf_add(out, "null", 4);
+		cJSON_AddNullToObject(o, "activation_code");
 	}
-	jstr(out, "provider", p->provider);
-	jstr(out, "profile_name", p->profile_name);
-	jstr(out, "profile_class", p->profile_class);
-	jtime(out, "created", p->created);
-	jtime(out, "last_transfer", p->last_transfer);
+	json_str(o, "provider", p->provider);
+	json_str(o, "profile_name", p->profile_name);
+	json_str(o, "profile_class", p->profile_class);
+	json_time(o, "created", p->created);
+	json_time(o, "last_transfer", p->last_transfer);
 	next = c->model == MODEL_SEQUENTIAL ? policy_next_transfer(c, p->last_transfer, app->now) : 0;
 	/* single-device profiles never move: a new profile must be ordered */
-	jbool(out, "transferable", c->model != MODEL_SINGLE_DEVICE);
-	jkey(out, "cooldown_remaining_s");
-	json_text_number(out, next > app->now ? (double)(next - app->now) : 0);
+	cJSON_AddBoolToObject(o, "transferable", c->model != MODEL_SINGLE_DEVICE);
+	cJSON_AddNumberToObject(o, "cooldown_remaining_s", next > app->now ? (double)(next - app->now) : 0);
 	if (c->model == MODEL_SINGLE_DEVICE)
-		jstr(out, "next_transfer", NULL);
+		cJSON_AddNullToObject(o, "next_transfer");
 	else
-		jtime(out, "next_transfer", next > app->now ? next : app->now);
-	jkey(out, "bindings");
-	buf_addch(out, '[');
+		json_time(o, "next_transfer", next > app->now ? next : app->now);
+	arr = cJSON_AddArrayToObject(o, "bindings");
 	if (lb) {
 		n = nb;
 	} else {
@@ -346,33 +195,25 @@ void json_profile_text(struct app *app, const struct store *s, const struct prof
 		lb = b;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (i)
-			buf_addch(out, ',');
-		buf_addch(out, '{');
-		jstr(out, "device", lb[i]->device);
-		jstr(out, "state", binding_state_name(app_effective_state(lb[i], app->now)));
-		jtime(out, "since", lb[i]->since);
-		jtime(out, "ready_at", lb[i]->ready_at);
-		buf_addch(out, '}');
+		cJSON *e = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(e, "device", lb[i]->device);
+		cJSON_AddStringToObject(e, "state", binding_state_name(app_effective_state(lb[i], app->now)));
+		json_time(e, "since", lb[i]->since);
+		json_time(e, "ready_at", lb[i]->ready_at);
+		cJSON_AddItemToArray(arr, e);
 	}
-	buf_add(out, "]}", 2);
 	free(b);
+	return o;
 }
 
 cJSON *json_profile(struct app *app, const struct store *s, const struct profile *p,
 		    struct binding *const *lb, size_t nb)
 {
-	const struct carrier_policy *c;
-	struct buf text = BUF_INIT;
 	int unknown;
-	cJSON *o;
+	const struct carrier_policy *c = app_policy_for(app, p->carrier, &unknown);
 
-	c = app_policy_for(app, p->carrier, &unknown);
-	json_profile_text(app, s, p, lb, nb, c, unknown, &text);
-	o = parse_text(&text);
-	/* With --show-secret the text holds the matching ID. */
-	buf_wipe_release(&text);
-	return o;
+	return json_profile_policy(app, s, p, lb, nb, c, unknown);
 }
 
 int app_parse_device_opt(struct app *app, int argc, char **argv, const char **device, int npos,
