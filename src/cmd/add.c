@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "esimctl/plan.h"
 #include "cmd/lpa_glue.h"
 #include "esimctl/ids.h"
 #include "esimctl/policy.h"
@@ -199,16 +200,8 @@ int cmd_add(struct app *app, int argc, char **argv)
 	}
 	existing = model_add_profile(s, &np);
 	memset(&np, 0, sizeof(np));
-	if (d) {
-		struct binding b;
-
-		memset(&b, 0, sizeof(b));
-		b.profile = xstrdup(existing->id);
-		b.device = xstrdup(d->name);
-		b.state = BIND_ACTIVE;
-		b.since = app->now;
-		model_add_binding(s, &b);
-	}
+	if (d)
+		binding_place(s, existing->id, d->name, app->now);
 	model_add_history(s, app->now, "add", existing->id, NULL, d ? d->name : NULL, "ok", NULL);
 	rc = store_commit(txn, s, &app->err);
 	txn = NULL;

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include "cmd/cmd.h"
+#include "esimctl/plan.h"
+#include "esimctl/policy.h"
 #include "esimctl/store.h"
 #include "esimctl/timeutil.h"
 
@@ -81,11 +83,22 @@ out:
 
 const struct carrier_policy *app_policy_for(struct app *app, const char *carrier, int *unknown)
 {
+	/* One process, one carrier table: the default is derived from it once. */
+	static struct carrier_policy unknown_policy;
+	static const struct carrier_table *unknown_from;
+	static int unknown_set;
 	const struct carrier_table *t = app_carriers(app);
 	const struct carrier_policy *p = t ? carrier_find(t, carrier) : NULL;
 
 	*unknown = p == NULL;
-	return p ? p : carrier_default();
+	if (p)
+		return p;
+	if (!unknown_set || unknown_from != t) {
+		policy_unknown_carrier(t, &unknown_policy);
+		unknown_from = t;
+		unknown_set = 1;
+	}
+	return &unknown_policy;
 }
 
 static void vwarn(struct app *app, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
@@ -212,16 +225,7 @@ enum binding_state app_effective_state(const struct binding *b, int64_t now)
 
 void app_promote_ready(struct store *s, int64_t now)
 {
-	for (size_t i = 0; i < s->nbindings; i++) {
-		struct binding *b = &s->bindings[i];
-
-		if (b->state == BIND_PENDING && b->ready_at && b->ready_at <= now) {
-			b->state = BIND_ACTIVE;
-			b->since = b->ready_at;
-			model_add_history(s, b->ready_at, "ready", b->profile, NULL, b->device, "active",
-					  "transfer completed (estimated ready time reached)");
-		}
-	}
+	binding_promote(s, now);
 }
 
 struct device *app_find_device(struct app *app, struct store *s, const char *name)

@@ -11,6 +11,7 @@
 #include "cmd/lpa_glue.h"
 #include "core/rspcrypto.h"
 #include "esimctl/apdu.h"
+#include "esimctl/plan.h"
 #include "esimctl/store.h"
 #include "esimctl/timeutil.h"
 #include "euicc/backend.h"
@@ -304,17 +305,14 @@ int glue_download(struct app *app, struct store *s, const struct actcode *ac, st
 			if (s->profiles[i].iccid && !strcmp(s->profiles[i].iccid, p->iccid))
 				app_warn(app, "ICCID %s is also recorded for profile %s", p->iccid, s->profiles[i].id);
 		/* A transfer that waited for a new activation code on this device is now done. */
-		for (size_t i = 0; i < s->nbindings; i++) {
-			struct binding *b = &s->bindings[i];
+		{
+			const char **done = NULL;
+			size_t ndone = binding_complete_awaiting(s, d->name, app->now, &done);
 
-			if (b->state == BIND_PENDING && b->ready_at == 0 && !strcmp(b->device, d->name)) {
-				b->state = BIND_RELEASED;
-				b->released_at = app->now;
-				model_add_history(s, app->now, "transfer-complete", b->profile, NULL, d->name, "ok",
-						  "completed by downloading a new profile");
-				app_note(app, "transfer of profile %s to '%s' completed by this download\n", b->profile,
-					 d->name);
-			}
+			for (size_t i = 0; i < ndone; i++)
+				app_note(app, "transfer of profile %s to '%s' completed by this download\n",
+					 done[i], d->name);
+			free(done);
 		}
 	}
 	lpa_download_result_release(&res);
