@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "esimctl/jsonalloc.h"
 #include "esimctl/store.h"
 #include "esimctl/timeutil.h"
 
@@ -357,6 +358,59 @@ static void print_error(struct app *app)
 		fprintf(stderr, "hint: %s\n", app->err.hint);
 }
 
+/* One value as cJSON_PrintUnformatted() prints it, through b (reused, wiped after). */
+static void print_piece(const cJSON *item, struct buf *b)
+{
+	size_t room = b->alloc > 4096 ? b->alloc - 1 : 4096;
+
+	for (;;) {
+		buf_grow(b, room);
+		if (cJSON_PrintPreallocated((cJSON *)item, b->buf, (int)room, 0))
+			break;
+		room *= 2;
+	}
+	b->len = strlen(b->buf);
+	fwrite(b->buf, 1, b->len, stdout);
+	/* With --show-secret the document holds matching IDs. */
+	secure_wipe(b->buf, b->len);
+	b->len = 0;
+}
+
+/*
+ * The --json document, exactly as cJSON_PrintUnformatted() prints it, but one member of
+ * the top-level object (one element of its arrays) at a time: `list --json` on a large
+ * store never holds the whole text in memory next to the tree.
+ */
+static void print_document(const cJSON *doc)
+{
+	struct buf b = BUF_INIT;
+	const cJSON *m, *e;
+
+	fputc('{', stdout);
+	cJSON_ArrayForEach(m, doc) {
+		cJSON *key = cJSON_CreateStringReference(m->string);
+
+		if (m != doc->child)
+			fputc(',', stdout);
+		print_piece(key, &b);
+		cJSON_Delete(key);
+		fputc(':', stdout);
+		if (!cJSON_IsArray(m)) {
+			print_piece(m, &b);
+			continue;
+		}
+		fputc('[', stdout);
+		cJSON_ArrayForEach(e, m) {
+			if (e != m->child)
+				fputc(',', stdout);
+			print_piece(e, &b);
+		}
+		fputc(']', stdout);
+	}
+	fputs("}\n", stdout);
+	buf_release(&b);
+}
+
 static int finish(struct app *app, int rc)
 {
 	int status = rc < 0 ? (int)app->err.status : 0;
@@ -367,7 +421,6 @@ static int finish(struct app *app, int rc)
 		print_error(app);
 	if (app->json) {
 		cJSON *doc = app->out ? app->out : cJSON_CreateObject();
-		char *text;
 
 		cJSON_DeleteItemFromObject(doc, "ok");
 		cJSON_AddItemToObjectCS(doc, "ok", cJSON_CreateBool(rc == 0));
@@ -388,15 +441,7 @@ static int finish(struct app *app, int rc)
 			if (app->err.smdp_message[0])
 				cJSON_AddStringToObject(e, "smdp_message", app->err.smdp_message);
 		}
-		text = cJSON_PrintUnformatted(doc);
-		if (text) {
-			fputs(text, stdout);
-			fputc('\n', stdout);
-			/* With --show-secret the document holds matching IDs. */
-			if (app->show_secret)
-				secure_wipe(text, strlen(text));
-			free(text);
-		}
+		print_document(doc);
 		cJSON_Delete(doc);
 		app->out = NULL;
 	}
@@ -427,10 +472,10 @@ int main(int argc, char **argv)
 	char cmdname[64];
 
 	/*
-	 * cJSON holds matching IDs, keys and ES9+ secrets: wipe its blocks when it frees them
-	 * (a free hook other than free() also stops it from growing buffers with realloc()).
+	 * cJSON holds matching IDs, keys and ES9+ secrets: its blocks are wiped when freed,
+	 * and a tree's blocks come from a few chunks instead of one malloc() each.
 	 */
-	cJSON_InitHooks(&(cJSON_Hooks){ .malloc_fn = malloc, .free_fn = secure_free });
+	jsonalloc_install();
 	memset(&app, 0, sizeof(app));
 	buf_init(&app.store_path, 0);
 	app.wait_lock = STORE_DEFAULT_WAIT_S;
