@@ -175,12 +175,10 @@ int app_usage(struct app *app, const char *fmt, ...)
 	return -1;
 }
 
+/* Keys are string literals: added without a copy (cJSON_AddItemToObjectCS()). */
 void json_str(cJSON *o, const char *k, const char *v)
 {
-	if (v)
-		cJSON_AddStringToObject(o, k, v);
-	else
-		cJSON_AddNullToObject(o, k);
+	cJSON_AddItemToObjectCS(o, k, v ? cJSON_CreateString(v) : cJSON_CreateNull());
 }
 
 void json_time(cJSON *o, const char *k, int64_t t)
@@ -188,11 +186,11 @@ void json_time(cJSON *o, const char *k, int64_t t)
 	char iso[TIME_ISO_LEN];
 
 	if (!t) {
-		cJSON_AddNullToObject(o, k);
+		cJSON_AddItemToObjectCS(o, k, cJSON_CreateNull());
 		return;
 	}
 	time_format(t, iso);
-	cJSON_AddStringToObject(o, k, iso);
+	cJSON_AddItemToObjectCS(o, k, cJSON_CreateString(iso));
 }
 
 void app_format_code(struct app *app, const struct actcode *ac, struct buf *out)

@@ -69,28 +69,42 @@ int app_getopt_error(struct app *app, int c, char **argv)
 
 /* ---- --json objects ---- */
 
+/*
+ * Members with literal keys, added without copying the key (json_str() does the same):
+ * list --json builds tens of members per profile.
+ */
+static void add_str(cJSON *o, const char *k, const char *v)
+{
+	cJSON_AddItemToObjectCS(o, k, cJSON_CreateString(v));
+}
+
+static void add_bool(cJSON *o, const char *k, int v)
+{
+	cJSON_AddItemToObjectCS(o, k, cJSON_CreateBool(v));
+}
+
 cJSON *json_device(const struct store *s, const struct device *d, int64_t now)
 {
 	cJSON *o = cJSON_CreateObject(), *holds;
 	struct binding **b = NULL;
 	size_t n;
 
-	cJSON_AddStringToObject(o, "name", d->name);
-	cJSON_AddStringToObject(o, "kind", device_kind_name(d->kind));
+	add_str(o, "name", d->name);
+	add_str(o, "kind", device_kind_name(d->kind));
 	json_str(o, "platform", d->platform);
 	json_str(o, "eid", d->eid);
 	json_str(o, "imei", d->imei);
-	cJSON_AddBoolToObject(o, "primary", d->primary);
+	add_bool(o, "primary", d->primary);
 	json_str(o, "euicc", d->euicc);
-	cJSON_AddBoolToObject(o, "data_only", device_kind_data_only(d->kind));
+	add_bool(o, "data_only", device_kind_data_only(d->kind));
 	json_time(o, "created", d->created);
 	holds = cJSON_AddArrayToObject(o, "holds");
 	n = model_live_bindings_of_device(s, d->name, &b);
 	for (size_t i = 0; i < n; i++) {
 		cJSON *h = cJSON_CreateObject();
 
-		cJSON_AddStringToObject(h, "profile", b[i]->profile);
-		cJSON_AddStringToObject(h, "state", binding_state_name(app_effective_state(b[i], now)));
+		add_str(h, "profile", b[i]->profile);
+		add_str(h, "state", binding_state_name(app_effective_state(b[i], now)));
 		cJSON_AddItemToArray(holds, h);
 	}
 	free(b);
@@ -146,33 +160,33 @@ cJSON *json_profile_policy(struct app *app, const struct store *s, const struct 
 	json_str(o, "iccid", p->iccid);
 	json_str(o, "nickname", p->nickname);
 	json_str(o, "carrier", p->carrier);
-	cJSON_AddBoolToObject(o, "carrier_known", !unknown);
-	cJSON_AddStringToObject(o, "model", carrier_model_name(c->model));
-	cJSON_AddStringToObject(o, "plan", plan_type_name(p->plan));
+	add_bool(o, "carrier_known", !unknown);
+	add_str(o, "model", carrier_model_name(c->model));
+	add_str(o, "plan", plan_type_name(p->plan));
 	if (p->has_ac) {
 		cJSON *a = cJSON_AddObjectToObject(o, "activation_code");
 		struct buf code = BUF_INIT;
 
 		app_format_code(app, &p->ac, &code);
-		cJSON_AddStringToObject(a, "code", code.buf);
-		cJSON_AddStringToObject(a, "smdp", p->ac.smdp);
+		add_str(a, "code", code.buf);
+		add_str(a, "smdp", p->ac.smdp);
 		if (app->show_secret) {
-			cJSON_AddStringToObject(a, "matching_id", p->ac.matching_id);
+			add_str(a, "matching_id", p->ac.matching_id);
 		} else {
 			char masked[ACTCODE_FIELD_MAX + 1];
 
 			actcode_mask(p->ac.matching_id, masked, sizeof(masked));
-			cJSON_AddStringToObject(a, "matching_id", masked);
+			add_str(a, "matching_id", masked);
 		}
-		cJSON_AddBoolToObject(a, "masked", !app->show_secret);
+		add_bool(a, "masked", !app->show_secret);
 		json_str(a, "oid", p->ac.oid[0] ? p->ac.oid : NULL);
-		cJSON_AddBoolToObject(a, "cc_required", p->ac.cc_required);
+		add_bool(a, "cc_required", p->ac.cc_required);
 		if (app->show_secret)
 			buf_wipe_release(&code);
 		else
 			buf_release(&code);
 	} else {
-		cJSON_AddNullToObject(o, "activation_code");
+		cJSON_AddItemToObjectCS(o, "activation_code", cJSON_CreateNull());
 	}
 	json_str(o, "provider", p->provider);
 	json_str(o, "profile_name", p->profile_name);
@@ -181,10 +195,11 @@ cJSON *json_profile_policy(struct app *app, const struct store *s, const struct 
 	json_time(o, "last_transfer", p->last_transfer);
 	next = c->model == MODEL_SEQUENTIAL ? policy_next_transfer(c, p->last_transfer, app->now) : 0;
 	/* single-device profiles never move: a new profile must be ordered */
-	cJSON_AddBoolToObject(o, "transferable", c->model != MODEL_SINGLE_DEVICE);
-	cJSON_AddNumberToObject(o, "cooldown_remaining_s", next > app->now ? (double)(next - app->now) : 0);
+	add_bool(o, "transferable", c->model != MODEL_SINGLE_DEVICE);
+	cJSON_AddItemToObjectCS(o, "cooldown_remaining_s",
+				cJSON_CreateNumber(next > app->now ? (double)(next - app->now) : 0));
 	if (c->model == MODEL_SINGLE_DEVICE)
-		cJSON_AddNullToObject(o, "next_transfer");
+		cJSON_AddItemToObjectCS(o, "next_transfer", cJSON_CreateNull());
 	else
 		json_time(o, "next_transfer", next > app->now ? next : app->now);
 	arr = cJSON_AddArrayToObject(o, "bindings");
@@ -197,8 +212,8 @@ cJSON *json_profile_policy(struct app *app, const struct store *s, const struct 
 	for (size_t i = 0; i < n; i++) {
 		cJSON *e = cJSON_CreateObject();
 
-		cJSON_AddStringToObject(e, "device", lb[i]->device);
-		cJSON_AddStringToObject(e, "state", binding_state_name(app_effective_state(lb[i], app->now)));
+		add_str(e, "device", lb[i]->device);
+		add_str(e, "state", binding_state_name(app_effective_state(lb[i], app->now)));
 		json_time(e, "since", lb[i]->since);
 		json_time(e, "ready_at", lb[i]->ready_at);
 		cJSON_AddItemToArray(arr, e);
