@@ -46,6 +46,7 @@ enum plan_action {
 	PLAN_PLACE,        /* first placement: active binding on the target */
 	PLAN_ADD_CONCURRENT, /* concurrent: extra active binding on the target */
 	PLAN_MOVE,         /* sequential: release source, pending binding on target */
+	PLAN_SWAP,         /* concurrent, --from: release source, active binding on target */
 };
 
 struct transfer_plan {
@@ -53,14 +54,14 @@ struct transfer_plan {
 	enum esim_status status;  /* ESIM_OK, or ESIM_E_POLICY / ESIM_E_USAGE / ESIM_E_NOTFOUND */
 	char reason[512];         /* refusal (or noop) explanation; empty otherwise */
 	char summary[512];        /* one line describing what will happen */
-	const char *release_from; /* PLAN_MOVE: the source device (points into req) */
+	const char *release_from; /* PLAN_MOVE, PLAN_SWAP: the source device (points into req) */
 	int64_t ready_min;        /* PLAN_MOVE: earliest / latest ready time, else TIME_NONE */
 	int64_t ready_max;        /*   ready_at stored = ready_max */
 	int gap_min_s, gap_max_s; /* expected connectivity gap (PLAN_MOVE) */
 	int transfer_time_known;
 	int64_t earliest;         /* cooldown refusal: first allowed time; else TIME_NONE */
 	int64_t cooldown_until;   /* after this transfer, next allowed time (TIME_NONE = none) */
-	char warnings[POLICY_MAX_WARNINGS][256];
+	char warnings[POLICY_MAX_WARNINGS][384];
 	size_t nwarnings;
 };
 
@@ -72,5 +73,15 @@ int transfer_decide(const struct transfer_req *req, struct transfer_plan *plan,
  * When may this profile next be transferred?  TIME_NONE = now or no cooldown.  Used by `list`.
  */
 int64_t policy_next_transfer(const struct carrier_policy *c, int64_t last_transfer, int64_t now);
+
+/*
+ * The conservative policy for a carrier that t (NULL: the built-in table) does not know:
+ * the strictest sequential behaviour in t, so an unknown carrier is never allowed what
+ * a known one would refuse: one device, the longest cooldown and the longest transfer
+ * time of t's sequential rows (24 h and 20-30 min with the built-in table).  A field no
+ * sequential row knows stays unknown (-1).  Fills *out (is_default set) and returns it.
+ */
+const struct carrier_policy *policy_unknown_carrier(const struct carrier_table *t,
+						   struct carrier_policy *out);
 
 #endif

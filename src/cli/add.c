@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "esimctl/plan.h"
 #include "cli/rsp/lpa_glue.h"
 #include "esimctl/ids.h"
 #include "esimctl/policy.h"
@@ -334,23 +335,15 @@ int cmd_add(struct app *app, int argc, char **argv)
 
 		app_policy_for(app, np.carrier, &unknown);
 		if (unknown)
-			app_warn(app, "carrier '%s' is not in the table; transfers will use a conservative default "
-				 "(add it to the carriers file, see 'esimctl carriers')", np.carrier);
+			app_warn(app, "carrier '%s' is not in the table; transfers will assume the strictest "
+				 "sequential policy in it (record the real one in your carriers file, see "
+				 "'esimctl carriers list')", np.carrier);
 	}
 	app_warn_carrier_suggestions(app, np.carrier);
 	existing = model_add_profile(s, &np);
 	memset(&np, 0, sizeof(np));
-	if (d) {
-		struct binding b;
-
-		memset(&b, 0, sizeof(b));
-		b.profile = xstrdup(existing->id);
-		b.device = xstrdup(d->name);
-		b.state = BIND_ACTIVE;
-		b.since = app->now;
-		b.ready_at = b.released_at = TIME_NONE;
-		model_add_binding(s, &b);
-	}
+	if (d)
+		binding_place(s, existing->id, d->name, app->now);
 	model_add_history(s, app->now, "add", existing->id, NULL, d ? d->name : NULL, "ok", NULL);
 	rc = store_commit(txn, s, &app->err);
 	txn = NULL;

@@ -121,9 +121,16 @@ int cmd_euicc_nickname(struct app *app, int argc, char **argv);
 void fmt_range(int min_s, int max_s, char *out, size_t outsz);
 void fmt_cooldown(int s, char *out, size_t outsz);
 cJSON *json_device(const struct store *s, const struct device *d, int64_t now);
+/* json_device() listing only the holdings keep() accepts (NULL: all). */
+cJSON *json_device_kept(const struct store *s, const struct device *d, int64_t now,
+			int (*keep)(void *arg, const struct binding *b), void *arg);
 /* b/nb: the profile's live bindings (NULL: looked up). */
 cJSON *json_profile(struct app *app, const struct store *s, const struct profile *p,
 		    struct binding *const *b, size_t nb);
+/* json_profile() with the carrier policy already looked up (app_policy_for()). */
+cJSON *json_profile_policy(struct app *app, const struct store *s, const struct profile *p,
+			  struct binding *const *lb, size_t nb, const struct carrier_policy *c,
+			  int unknown);
 cJSON *json_carrier(const struct carrier_policy *c);
 /*
  * Commands whose only option is --device D, with exactly npos positional arguments

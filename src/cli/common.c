@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "esimctl/plan.h"
+#include "esimctl/policy.h"
 #include "esimctl/store.h"
 #include "esimctl/text.h"
 #include "esimctl/timeutil.h"
@@ -97,11 +99,22 @@ out:
 
 const struct carrier_policy *app_policy_for(struct app *app, const char *carrier, int *unknown)
 {
+	/* One process, one carrier table: the default is derived from it once. */
+	static struct carrier_policy unknown_policy;
+	static const struct carrier_table *unknown_from;
+	static int unknown_set;
 	const struct carrier_table *t = app_carriers(app);
 	const struct carrier_policy *p = t ? carrier_find(t, carrier) : NULL;
 
 	*unknown = p == NULL;
-	return p ? p : carrier_default();
+	if (p)
+		return p;
+	if (!unknown_set || unknown_from != t) {
+		policy_unknown_carrier(t, &unknown_policy);
+		unknown_from = t;
+		unknown_set = 1;
+	}
+	return &unknown_policy;
 }
 
 static void vwarn(struct app *app, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
@@ -183,12 +196,10 @@ int app_usage(struct app *app, const char *fmt, ...)
 	return -1;
 }
 
+/* Keys are string literals: added without a copy (cJSON_AddItemToObjectCS()). */
 void json_str(cJSON *o, const char *k, const char *v)
 {
-	if (v)
-		cJSON_AddStringToObject(o, k, v);
-	else
-		cJSON_AddNullToObject(o, k);
+	cJSON_AddItemToObjectCS(o, k, v ? cJSON_CreateString(v) : cJSON_CreateNull());
 }
 
 void json_time(cJSON *o, const char *k, int64_t t)
@@ -196,11 +207,11 @@ void json_time(cJSON *o, const char *k, int64_t t)
 	char iso[TIME_ISO_LEN];
 
 	if (t == TIME_NONE) {
-		cJSON_AddNullToObject(o, k);
+		cJSON_AddItemToObjectCS(o, k, cJSON_CreateNull());
 		return;
 	}
 	time_format(t, iso);
-	cJSON_AddStringToObject(o, k, iso);
+	cJSON_AddItemToObjectCS(o, k, cJSON_CreateString(iso));
 }
 
 void app_format_code(struct app *app, const struct actcode *ac, struct buf *out)
@@ -233,16 +244,7 @@ enum binding_state app_effective_state(const struct binding *b, int64_t now)
 
 void app_promote_ready(struct store *s, int64_t now)
 {
-	for (size_t i = 0; i < s->nbindings; i++) {
-		struct binding *b = &s->bindings[i];
-
-		if (b->state == BIND_PENDING && b->ready_at != TIME_NONE && b->ready_at <= now) {
-			b->state = BIND_ACTIVE;
-			b->since = b->ready_at;
-			model_add_history(s, b->ready_at, "ready", b->profile, NULL, b->device, "active",
-					  "transfer completed (estimated ready time reached)");
-		}
-	}
+	binding_promote(s, now);
 }
 
 struct device *app_find_device(struct app *app, struct store *s, const char *name)

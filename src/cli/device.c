@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "esimctl/plan.h"
 #include "esimctl/ids.h"
 #include "esimctl/store.h"
 #include "cli/rsp/backend.h"
@@ -214,10 +215,10 @@ int cmd_device_remove(struct app *app, int argc, char **argv)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		b[i]->state = BIND_RELEASED;
-		b[i]->released_at = app->now;
-		model_add_history(s, app->now, "release", b[i]->profile, name, NULL, "ok",
-				  "device removed with --force");
+		/* b[i] stays valid: releasing adds no binding */
+		if (binding_release(s, b[i]->profile, name, app->now, "device removed with --force",
+				    &app->err) < 0)
+			goto out;
 		app_note(app, "released profile %s from '%s'\n", model_shown_id(s, b[i]->profile), name);
 	}
 	/*

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "cli/cmd.h"
-#include "cli/jsonstream.h"
 #include "esimctl/policy.h"
 #include "esimctl/store.h"
 #include "esimctl/text.h"
@@ -184,9 +183,8 @@ static int device_shown(struct list_ctx *lc, const struct device *d)
 	return any;
 }
 
-static void list_ctx_free(void *arg)
+static void list_ctx_free(struct list_ctx *lc)
 {
-	struct list_ctx *lc = arg;
 
 	group_free(&lc->g);
 	free(lc->memo);
@@ -255,66 +253,28 @@ static void profile_cells(const struct app *app, const struct store *s, const st
 	cells[PC_NEXT] = next;
 }
 
-/* Output is built in a buffer and written out in pieces of about this size. */
-#define LIST_CHUNK ((size_t)64 << 10)
-
-static void flush_if_full(const struct app *app, struct buf *b, FILE *out, size_t min)
+/* "profiles" and "devices" of the --json document. */
+static void list_json(struct list_ctx *lc)
 {
-	if (b->len < min)
-		return;
-	fwrite(b->buf, 1, b->len, out);
-	/* With --show-secret the text holds matching IDs. */
-	if (app->show_secret)
-		secure_wipe(b->buf, b->len);
-	buf_reset(b);
-}
+	cJSON *profiles = cJSON_AddArrayToObject(lc->app->out, "profiles");
+	cJSON *devices = cJSON_AddArrayToObject(lc->app->out, "devices");
 
-/* "profiles": the array json_profile() would give, written piece by piece. */
-static void write_profiles(void *arg, FILE *out)
-{
-	struct list_ctx *lc = arg;
-	struct buf b = BUF_INIT;
-	size_t n = 0;
-
-	buf_grow(&b, LIST_CHUNK + 4096);
-	buf_addch(&b, '[');
 	for (size_t i = 0; i < lc->s->nprofiles; i++) {
 		const struct memo_slot *m = shown(lc, i);
 
-		if (!m)
-			continue;
-		if (n++)
-			buf_addch(&b, ',');
-		json_profile_text(lc->app, lc->s, &lc->s->profiles[i], lc->g.ptrs + lc->g.start[i],
-				  lc->g.count[i], m->pol, m->unknown, &b);
-		flush_if_full(lc->app, &b, out, LIST_CHUNK);
+		if (m)
+			cJSON_AddItemToArray(profiles, json_profile_policy(lc->app, lc->s, &lc->s->profiles[i],
+									   lc->g.ptrs + lc->g.start[i],
+									   lc->g.count[i], m->pol, m->unknown));
 	}
-	buf_addch(&b, ']');
-	flush_if_full(lc->app, &b, out, 0);
-	buf_release(&b);
-}
-
-static void write_devices(void *arg, FILE *out)
-{
-	struct list_ctx *lc = arg;
-	struct buf b = BUF_INIT;
-	size_t n = 0;
-
-	buf_grow(&b, LIST_CHUNK + 4096);
-	buf_addch(&b, '[');
 	for (size_t i = 0; i < lc->s->ndevices; i++) {
 		const struct device *d = &lc->s->devices[i];
 
 		if (!device_shown(lc, d))
 			continue;
-		if (n++)
-			buf_addch(&b, ',');
-		json_device_text_kept(lc->s, d, lc->app->now, lc->carrier ? holding_kept : NULL, lc, &b);
-		flush_if_full(lc->app, &b, out, LIST_CHUNK);
+		cJSON_AddItemToArray(devices, json_device_kept(lc->s, d, lc->app->now,
+							       lc->carrier ? holding_kept : NULL, lc));
 	}
-	buf_addch(&b, ']');
-	flush_if_full(lc->app, &b, out, 0);
-	buf_release(&b);
 }
 
 static void list_human(struct list_ctx *lc)
@@ -493,17 +453,13 @@ int cmd_list(struct app *app, int argc, char **argv)
 		list_ctx_free(lc);
 		return 0;
 	}
-	/*
-	 * The arrays are written when main() prints the document (jsonstream.h): on a large
-	 * store, as a cJSON tree they would take several times the store's memory.
-	 */
-	app_json_stream(app, "profiles", write_profiles, lc, NULL);
-	app_json_stream(app, "devices", write_devices, lc, list_ctx_free);
+	list_json(lc);
 	{
 		cJSON *na = cJSON_AddArrayToObject(app->out, "pending_notifications");
 
 		for (size_t i = 0; i < s->nnotifications; i++)
 			cJSON_AddItemToArray(na, json_notification(&s->notifications[i]));
 	}
+	list_ctx_free(lc);
 	return 0;
 }

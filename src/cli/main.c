@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
-#include "cli/jsonstream.h"
+#include "esimctl/jsonalloc.h"
 #include "esimctl/secrets.h"
 #include "esimctl/store.h"
 #include "esimctl/text.h"
@@ -390,70 +390,79 @@ static void print_error(struct app *app)
 		buf_release(&t[i]);
 }
 
-/* Members of the --json document written by app_json_stream() writers (jsonstream.h). */
-#define JSON_STREAMS_MAX 4
-
-static struct json_stream {
-	cJSON *placeholder;
-	void (*write)(void *arg, FILE *out);
-	void *arg;
-	void (*release)(void *arg);
-} json_streams[JSON_STREAMS_MAX];
-static size_t njson_streams;
-
-/*
- * A placeholder is a raw member whose text is \x01 and the stream's number: cJSON
- * escapes control characters in strings, so nothing else prints a raw \x01.
- */
-void app_json_stream(struct app *app, const char *key, void (*write)(void *arg, FILE *out),
-		     void *arg, void (*release)(void *arg))
+/* One value as cJSON_PrintUnformatted() prints it, through b (reused, wiped after). */
+/* 1 when text[0..n) has no byte outside printable ASCII (cJSON escapes the rest below 0x20). */
+static int ascii_printable(const char *text, size_t n)
 {
-	char mark[3] = { '\x01', (char)('0' + njson_streams), '\0' };
-	struct json_stream *js;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)text[i] >= 0x7f)
+			return 0;
+	return 1;
+}
 
-	if (!app->out || njson_streams == JSON_STREAMS_MAX) {
-		if (release)
-			release(arg);
-		return;
+static void print_piece(const cJSON *item, struct buf *b)
+{
+	size_t room = b->alloc > 4096 ? b->alloc - 1 : 4096;
+
+	for (;;) {
+		buf_grow(b, room);
+		if (cJSON_PrintPreallocated((cJSON *)item, b->buf, (int)room, 0))
+			break;
+		room *= 2;
 	}
-	js = &json_streams[njson_streams++];
-	js->placeholder = cJSON_CreateRaw(mark);
-	js->write = write;
-	js->arg = arg;
-	js->release = release;
-	cJSON_AddItemToObject(app->out, key, js->placeholder);
+	b->len = strlen(b->buf);
+	/*
+	 * cJSON copies string bytes as they are: text_json_repair() keeps invalid UTF-8 (from
+	 * an old store, an SM-DP+ message) and raw DEL, C1 or bidi controls out of the output.
+	 * Plain ASCII, the usual case, needs no second pass.
+	 */
+	if (!ascii_printable(b->buf, b->len)) {
+		struct buf fixed = BUF_INIT;
+
+		text_json_repair(&fixed, b->buf, b->len);
+		fwrite(fixed.buf, 1, fixed.len, stdout);
+		buf_wipe_release(&fixed);
+	} else {
+		fwrite(b->buf, 1, b->len, stdout);
+	}
+	/* With --show-secret the document holds matching IDs. */
+	secure_wipe(b->buf, b->len);
+	b->len = 0;
 }
 
 /*
- * The printed document, each stream's writer in place of its placeholder.  cJSON copies
- * string bytes as they are: text_json_repair() keeps invalid UTF-8 (from an old store, an
- * SM-DP+ message) and raw DEL, C1 or bidi controls out of the output.
+ * The --json document, exactly as cJSON_PrintUnformatted() prints it, but one member of
+ * the top-level object (one element of its arrays) at a time: `list --json` on a large
+ * store never holds the whole text in memory next to the tree.
  */
-static void print_document(const char *text)
+static void print_document(const cJSON *doc)
 {
-	struct buf fixed = BUF_INIT;
-	const char *p, *mark;
+	struct buf b = BUF_INIT;
+	const cJSON *m, *e;
 
-	text_json_repair(&fixed, text, strlen(text));
-	p = fixed.buf;
-	while ((mark = strchr(p, '\x01')) != NULL && mark[1]) {
-		size_t i = (size_t)(mark[1] - '0');
+	fputc('{', stdout);
+	cJSON_ArrayForEach(m, doc) {
+		cJSON *key = cJSON_CreateStringReference(m->string);
 
-		fwrite(p, 1, (size_t)(mark - p), stdout);
-		if (i < njson_streams)
-			json_streams[i].write(json_streams[i].arg, stdout);
-		p = mark + 2;
+		if (m != doc->child)
+			fputc(',', stdout);
+		print_piece(key, &b);
+		cJSON_Delete(key);
+		fputc(':', stdout);
+		if (!cJSON_IsArray(m)) {
+			print_piece(m, &b);
+			continue;
+		}
+		fputc('[', stdout);
+		cJSON_ArrayForEach(e, m) {
+			if (e != m->child)
+				fputc(',', stdout);
+			print_piece(e, &b);
+		}
+		fputc(']', stdout);
 	}
-	fputs(p, stdout);
-	buf_release(&fixed);
-}
-
-static void json_streams_release(void)
-{
-	for (size_t i = 0; i < njson_streams; i++)
-		if (json_streams[i].release)
-			json_streams[i].release(json_streams[i].arg);
-	njson_streams = 0;
+	fputs("}\n", stdout);
+	buf_release(&b);
 }
 
 static int finish(struct app *app, int rc)
@@ -466,11 +475,7 @@ static int finish(struct app *app, int rc)
 		print_error(app);
 	if (app->json) {
 		cJSON *doc = app->out ? app->out : cJSON_CreateObject();
-		char *text;
 
-		/* A failed command's document has only what it set before failing. */
-		for (size_t i = 0; rc < 0 && i < njson_streams; i++)
-			cJSON_Delete(cJSON_DetachItemViaPointer(doc, json_streams[i].placeholder));
 		cJSON_DeleteItemFromObject(doc, "ok");
 		cJSON_AddItemToObjectCS(doc, "ok", cJSON_CreateBool(rc == 0));
 		if (rc < 0) {
@@ -490,16 +495,10 @@ static int finish(struct app *app, int rc)
 			if (app->err.smdp_message[0])
 				cJSON_AddStringToObject(e, "smdp_message", app->err.smdp_message);
 		}
-		text = cJSON_PrintUnformatted(doc);
-		if (text) {
-			print_document(text);
-			fputc('\n', stdout);
-			free(text);
-		}
+		print_document(doc);
 		cJSON_Delete(doc);
 		app->out = NULL;
 	}
-	json_streams_release();
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		if (status == 0) {
 			fprintf(stderr, "esimctl: cannot write output: %s\n", strerror(errno ? errno : EIO));
@@ -547,10 +546,10 @@ int main(int argc, char **argv)
 
 	harden_process();
 	/*
-	 * cJSON holds matching IDs, keys and ES9+ secrets: wipe its blocks when it frees them
-	 * (a free hook other than free() also stops it from growing buffers with realloc()).
+	 * cJSON holds matching IDs, keys and ES9+ secrets: its blocks are wiped when freed,
+	 * and a tree's blocks come from a few chunks instead of one malloc() each.
 	 */
-	cJSON_InitHooks(&(cJSON_Hooks){ .malloc_fn = malloc, .free_fn = secure_free });
+	jsonalloc_install();
 	memset(&app, 0, sizeof(app));
 	buf_init(&app.store_path, 0);
 	app.wait_lock = STORE_DEFAULT_WAIT_S;

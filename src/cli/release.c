@@ -6,21 +6,107 @@
 
 #include "cli/cmd.h"
 #include "cli/rsp/lpa_glue.h"
+#include "esimctl/plan.h"
+#include "esimctl/policy.h"
 #include "esimctl/store.h"
+#include "esimctl/timeutil.h"
 
 static const char *const reasons[] = { "lost", "stolen", "sold", "replaced", NULL };
 
-/* What remains to be done with the carrier, by reason and transfer model. */
-static void advise(struct app *app, cJSON *next_steps, const struct store *s, const struct profile *p,
-		   const char *device, const char *reason, int deleted)
+/*
+ * What the carrier's policy allows next for a profile that left a device.  It is asked of
+ * the engine that decides transfers (transfer_decide(), for a device that does not hold
+ * the profile), so the advice never names a command that would then be refused, and says
+ * from when the next transfer is allowed.  Returns that time (now when it is allowed
+ * now), or 0 when the profile cannot move at all.
+ */
+static int64_t advise_policy(struct app *app, const struct store *s, const struct profile *p,
+			     char *line, size_t linesz)
 {
+	struct policy_holder holders[POLICY_MAX_HOLDERS];
 	const struct carrier_policy *c;
-	char line[768];
-	int unknown;
-	struct binding **b = NULL;
+	struct binding **live = NULL;
+	struct transfer_req req;
+	struct transfer_plan plan;
+	struct esim_err e = { 0 };
+	char iso[TIME_ISO_LEN], left[48], notes[200] = "";
+	const char *name;
 	size_t n;
+	int unknown, rc;
+	int64_t when = TIME_NONE;
 
 	c = app_policy_for(app, p->carrier, &unknown);
+	name = unknown ? p->carrier : c->name;
+	if (c->notes && c->notes[0])
+		snprintf(notes, sizeof(notes), "; %s", c->notes);
+	n = model_live_bindings_of_profile(s, p->id, &live);
+	if (n > POLICY_MAX_HOLDERS)
+		n = POLICY_MAX_HOLDERS;
+	for (size_t i = 0; i < n; i++) {
+		holders[i].device = live[i]->device;
+		holders[i].state = app_effective_state(live[i], app->now);
+	}
+	memset(&req, 0, sizeof(req));
+	req.carrier = c;
+	req.carrier_unknown = unknown;
+	req.carrier_name = p->carrier;
+	req.plan = p->plan;
+	req.holders = holders;
+	req.nholders = n;
+	req.from = c->model == MODEL_CONCURRENT && n >= (size_t)c->max_devices ? holders[0].device : NULL;
+	req.to = "another device";    /* never a device name: names have no spaces */
+	req.to_kind = DEV_PHONE;
+	req.inventory_has_phone = 1;
+	req.ever_bound = model_profile_ever_bound(s, p->id);
+	req.last_transfer = p->last_transfer;
+	req.now = app->now;
+	rc = transfer_decide(&req, &plan, &e);
+	if (rc < 0 && plan.earliest != TIME_NONE) {
+		char cool[32];
+
+		time_format(plan.earliest, iso);
+		duration_format(plan.earliest - app->now, left, sizeof(left));
+		fmt_cooldown(c->cooldown_s, cool, sizeof(cool));
+		snprintf(line, linesz,
+			 "%s allows one transfer every %s: the earliest transfer to another device is "
+			 "at %s (in %s); then 'esimctl transfer %s --to DEVICE'%s",
+			 name, cool, iso, left, model_profile_shown_id(s, p), notes);
+		when = plan.earliest;
+	} else if (rc < 0 && c->model == MODEL_SINGLE_DEVICE) {
+		snprintf(line, linesz, "%s does not move profiles: order a new one (re-provisioning %s)%s",
+			 name, c->reprov_text ? c->reprov_text : "time unknown", notes);
+	} else if (rc < 0) {
+		snprintf(line, linesz, "%s: %s", name, plan.reason);
+	} else if (plan.action == PLAN_SWAP) {
+		snprintf(line, linesz,
+			 "%s: the profile stays in use on %zu other device%s, the most it allows; to use it "
+			 "elsewhere, move it ('esimctl transfer %s --from DEVICE --to DEVICE')%s",
+			 name, n, n == 1 ? "" : "s", model_profile_shown_id(s, p), notes);
+		when = app->now;
+	} else if (c->model == MODEL_CONCURRENT) {
+		if (n)
+			snprintf(line, linesz, "%s: the profile stays in use on %zu other device%s", name, n,
+				 n == 1 ? "" : "s");
+		else
+			snprintf(line, linesz, "%s: the profile can be added to another device (up to %d at once)",
+				 name, c->max_devices);
+		when = app->now;
+	} else {
+		snprintf(line, linesz,
+			 "%s: to use the profile elsewhere, ask for a transfer ('esimctl transfer %s --to DEVICE')%s",
+			 name, model_profile_shown_id(s, p), notes);
+		when = app->now;
+	}
+	free(live);
+	return when;
+}
+
+/* What remains to be done with the carrier, by reason and transfer model. */
+static void advise(struct app *app, cJSON *next_steps, cJSON *rel, const struct store *s,
+		   const struct profile *p, const char *device, const char *reason, int deleted)
+{
+	char line[768];
+
 	if (reason && (!strcmp(reason, "lost") || !strcmp(reason, "stolen")))
 		snprintf(line, sizeof(line),
 			 "contact %s now to suspend the line and block profile %s on the %s device '%s'",
@@ -38,26 +124,7 @@ static void advise(struct app *app, cJSON *next_steps, const struct store *s, co
 	if (!app->json)
 		printf("  - %s\n", term_text(line));
 
-	n = model_live_bindings_of_profile(s, p->id, &b);
-	free(b);
-	switch (c->model) {
-	case MODEL_CONCURRENT:
-		snprintf(line, sizeof(line), n ? "%s: the profile stays in use on %zu other device%s"
-					       : "%s: the profile can be added to another device (up to %zu at once)",
-			 c->name, n ? n : (size_t)c->max_devices, n == 1 ? "" : "s");
-		break;
-	case MODEL_SEQUENTIAL:
-		snprintf(line, sizeof(line),
-			 "%s: to use the profile elsewhere, ask for a transfer ('esimctl transfer %s --to DEVICE')%s%s",
-			 unknown ? p->carrier : c->name, model_profile_shown_id(s, p), c->notes ? "; " : "", c->notes ? c->notes : "");
-		break;
-	case MODEL_SINGLE_DEVICE:
-		snprintf(line, sizeof(line),
-			 "%s does not move profiles: order a new one (re-provisioning %s)%s%s", c->name,
-			 c->reprov_text ? c->reprov_text : "time unknown", c->notes ? "; " : "",
-			 c->notes ? c->notes : "");
-		break;
-	}
+	json_time(rel, "next_transfer", advise_policy(app, s, p, line, sizeof(line)));
 	cJSON_AddItemToArray(next_steps, cJSON_CreateString(line));
 	if (!app->json)
 		printf("  - %s\n", term_text(line));
@@ -156,9 +223,9 @@ int cmd_release(struct app *app, int argc, char **argv)
 		if (bp && d && !(reason && (!strcmp(reason, "lost") || !strcmp(reason, "stolen"))) &&
 		    glue_release_on_device(app, s, bp, d) < 0)
 			goto out;
-		b[i]->state = BIND_RELEASED;
-		b[i]->released_at = app->now;
-		model_add_history(s, app->now, "release", b[i]->profile, dev_name, NULL, "ok", reason);
+		/* b[i] stays valid: releasing adds no binding */
+		if (binding_release(s, b[i]->profile, dev_name, app->now, reason, &app->err) < 0)
+			goto out;
 		{
 			cJSON *o = cJSON_CreateObject();
 
@@ -184,7 +251,8 @@ int cmd_release(struct app *app, int argc, char **argv)
 			int lost = reason && (!strcmp(reason, "lost") || !strcmp(reason, "stolen"));
 
 			app_print(app, "to do with the carrier:\n");
-			advise(app, next_steps, s, bp, b[i]->device, reason, d && glue_has_euicc(d) && !lost);
+			advise(app, next_steps, cJSON_GetArrayItem(released, (int)i), s, bp, b[i]->device,
+			       reason, d && glue_has_euicc(d) && !lost);
 		}
 	}
 	if (app->json) {

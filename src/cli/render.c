@@ -1,9 +1,8 @@
 /*
  * render.c - rendering shared by list, device, carriers, transfer.
  *
- * Profiles and devices are written as JSON text (json_*_text(), for list's output on
- * large stores, see jsonstream.h) and json_profile() / json_device() parse that text, so
- * both ways give the same document.
+ * Profiles and devices for --json are cJSON objects (json_profile(), json_device()), the
+ * same for list, add and device.
  */
 #include <float.h>
 #include <getopt.h>
@@ -16,7 +15,6 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
-#include "cli/jsonstream.h"
 #include "esimctl/policy.h"
 #include "esimctl/text.h"
 #include "esimctl/timeutil.h"
@@ -252,142 +250,56 @@ void app_warn_carrier_suggestions(struct app *app, const char *name)
 	buf_release(&dym);
 }
 
-/* ---- JSON as text, exactly as cJSON_PrintUnformatted() prints it (jsonstream.h) ---- */
+/* ---- --json objects ---- */
 
 /*
- * As cJSON prints a string, but never invalid UTF-8 or a raw DEL, C1 or bidi control
- * (text_escape_json()): a store written by an older esimctl may hold any bytes.
+ * Members with literal keys, added without copying the key (json_str() does the same):
+ * list --json builds tens of members per profile.
  */
-void json_text_str(struct buf *out, const char *s)
+static void add_str(cJSON *o, const char *k, const char *v)
 {
-	text_escape_json(out, s);
+	cJSON_AddItemToObjectCS(o, k, cJSON_CreateString(v));
 }
 
-/* cJSON 1.7's print_number(): %d when the value equals its int, else %1.15g or %1.17g. */
-void json_text_number(struct buf *out, double d)
+static void add_bool(cJSON *o, const char *k, int v)
 {
-	char text[32];
-	int vi = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
-	double back = 0.0;
-
-	if (isnan(d) || isinf(d)) {
-		buf_add(out, "null", 4);
-	} else if (d == (double)vi) {
-		snprintf(text, sizeof(text), "%d", vi);
-		buf_addstr(out, text);
-	} else {
-		snprintf(text, sizeof(text), "%1.15g", d);
-		if (sscanf(text, "%lg", &back) != 1 ||
-		    !(fabs(back - d) <= fmax(fabs(back), fabs(d)) * DBL_EPSILON))
-			snprintf(text, sizeof(text), "%1.17g", d);
-		buf_addstr(out, text);
-	}
-}
-
-/* ,"key": (no comma for the first member) */
-static void jkey(struct buf *out, const char *k)
-{
-	size_t n = strlen(k);
-	char *w;
-
-	buf_grow(out, n + 4);
-	w = out->buf + out->len;
-	if (out->len && w[-1] != '{')
-		*w++ = ',';
-	*w++ = '"';
-	memcpy(w, k, n);
-	w += n;
-	*w++ = '"';
-	*w++ = ':';
-	*w = '\0';
-	out->len = (size_t)(w - out->buf);
-}
-
-static void jstr(struct buf *out, const char *k, const char *v)
-{
-	jkey(out, k);
-	json_text_str(out, v);
-}
-
-static void jbool(struct buf *out, const char *k, int v)
-{
-	jkey(out, k);
-	if (v)
-		buf_add(out, "true", 4);
-	else
-		buf_add(out, "false", 5);
-}
-
-/* An ISO time, null for TIME_NONE (json_time()). */
-static void jtime(struct buf *out, const char *k, int64_t t)
-{
-	char iso[TIME_ISO_LEN];
-
-	jkey(out, k);
-	if (t == TIME_NONE) {
-		buf_add(out, "null", 4);
-		return;
-	}
-	time_format(t, iso);
-	json_text_str(out, iso);
-}
-
-/* The text as a tree, for callers that add to the document. */
-static cJSON *parse_text(struct buf *text)
-{
-	cJSON *o = cJSON_ParseWithLength(text->buf, text->len);
-
-	if (!o)
-		abort(); /* the writers above only write valid JSON; cJSON failed to allocate */
-	return o;
-}
-
-void json_device_text(const struct store *s, const struct device *d, int64_t now, struct buf *out)
-{
-	json_device_text_kept(s, d, now, NULL, NULL, out);
-}
-
-void json_device_text_kept(const struct store *s, const struct device *d, int64_t now,
-			   int (*keep)(void *arg, const struct binding *b), void *arg, struct buf *out)
-{
-	struct binding **b = NULL;
-	size_t n, kept = 0;
-
-	buf_addch(out, '{');
-	jstr(out, "name", d->name);
-	jstr(out, "kind", device_kind_name(d->kind));
-	jstr(out, "platform", d->platform);
-	jstr(out, "eid", d->eid);
-	jstr(out, "imei", d->imei);
-	jbool(out, "primary", d->primary);
-	jstr(out, "euicc", d->euicc);
-	jbool(out, "data_only", device_kind_data_only(d->kind));
-	jtime(out, "created", d->created);
-	jkey(out, "holds");
-	buf_addch(out, '[');
-	n = model_live_bindings_of_device(s, d->name, &b);
-	for (size_t i = 0; i < n; i++) {
-		if (keep && !keep(arg, b[i]))
-			continue;
-		if (kept++)
-			buf_addch(out, ',');
-		buf_addch(out, '{');
-		jstr(out, "profile", model_shown_id(s, b[i]->profile));
-		jstr(out, "state", binding_state_name(app_effective_state(b[i], now)));
-		buf_addch(out, '}');
-	}
-	buf_add(out, "]}", 2);
-	free(b);
+	cJSON_AddItemToObjectCS(o, k, cJSON_CreateBool(v));
 }
 
 cJSON *json_device(const struct store *s, const struct device *d, int64_t now)
 {
-	struct buf text = BUF_INIT;
-	cJSON *o;
+	return json_device_kept(s, d, now, NULL, NULL);
+}
 
-	json_device_text(s, d, now, &text);
-	o = parse_text(&text);
-	buf_release(&text);
+cJSON *json_device_kept(const struct store *s, const struct device *d, int64_t now,
+			int (*keep)(void *arg, const struct binding *b), void *arg)
+{
+	cJSON *o = cJSON_CreateObject(), *holds;
+	struct binding **b = NULL;
+	size_t n;
+
+	add_str(o, "name", d->name);
+	add_str(o, "kind", device_kind_name(d->kind));
+	json_str(o, "platform", d->platform);
+	json_str(o, "eid", d->eid);
+	json_str(o, "imei", d->imei);
+	add_bool(o, "primary", d->primary);
+	json_str(o, "euicc", d->euicc);
+	add_bool(o, "data_only", device_kind_data_only(d->kind));
+	json_time(o, "created", d->created);
+	holds = cJSON_AddArrayToObject(o, "holds");
+	n = model_live_bindings_of_device(s, d->name, &b);
+	for (size_t i = 0; i < n; i++) {
+		cJSON *h;
+
+		if (keep && !keep(arg, b[i]))
+			continue;
+		h = cJSON_CreateObject();
+		add_str(h, "profile", model_shown_id(s, b[i]->profile));
+		add_str(h, "state", binding_state_name(app_effective_state(b[i], now)));
+		cJSON_AddItemToArray(holds, h);
+	}
+	free(b);
 	return o;
 }
 
@@ -427,66 +339,63 @@ cJSON *json_carrier(const struct carrier_policy *c)
 	return o;
 }
 
-void json_profile_text(struct app *app, const struct store *s, const struct profile *p,
-		       struct binding *const *lb, size_t nb, const struct carrier_policy *c,
-		       int unknown, struct buf *out)
+cJSON *json_profile_policy(struct app *app, const struct store *s, const struct profile *p,
+			  struct binding *const *lb, size_t nb, const struct carrier_policy *c,
+			  int unknown)
 {
+	cJSON *o = cJSON_CreateObject(), *arr;
 	struct binding **b = NULL;
 	size_t n;
 	int64_t next;
 
-	buf_addch(out, '{');
-	jstr(out, "id", model_profile_shown_id(s, p));
-	jstr(out, "full_id", p->id);
-	jstr(out, "iccid", p->iccid);
-	jstr(out, "nickname", p->nickname);
-	jstr(out, "carrier", p->carrier);
-	jbool(out, "carrier_known", !unknown);
-	jstr(out, "model", carrier_model_name(c->model));
-	jstr(out, "plan", plan_type_name(p->plan));
-	jkey(out, "activation_code");
+	json_str(o, "id", model_profile_shown_id(s, p));
+	json_str(o, "full_id", p->id);
+	json_str(o, "iccid", p->iccid);
+	json_str(o, "nickname", p->nickname);
+	json_str(o, "carrier", p->carrier);
+	add_bool(o, "carrier_known", !unknown);
+	add_str(o, "model", carrier_model_name(c->model));
+	add_str(o, "plan", plan_type_name(p->plan));
 	if (p->has_ac) {
+		cJSON *a = cJSON_AddObjectToObject(o, "activation_code");
 		struct buf code = BUF_INIT;
 
 		app_format_code(app, &p->ac, &code);
-		buf_addch(out, '{');
-		jstr(out, "code", code.buf);
-		jstr(out, "smdp", p->ac.smdp);
+		add_str(a, "code", code.buf);
+		add_str(a, "smdp", p->ac.smdp);
 		if (app->show_secret) {
-			jstr(out, "matching_id", p->ac.matching_id);
+			add_str(a, "matching_id", p->ac.matching_id);
 		} else {
 			char masked[ACTCODE_FIELD_MAX + 1];
 
 			actcode_mask(p->ac.matching_id, masked, sizeof(masked));
-			jstr(out, "matching_id", masked);
+			add_str(a, "matching_id", masked);
 		}
-		jbool(out, "masked", !app->show_secret);
-		jstr(out, "oid", p->ac.oid[0] ? p->ac.oid : NULL);
-		jbool(out, "cc_required", p->ac.cc_required);
-		buf_addch(out, '}');
+		add_bool(a, "masked", !app->show_secret);
+		json_str(a, "oid", p->ac.oid[0] ? p->ac.oid : NULL);
+		add_bool(a, "cc_required", p->ac.cc_required);
 		if (app->show_secret)
 			buf_wipe_release(&code);
 		else
 			buf_release(&code);
 	} else {
-		buf_add(out, "null", 4);
+		cJSON_AddItemToObjectCS(o, "activation_code", cJSON_CreateNull());
 	}
-	jstr(out, "provider", p->provider);
-	jstr(out, "profile_name", p->profile_name);
-	jstr(out, "profile_class", p->profile_class);
-	jtime(out, "created", p->created);
-	jtime(out, "last_transfer", p->last_transfer);
+	json_str(o, "provider", p->provider);
+	json_str(o, "profile_name", p->profile_name);
+	json_str(o, "profile_class", p->profile_class);
+	json_time(o, "created", p->created);
+	json_time(o, "last_transfer", p->last_transfer);
 	next = c->model == MODEL_SEQUENTIAL ? policy_next_transfer(c, p->last_transfer, app->now) : TIME_NONE;
 	/* single-device profiles never move: a new profile must be ordered */
-	jbool(out, "transferable", c->model != MODEL_SINGLE_DEVICE);
-	jkey(out, "cooldown_remaining_s");
-	json_text_number(out, next > app->now ? (double)(next - app->now) : 0);
+	add_bool(o, "transferable", c->model != MODEL_SINGLE_DEVICE);
+	cJSON_AddItemToObjectCS(o, "cooldown_remaining_s",
+				cJSON_CreateNumber(next > app->now ? (double)(next - app->now) : 0));
 	if (c->model == MODEL_SINGLE_DEVICE)
-		jstr(out, "next_transfer", NULL);
+		cJSON_AddItemToObjectCS(o, "next_transfer", cJSON_CreateNull());
 	else
-		jtime(out, "next_transfer", next > app->now ? next : app->now);
-	jkey(out, "bindings");
-	buf_addch(out, '[');
+		json_time(o, "next_transfer", next > app->now ? next : app->now);
+	arr = cJSON_AddArrayToObject(o, "bindings");
 	if (lb) {
 		n = nb;
 	} else {
@@ -494,33 +403,25 @@ void json_profile_text(struct app *app, const struct store *s, const struct prof
 		lb = b;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (i)
-			buf_addch(out, ',');
-		buf_addch(out, '{');
-		jstr(out, "device", lb[i]->device);
-		jstr(out, "state", binding_state_name(app_effective_state(lb[i], app->now)));
-		jtime(out, "since", lb[i]->since);
-		jtime(out, "ready_at", lb[i]->ready_at);
-		buf_addch(out, '}');
+		cJSON *e = cJSON_CreateObject();
+
+		add_str(e, "device", lb[i]->device);
+		add_str(e, "state", binding_state_name(app_effective_state(lb[i], app->now)));
+		json_time(e, "since", lb[i]->since);
+		json_time(e, "ready_at", lb[i]->ready_at);
+		cJSON_AddItemToArray(arr, e);
 	}
-	buf_add(out, "]}", 2);
 	free(b);
+	return o;
 }
 
 cJSON *json_profile(struct app *app, const struct store *s, const struct profile *p,
 		    struct binding *const *lb, size_t nb)
 {
-	const struct carrier_policy *c;
-	struct buf text = BUF_INIT;
 	int unknown;
-	cJSON *o;
+	const struct carrier_policy *c = app_policy_for(app, p->carrier, &unknown);
 
-	c = app_policy_for(app, p->carrier, &unknown);
-	json_profile_text(app, s, p, lb, nb, c, unknown, &text);
-	o = parse_text(&text);
-	/* With --show-secret the text holds the matching ID. */
-	buf_wipe_release(&text);
-	return o;
+	return json_profile_policy(app, s, p, lb, nb, c, unknown);
 }
 
 int app_parse_device_opt(struct app *app, int argc, char **argv, const char **device, int npos,
@@ -540,13 +441,13 @@ int app_parse_device_opt(struct app *app, int argc, char **argv, const char **de
 		else
 			return app_getopt_error(app, c, argv);
 	}
+	if (required && !*device)
+		return app_usage(app, "--device DEVICE is required");
 	if (app_check_text(app, "--device", *device, 0) < 0)
 		return -1;
 	for (int i = optind; i < argc; i++)
 		if (app_check_text(app, "argument", argv[i], 0) < 0)
 			return -1;
-	if (required && !*device)
-		return app_usage(app, "--device DEVICE is required");
 	if (argc - optind != npos)
 		return app_usage(app, argc - optind < npos ? "missing argument" : "unexpected argument '%s'",
 				 argv[argc - 1]);

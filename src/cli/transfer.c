@@ -6,6 +6,7 @@
 
 #include "cli/cmd.h"
 #include "cli/rsp/lpa_glue.h"
+#include "esimctl/plan.h"
 #include "esimctl/policy.h"
 #include "esimctl/store.h"
 #include "esimctl/timeutil.h"
@@ -18,6 +19,7 @@ static const char *action_name(enum plan_action a)
 	case PLAN_PLACE: return "place";
 	case PLAN_ADD_CONCURRENT: return "add-concurrent";
 	case PLAN_MOVE: return "move";
+	case PLAN_SWAP: return "swap";
 	}
 	return "refuse";
 }
@@ -68,7 +70,11 @@ static void report_plan(struct app *app, const struct store *s, const struct pro
 		return;
 	}
 	printf("%s%s\n", dry_run ? "plan: " : "", term_text(plan->summary));
-	if (plan->action == PLAN_MOVE && needs_code) {
+	if (plan->action == PLAN_SWAP) {
+		printf("  %s: released at once\n", term_text(plan->release_from));
+		if (!needs_code)
+			printf("  %s: active at once\n", term_text(req->to));
+	} else if (plan->action == PLAN_MOVE && needs_code) {
 		printf("  %s: released at once\n", plan->release_from);
 	} else if (plan->action == PLAN_MOVE) {
 		time_format(plan->ready_min, a);
@@ -176,56 +182,19 @@ int cmd_transfer(struct app *app, int argc, char **argv)
 		goto out;
 	}
 	/* SGP.22 v2 cannot move a profile between eUICCs: plan the delete + new code. */
-	if (plan.action == PLAN_MOVE && glue_transfer_check(app, s, p, plan.release_from, target) < 0)
+	if (plan.release_from && glue_transfer_check(app, s, p, plan.release_from, target) < 0)
 		goto out;
-	needs_code = plan.action != PLAN_NOOP && glue_has_euicc(target);
+	needs_code = plan_needs_new_code(&plan, target);
 	report_plan(app, s, p, pol, &req, &plan, dry_run, needs_code);
 	if (dry_run || plan.action == PLAN_NOOP) {
 		rc = 0;
 		goto out;
 	}
-	if (plan.action == PLAN_MOVE) {
-		struct binding nb;
-
-		/* The source side of an eUICC-backed move: delete there, notify the SM-DP+. */
-		if (glue_transfer_release_source(app, s, p, plan.release_from) < 0)
-			goto out;
-		for (size_t i = 0; i < s->nbindings; i++) {
-			struct binding *b = &s->bindings[i];
-
-			if (b->state != BIND_RELEASED && !strcmp(b->profile, p->id) &&
-			    !strcmp(b->device, plan.release_from)) {
-				b->state = BIND_RELEASED;
-				b->released_at = app->now;
-			}
-		}
-		memset(&nb, 0, sizeof(nb));
-		nb.profile = xstrdup(p->id);
-		nb.device = xstrdup(target->name);
-		nb.state = BIND_PENDING;
-		nb.since = app->now;
-		/* no ready_at: waiting for the new activation code (glue_download completes it) */
-		nb.ready_at = needs_code ? TIME_NONE : plan.ready_max;
-		nb.released_at = TIME_NONE;
-		model_add_binding(s, &nb);
-		p->last_transfer = app->now;
-		model_add_history(s, app->now, "transfer", p->id, plan.release_from, target->name, "pending",
-				  plan.summary);
-	} else {
-		struct binding nb;
-
-		memset(&nb, 0, sizeof(nb));
-		nb.profile = xstrdup(p->id);
-		nb.device = xstrdup(target->name);
-		nb.state = needs_code ? BIND_PENDING : BIND_ACTIVE;
-		nb.since = app->now;
-		nb.ready_at = nb.released_at = TIME_NONE;
-		model_add_binding(s, &nb);
-		/* Re-placing a released profile is a carrier transfer too: it starts a cooldown. */
-		if (plan.action == PLAN_ADD_CONCURRENT || req.ever_bound)
-			p->last_transfer = app->now;
-		model_add_history(s, app->now, "transfer", p->id, NULL, target->name, "active", plan.summary);
-	}
+	/* The source side of an eUICC-backed move: delete there, notify the SM-DP+. */
+	if (plan.release_from && glue_transfer_release_source(app, s, p, plan.release_from) < 0)
+		goto out;
+	if (plan_apply(s, p, &plan, target, req.ever_bound, app->now, &app->err) < 0)
+		goto out;
 	rc = store_commit(txn, s, &app->err);
 	txn = NULL;
 	if (rc == 0 && app->json)

@@ -177,15 +177,53 @@ int64_t policy_next_transfer(const struct carrier_policy *c, int64_t last_transf
 	return until > now ? until : TIME_NONE;
 }
 
+const struct carrier_policy *policy_unknown_carrier(const struct carrier_table *t,
+						   struct carrier_policy *out)
+{
+	const struct carrier_policy *r;
+
+	memset(out, 0, sizeof(*out));
+	out->name = "unknown carrier";
+	out->region = "unknown";
+	out->model = MODEL_SEQUENTIAL;
+	out->max_devices = 1;
+	out->cloud_sync = SYNC_UNKNOWN;
+	out->transfer_min_s = out->transfer_max_s = out->cooldown_s = -1;
+	out->reprov_min_s = out->reprov_max_s = -1;
+	out->is_default = 1;
+	for (size_t i = 0; (r = carrier_table_at(t, i)) != NULL; i++) {
+		if (r->model != MODEL_SEQUENTIAL)
+			continue;
+		if (r->cooldown_s > out->cooldown_s)
+			out->cooldown_s = r->cooldown_s;
+		if (r->transfer_min_s >= 0 && r->transfer_max_s > out->transfer_max_s) {
+			out->transfer_min_s = r->transfer_min_s;
+			out->transfer_max_s = r->transfer_max_s;
+		}
+	}
+	return out;
+}
+
 /* First of the warnings, so that it is read before the ones it explains. */
 static void warn_unknown_carrier(const struct transfer_req *req, const struct carrier_policy *c,
 				 struct transfer_plan *plan)
 {
-	if (req->carrier_unknown || c->is_default)
-		warn(plan, "carrier '%s' is not in the table; using a conservative default "
-		     "(sequential, unknown transfer time). Add it to "
-		     "$XDG_CONFIG_HOME/esimctl/carriers.json, see docs/carriers-format.md",
-		     carrier_label(req, c));
+	char cool[64] = "unknown cooldown", range[48];
+
+	if (!req->carrier_unknown && !c->is_default)
+		return;
+	if (c->cooldown_s > 0) {
+		format_span(c->cooldown_s, range, sizeof(range));
+		set_text(cool, sizeof(cool), "%s cooldown", range);
+	}
+	if (c->transfer_min_s >= 0)
+		format_range(c->transfer_min_s, c->transfer_max_s, range, sizeof(range));
+	else
+		set_text(range, sizeof(range), "unknown");
+	warn(plan, "carrier '%s' is not in the table; assuming the strictest sequential policy "
+	     "in it (one device, %s, transfer time %s). Record the real policy in your "
+	     "carriers file ('esimctl carriers list' shows where; format: docs/carriers-format.md)",
+	     carrier_label(req, c), cool, range);
 }
 
 /* Warnings about the target device and the carrier's notes, after the model's own. */
@@ -211,6 +249,25 @@ static int decide_concurrent(const struct transfer_req *req, const struct carrie
 {
 	int max = c->max_devices > 0 ? c->max_devices : 1;
 
+	/*
+	 * --from moves the profile: released on the source, active on the target, in one
+	 * plan.  The count of devices does not change, so a carrier at its limit allows it.
+	 */
+	if (req->from) {
+		const struct policy_holder *src = find_holder(req, req->from);
+
+		plan->action = PLAN_SWAP;
+		plan->release_from = src->device;
+		set_text(plan->summary, sizeof(plan->summary),
+			 "move from '%s' to '%s': '%s' is released and '%s' becomes active now "
+			 "(%s allows %d device%s at once, %zu in use after this)",
+			 src->device, req->to, src->device, req->to, carrier_label(req, c), max,
+			 max == 1 ? "" : "s", req->nholders);
+		if (src->state == BIND_PENDING)
+			warn(plan, "the transfer to '%s' is still pending; moving it again may restart the wait",
+			     src->device);
+		return 0;
+	}
 	if (req->nholders >= (size_t)max) {
 		struct buf list = BUF_INIT;
 
@@ -218,7 +275,8 @@ static int decide_concurrent(const struct transfer_req *req, const struct carrie
 		refuse(plan, err, ESIM_E_POLICY, "%s allows %d device%s at once; profile is already on %s",
 		       carrier_label(req, c), max, max == 1 ? "" : "s", list.buf);
 		buf_release(&list);
-		return esim_hint(err, "release the profile from one of those devices first");
+		return esim_hint(err, "move it from one of those devices with --from DEVICE, or release "
+				 "it from one of them first");
 	}
 	if (req->nholders == 0) {
 		plan->action = PLAN_PLACE;
@@ -354,6 +412,7 @@ int transfer_decide(const struct transfer_req *req, struct transfer_plan *plan,
 {
 	const struct carrier_policy *c;
 	const struct policy_holder *h;
+	struct carrier_policy unknown;
 	int ret;
 
 	memset(plan, 0, sizeof(*plan));
@@ -361,7 +420,7 @@ int transfer_decide(const struct transfer_req *req, struct transfer_plan *plan,
 	plan->status = ESIM_OK;
 	if (!req->to || !req->to[0])
 		return refuse(plan, err, ESIM_E_USAGE, "no target device given");
-	c = req->carrier ? req->carrier : carrier_default();
+	c = req->carrier ? req->carrier : policy_unknown_carrier(NULL, &unknown);
 
 	if (req->from && !find_holder(req, req->from)) {
 		struct buf list = BUF_INIT;

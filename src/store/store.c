@@ -19,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store/store_stream.h"
 #include "esimctl/store.h"
 #include "store/outfile.h"
 #include "store/safepath.h"
@@ -443,22 +442,7 @@ int store_insecure_mode(const char *path)
 
 /* ---- load ---- */
 
-static ssize_t read_chunk(void *arg, char *p, size_t n)
-{
-	const int *fd = arg;
-	ssize_t k;
-
-	do
-		k = read(*fd, p, n);
-	while (k < 0 && errno == EINTR);
-	return k;
-}
-
-/*
- * The store is read in pieces into the model (store_stream.h): the text is never held
- * whole.  Only a store the streaming reader does not accept is read whole, for
- * store_from_json() to accept it or to name its problem.
- */
+/* The whole text, parsed and checked by store_from_json() (src/store/store_json.c). */
 int store_load(const char *path, struct store **out, struct esim_err *err)
 {
 	struct buf b = BUF_INIT;
@@ -471,12 +455,7 @@ int store_load(const char *path, struct store **out, struct esim_err *err)
 		return 0;
 	}
 	if (rc == 0) {
-		rc = store_read_stream(read_chunk, &fd, 0, out);
-		if (rc < 0)
-			rc = esim_fail(err, ESIM_E_STORE, "cannot read '%s': %s", path, strerror(errno));
-		else if (rc == 1 && lseek(fd, 0, SEEK_SET) < 0)
-			rc = esim_fail(err, ESIM_E_STORE, "cannot read '%s': %s", path, strerror(errno));
-		else if (rc == 1 && (rc = fd_read_all(fd, path, &b, ESIM_E_STORE, err)) == 0)
+		if ((rc = fd_read_all(fd, path, &b, ESIM_E_STORE, err)) == 0)
 			rc = store_from_json(b.buf, b.len, path, out, err) < 0 ? -2 : 0;
 		close(fd);
 	}
@@ -656,114 +635,52 @@ static void txn_free(struct store_txn *txn)
 	free(txn);
 }
 
-/* The text is written and checked in pieces of this size. */
-#define COMMIT_CHUNK ((size_t)256 << 10)
-
-struct commit_out {
-	struct tempfile *t;
-	const char *path;
-	struct esim_err *err;
-};
-
-static int commit_flush(void *arg, struct buf *b)
-{
-	struct commit_out *w = arg;
-	int rc = temp_write(w->t, w->path, b->buf, b->len, w->err);
-
-	secure_wipe(b->buf, b->len);
-	buf_reset(b);
-	return rc;
-}
-
-struct readback {
-	int fd;
-	off_t off;
-};
-
-static ssize_t readback_chunk(void *arg, char *p, size_t n)
-{
-	struct readback *r = arg;
-	ssize_t k;
-
-	do
-		k = pread(r->fd, p, n, r->off);
-	while (k < 0 && errno == EINTR);
-	if (k > 0)
-		r->off += k;
-	return k;
-}
-
 /*
- * Check what was written with the loader's own checks, so a caller's bug (a live binding
- * to a removed device, an empty carrier) fails this run instead of leaving a store that
- * every later run refuses.  It is read back from the temporary file in pieces and not
- * kept, so this costs little memory whatever the store's size.
+ * Check what is about to be written with the loader's own checks, so a caller's bug (a
+ * live binding to a removed device, an empty carrier) fails this run instead of leaving a
+ * store that every later run refuses.
  */
-static int verify_written(const char *path, int fd, struct esim_err *err)
+static int verify_text(const char *path, const struct buf *text, struct esim_err *err)
 {
-	struct readback r = { fd, 0 };
 	struct esim_err verr = { 0 };
 	struct store *check = NULL;
-	struct buf text = BUF_INIT;
-	ssize_t n;
-	int rc;
 
-	rc = store_read_stream(readback_chunk, &r, STORE_READ_CHECK_ONLY, &check);
-	if (rc == 0)
+	if (store_from_json(text->buf, text->len, path, &check, &verr) == 0) {
+		model_free(check);
 		return 0;
-	if (rc < 0)
-		return esim_fail(err, ESIM_E_OTHER, "cannot write '%s': %s", path, strerror(errno));
-	/* Not for the streaming reader: the whole text, to accept it or name the problem. */
-	r.off = 0;
-	buf_grow(&text, 65536);
-	while ((n = readback_chunk(&r, text.buf + text.len, text.alloc - text.len - 1)) > 0) {
-		text.len += (size_t)n;
-		text.buf[text.len] = '\0';
-		buf_grow(&text, 65536);
 	}
-	if (n < 0)
-		rc = esim_fail(err, ESIM_E_OTHER, "cannot write '%s': %s", path, strerror(errno));
-	else if (store_from_json(text.buf, text.len, path, &check, &verr) == 0)
-		rc = 0;
-	else {
-		esim_fail(err, ESIM_E_STORE, "not writing the store: %s", verr.msg);
-		rc = esim_hint(err, "this is a bug in esimctl; the store on disk was not modified");
-	}
-	model_free(check);
-	buf_wipe_release(&text);
-	return rc;
+	esim_fail(err, ESIM_E_STORE, "not writing the store: %s", verr.msg);
+	return esim_hint(err, "this is a bug in esimctl; the store on disk was not modified");
 }
 
 int store_commit(struct store_txn *txn, const struct store *s, struct esim_err *err)
 {
 	struct tempfile t;
-	struct buf chunk = BUF_INIT;
-	struct commit_out w;
-	int ret = -1;
+	struct buf text = BUF_INIT;
+	int ret = -1, opened = 0;
 
 	if (!txn)
 		return esim_fail(err, ESIM_E_OTHER, "store_commit without store_begin");
+	store_to_json(s, &text);
+	if (verify_text(txn->path, &text, err) < 0)
+		goto out;
+	opened = 1;
 	if (temp_open(txn->path, &t, err) < 0)
 		goto out;
-	w.t = &t;
-	w.path = txn->path;
-	w.err = err;
-	buf_grow(&chunk, COMMIT_CHUNK + 4096);
-	if (store_write_stream(s, &chunk, COMMIT_CHUNK, commit_flush, &w) < 0 ||
-	    verify_written(txn->path, t.fd, err) < 0 ||
+	if (temp_write(&t, txn->path, text.buf, text.len, err) < 0 ||
 	    temp_commit(&t, txn->path, 1, err) < 0)
 		goto out;
 	ret = 0;
 out:
-	temp_discard(&t);
+	if (opened)
+		temp_discard(&t);
 	/* Say that nothing half-written was left behind (a failed check says so itself). */
 	if (ret < 0 && err && !err->hint[0])
 		esim_hint(err, "the store file was not modified");
 	if (ret < 0 && err)
 		err->status = ESIM_E_STORE;
-	/* commit_flush() wiped every piece it wrote; what is left was never written. */
-	secure_wipe(chunk.buf, chunk.len);
-	buf_release(&chunk);
+	/* The store holds matching IDs, which are bearer secrets. */
+	buf_wipe_release(&text);
 	txn_free(txn);
 	return ret;
 }

@@ -1,31 +1,13 @@
 /*
  * store_json.c - the store's JSON text <-> struct store (docs/store-format.md).
  *
- * Reading validates every field, naming the JSON path of the first problem.  There are
- * two front ends to one set of checks (load_device() ... load_notification(), which see
- * a record as a struct jrec of its known fields):
- *
- *   - a streaming reader for what the writer produces: strict JSON with any whitespace
- *     and keys in any order within a record, the arrays in the writer's order.  It builds
- *     the model record by record from a window of the text, with no parse tree, so
- *     loading costs the model's memory and little more (docs/performance.md).  It never
- *     reports a problem: on anything it does not accept it gives up;
- *   - cJSON's parse tree of the whole text, which accepts any valid JSON (all \u escapes,
- *     arrays in any order, ...) and reports the exact problem: the line and column of a
- *     syntax error as cJSON finds it, or the first invalid field.
- *
- * store_from_json() tries the first and falls back to the second, so the stores it
- * accepts and the messages it gives are exactly those of the tree alone.  The streaming
- * reader accepts a subset of what the tree accepts and yields the same model for it: no
- * \u escapes above \u007F, raw control characters or non-integer numbers in fields;
- * records take the first of duplicate keys (as cJSON_GetObjectItemCaseSensitive() does);
- * bindings are checked against the devices and profiles read before them, which the
- * writer's order guarantees.
- *
- * Writing does not build a cJSON tree: the writer below emits keys in a fixed order, one
- * array element per line, which keeps large stores fast to save and makes `diff` of two
- * stores show whole records.  Both directions are pure (no files: the streaming reader
- * and writer get their bytes through callbacks, see store_stream.h).
+ * Both directions go through cJSON.  Reading parses the whole text into a cJSON tree and
+ * checks every field of every record (load_device() ... load_notification(), which see a
+ * record as a struct jrec of its known fields), naming the first problem: the line and
+ * column where cJSON stopped for a syntax error, or the JSON path of an invalid field
+ * ("profiles[3].carrier: missing").  Writing prints each record with cJSON, in the fixed
+ * layout of docs/store-format.md (keys in a fixed order, one array element per line), so
+ * that `diff` of two stores shows whole records.  Both directions are pure (no files).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,13 +18,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "store/store_stream.h"
 #include "esimctl/model.h"
 #include "esimctl/timeutil.h"
 
 #define CORRUPT_HINT "restore the store from a backup or repair it by hand; it was not modified"
 
-/* ---- a record's known fields, from either front end ---- */
+/* ---- a record's known fields ---- */
 
 enum jtype { JT_ABSENT, JT_NULL, JT_FALSE, JT_TRUE, JT_NUMBER, JT_STRING, JT_ARRAY, JT_OBJECT, JT_OTHER };
 
@@ -51,7 +32,6 @@ struct jrec;
 struct jval {
 	enum jtype type;
 	const char *str;          /* JT_STRING: decoded, NUL-terminated */
-	size_t off;               /* streaming reader: offset of str in its scratch buffer */
 	double num;               /* JT_NUMBER */
 	const struct jrec *obj;   /* JT_OBJECT: the fields of a nested record (activation_code) */
 };
@@ -95,89 +75,12 @@ static const char *const notification_keys[] = {
 	"device", "seq", "event", "address", "iccid", "data", "queued", "attempts", "last_error", NULL
 };
 
-/* ---- profile ids seen, for validating without keeping the profiles ---- */
-
-/*
- * An id is 8 or 16 lower-case hex digits (model_valid_profile_id()): kept as its value
- * and its length, so that "0000000a" and "000000000000000a" differ; length 0 = empty.
- */
-struct idkey {
-	uint64_t v;
-	unsigned len;
-};
-
-struct idset {
-	struct idkey *slot;
-	size_t cap, n; /* cap: a power of two, or 0 */
-};
-
-static int id_value(const char *id, struct idkey *k)
-{
-	uint64_t x = 0;
-	size_t i;
-
-	if (!model_valid_profile_id(id))
-		return -1;
-	for (i = 0; id[i]; i++)
-		x = x << 4 | (uint64_t)(id[i] <= '9' ? id[i] - '0' : id[i] - 'a' + 10);
-	k->v = x;
-	k->len = (unsigned)i;
-	return 0;
-}
-
-static size_t idset_pos(const struct idset *s, struct idkey key)
-{
-	uint64_t h = (key.v ^ key.len) * UINT64_C(0x9E3779B97F4A7C15);
-	size_t mask = s->cap - 1, i = (size_t)(h >> 32) & mask;
-
-	while (s->slot[i].len && (s->slot[i].v != key.v || s->slot[i].len != key.len))
-		i = (i + 1) & mask;
-	return i;
-}
-
-static int idset_has(const struct idset *s, const char *id)
-{
-	struct idkey k;
-
-	if (!s->cap || id_value(id, &k) < 0)
-		return 0;
-	return s->slot[idset_pos(s, k)].len != 0;
-}
-
-static void idset_add(struct idset *s, const char *id)
-{
-	struct idkey key;
-	size_t i;
-
-	if (id_value(id, &key) < 0)
-		return;
-	if ((s->n + 1) * 2 > s->cap) {
-		struct idset big = { NULL, s->cap ? s->cap * 2 : 1024, 0 };
-
-		big.slot = xcalloc(big.cap, sizeof(*big.slot));
-		for (i = 0; i < s->cap; i++)
-			if (s->slot[i].len)
-				big.slot[idset_pos(&big, s->slot[i])] = s->slot[i];
-		big.n = s->n;
-		free(s->slot);
-		*s = big;
-	}
-	i = idset_pos(s, key);
-	if (!s->slot[i].len) {
-		s->slot[i] = key;
-		s->n++;
-	}
-}
-
-/* ---- checks shared by both front ends ---- */
+/* ---- checks ---- */
 
 struct jctx {
 	const char *src;
 	struct esim_err *err;
 	char where[96];      /* "profiles[3]" */
-	int quiet;           /* streaming reader: no messages (its caller falls back to the tree) */
-	int check_only;      /* STORE_READ_CHECK_ONLY: keep only devices and profile ids */
-	struct idset ids;    /* check_only: the profile ids read so far */
 	struct buf code;     /* scratch for activation codes (wiped after each use) */
 };
 
@@ -190,8 +93,6 @@ static int jfail(struct jctx *c, const char *field, const char *fmt, ...)
 	char what[384];
 	va_list ap;
 
-	if (c->quiet)
-		return -1;
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
@@ -267,8 +168,6 @@ static int get_time(struct jctx *c, const struct jrec *r, int f, int required, i
 	}
 	if (it->type != JT_STRING)
 		return jfail(c, key, "expected a time string, found %s", type_name(it));
-	if (c->quiet)
-		return time_parse(it->str, out, NULL) < 0 ? -1 : 0;
 	memset(&terr, 0, sizeof(terr));
 	if (time_parse(it->str, out, &terr) < 0)
 		return jfail(c, key, "%s", terr.msg[0] ? terr.msg : "not an ISO 8601 time");
@@ -373,10 +272,7 @@ static int load_device(struct jctx *c, struct store *s, const struct jrec *r)
 
 	if (get_str(c, r, DV_NAME, 1, 0, &d.name) < 0)
 		goto fail;
-	if (c->quiet) {
-		if (model_valid_device_name(d.name, NULL) < 0)
-			goto fail;
-	} else {
+	{
 		struct esim_err nerr = { 0 };
 
 		if (model_valid_device_name(d.name, &nerr) < 0) {
@@ -403,7 +299,6 @@ static int load_device(struct jctx *c, struct store *s, const struct jrec *r)
 	    get_str(c, r, DV_EUICC, 0, 1, &d.euicc) < 0 ||
 	    get_time(c, r, DV_CREATED, 1, &d.created) < 0)
 		goto fail;
-	/* Kept even when only checking: bindings are checked against the devices. */
 	model_add_device(s, &d);
 	return 0;
 fail:
@@ -427,8 +322,7 @@ static int load_actcode(struct jctx *c, const struct jval *v, struct profile *p)
 		return 0;
 	if (v->type != JT_OBJECT)
 		return jfail(c, "activation_code", "expected an object, found %s", type_name(v));
-	if (!c->quiet)
-		snprintf(c->where + wlen, sizeof(c->where) - wlen, ".activation_code");
+	snprintf(c->where + wlen, sizeof(c->where) - wlen, ".activation_code");
 	if (get_cstr(c, r, AC_SMDP, 1, 1, &smdp) < 0 ||
 	    get_cstr(c, r, AC_MID, 1, 0, &mid) < 0 ||
 	    get_cstr(c, r, AC_OID, 0, 0, &oid) < 0 ||
@@ -449,10 +343,7 @@ static int load_actcode(struct jctx *c, const struct jval *v, struct profile *p)
 	}
 	if (cc)
 		buf_addstr(text, "$1");
-	if (c->quiet) {
-		if (actcode_parse(text->buf, &p->ac, NULL) < 0)
-			goto out;
-	} else {
+	{
 		struct esim_err aerr = { 0 };
 		int rc = actcode_parse(text->buf, &p->ac, &aerr);
 
@@ -472,10 +363,7 @@ out:
 
 static const char *const profile_classes[] = { "test", "provisioning", "operational", NULL };
 
-/*
- * The loaders check a record with the strings borrowed from it and copy them only into
- * what they keep, so that checking alone (STORE_READ_CHECK_ONLY) allocates nothing.
- */
+/* The loaders check a record with the strings borrowed from the tree, then copy them. */
 static int load_profile(struct jctx *c, struct store *s, const struct jrec *r)
 {
 	struct profile p = { 0 };
@@ -487,10 +375,7 @@ static int load_profile(struct jctx *c, struct store *s, const struct jrec *r)
 	if (!model_valid_profile_id(id))
 		return jfail(c, "id", "'%s' is not a profile id (%d or %d lower-case hex digits)",
 			     id, PROFILE_ID_LEGACY_LEN, PROFILE_ID_LEN);
-	if (c->check_only) {
-		if (idset_has(&c->ids, id))
-			return jfail(c, "id", "duplicate profile id '%s'", id);
-	} else if ((dup = model_profile_by_id(s, id)) != NULL) {
+	if ((dup = model_profile_by_id(s, id)) != NULL) {
 		return jfail(c, "id", "duplicate profile id '%s' (also profiles[%zu])", id,
 			     (size_t)(dup - s->profiles));
 	}
@@ -514,12 +399,6 @@ static int load_profile(struct jctx *c, struct store *s, const struct jrec *r)
 	if (get_time(c, r, PR_CREATED, 1, &p.created) < 0 ||
 	    get_time(c, r, PR_LAST_TRANSFER, 0, &p.last_transfer) < 0)
 		goto fail;
-	if (c->check_only) {
-		idset_add(&c->ids, id);
-		/* the matching ID is a bearer secret (actcode_parse() zeroed the rest) */
-		secure_wipe(p.ac.matching_id, strlen(p.ac.matching_id));
-		return 0;
-	}
 	memcpy(p.id, id, strlen(id) + 1);
 	p.iccid = xstrdup(iccid);
 	p.carrier = xstrdup(carrier);
@@ -542,7 +421,7 @@ static int load_binding(struct jctx *c, struct store *s, const struct jrec *r)
 
 	if (get_cstr(c, r, BD_PROFILE, 1, 0, &profile) < 0)
 		return -1;
-	if (c->check_only ? !idset_has(&c->ids, profile) : !model_profile_by_id(s, profile))
+	if (!model_profile_by_id(s, profile))
 		return jfail(c, "profile", "unknown profile '%s'", profile);
 	if (get_cstr(c, r, BD_DEVICE, 1, 0, &device) < 0 ||
 	    get_cstr(c, r, BD_STATE, 1, 0, &state) < 0)
@@ -560,11 +439,9 @@ static int load_binding(struct jctx *c, struct store *s, const struct jrec *r)
 	    get_time(c, r, BD_READY_AT, 0, &b.ready_at) < 0 ||
 	    get_time(c, r, BD_RELEASED_AT, 0, &b.released_at) < 0)
 		return -1;
-	if (!c->check_only) {
-		b.profile = xstrdup(profile);
-		b.device = xstrdup(device);
-		model_add_binding(s, &b);
-	}
+	b.profile = xstrdup(profile);
+	b.device = xstrdup(device);
+	model_add_binding(s, &b);
 	return 0;
 }
 
@@ -581,8 +458,7 @@ static int load_history(struct jctx *c, struct store *s, const struct jrec *r)
 	    get_cstr(c, r, HI_OUTCOME, 1, 1, &outcome) < 0 ||
 	    get_cstr(c, r, HI_DETAIL, 0, 0, &detail) < 0)
 		return -1;
-	if (!c->check_only)
-		model_add_history(s, h.time, op, profile, from, to, outcome, detail);
+	model_add_history(s, h.time, op, profile, from, to, outcome, detail);
 	return 0;
 }
 
@@ -609,8 +485,6 @@ static int load_notification(struct jctx *c, struct store *s, const struct jrec 
 	    get_int(c, r, NO_ATTEMPTS, 0, INT32_MAX, &attempts) < 0 ||
 	    get_cstr(c, r, NO_LAST_ERROR, 0, 0, &last_error) < 0)
 		return -1;
-	if (c->check_only)
-		return 0;
 	n.attempts = (int)attempts;
 	n.device = xstrdup(device);
 	n.event = xstrdup(event);
@@ -640,720 +514,10 @@ static const struct {
 
 static void ctx_release(struct jctx *c)
 {
-	free(c->ids.slot);
 	buf_wipe_release(&c->code);
 }
 
-/* ---- front end 1: the streaming reader ---- */
-
-enum { J_OK, J_MORE, J_BAD, J_IO };
-
-struct jin {
-	const char *p, *end;  /* the unread part of the window */
-	char *win;            /* reader mode: the window's buffer (NULL: all text in memory) */
-	size_t cap;
-	store_read_fn rd;
-	void *rdarg;
-	size_t used;          /* reader mode: bytes of win ever written, to wipe */
-	int eof;              /* no bytes beyond end */
-	int status;           /* why the last call failed: J_MORE, J_BAD or J_IO */
-	int rd_errno;
-	struct buf scratch;   /* decoded strings of the current record */
-};
-
-#define WINDOW_MIN ((size_t)1 << 20)
-#define STEP_MIN ((size_t)64 << 10)
-#define SKIP_DEPTH_MAX 64  /* deeper unknown values go to the tree (cJSON allows 1000) */
-#define NUMBER_MAX 63      /* cJSON reads at most 63 characters of a number */
-
-#define AVAIL(in) ((size_t)((in)->end - (in)->p))
-
-/* Ran out of window: more text may follow (retry with a bigger window), or it ended early. */
-static int need(struct jin *in)
-{
-	in->status = in->eof ? J_BAD : J_MORE;
-	return -1;
-}
-
-static int bad(struct jin *in)
-{
-	in->status = J_BAD;
-	return -1;
-}
-
-/* At least `want` bytes from in->p in the window, unless the text ends first. */
-static int fill(struct jin *in, size_t want)
-{
-	size_t have = AVAIL(in);
-
-	if (in->eof || have >= want)
-		return 0;
-	if (want + 1 > in->cap) {
-		size_t cap = in->cap * 2 > want + 1 ? in->cap * 2 : want + 1;
-		char *w = xmalloc(cap);
-
-		memcpy(w, in->p, have);
-		secure_wipe(in->win, in->used);
-		free(in->win);
-		in->used = have;
-		in->win = w;
-		in->cap = cap;
-	} else {
-		memmove(in->win, in->p, have);
-	}
-	in->p = in->win;
-	in->end = in->win + have;
-	while (!in->eof && AVAIL(in) < want) {
-		ssize_t n = in->rd(in->rdarg, in->win + AVAIL(in), in->cap - AVAIL(in));
-
-		if (n < 0) {
-			in->rd_errno = errno;
-			in->status = J_IO;
-			return -1;
-		}
-		if (n == 0)
-			in->eof = 1;
-		in->end += n;
-		if ((size_t)(in->end - in->win) > in->used)
-			in->used = (size_t)(in->end - in->win);
-	}
-	return 0;
-}
-
-/*
- * Run one step of the parse (a record, a key, a separator) from in->p.  A step that runs
- * off the window is retried from the same place with a bigger window, so steps have no
- * effect until they cannot fail for lack of text.
- */
-static int step(struct jin *in, int (*fn)(struct jin *, void *), void *arg)
-{
-	size_t want = STEP_MIN;
-
-	for (;;) {
-		const char *mark;
-
-		if (fill(in, want) < 0)
-			return -1;
-		mark = in->p;
-		in->status = J_OK;
-		buf_reset(&in->scratch);
-		if (fn(in, arg) == 0)
-			return 0;
-		if (in->status != J_MORE)
-			return -1;
-		in->p = mark;
-		want = AVAIL(in) + STEP_MIN;
-	}
-}
-
-static void skip_ws(struct jin *in)
-{
-	while (in->p < in->end &&
-	       (*in->p == ' ' || *in->p == '\n' || *in->p == '\r' || *in->p == '\t'))
-		in->p++;
-}
-
-/* Whitespace, then ch. */
-static int expect(struct jin *in, char ch)
-{
-	skip_ws(in);
-	if (in->p == in->end)
-		return need(in);
-	if (*in->p != ch)
-		return bad(in);
-	in->p++;
-	return 0;
-}
-
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* Bytes that end a run of plain characters in a string. */
-static int string_stop(char ch)
-{
-	return (unsigned char)ch < 0x20 || ch == '"' || ch == '\\';
-}
-
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-
-/*
- * The first byte from q that ends a run of plain characters, or end.  Eight bytes at a
- * time: the usual "has a zero byte" tests fire exactly when the word holds a '"', a '\\' or
- * a byte below 0x20, and the lowest bit that fires is the first such byte (a borrow only
- * runs upwards, past the byte that caused it).
- */
-static const char *string_run(const char *q, const char *end)
-{
-	while (end - q >= 8) {
-		uint64_t w, quote, bslash, hit;
-
-		memcpy(&w, q, 8);
-		quote = w ^ (ONES * '"');
-		bslash = w ^ (ONES * '\\');
-		hit = (((quote - ONES) & ~quote) | ((bslash - ONES) & ~bslash) | ((w - ONES * 0x20) & ~w)) &
-		      HIGHS;
-		if (hit) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			return q + __builtin_ctzll(hit) / 8;
-#else
-			break;
-#endif
-		}
-		q += 8;
-	}
-	while (q < end && !string_stop(*q))
-		q++;
-	return q;
-}
-
-static void scratch_add(struct buf *b, const char *p, size_t n)
-{
-	if (b->alloc - b->len <= n)
-		buf_grow(b, n);
-	memcpy(b->buf + b->len, p, n);
-	b->len += n;
-}
-
-/*
- * The string at in->p, decoded into the scratch buffer with its NUL when keep (*off: where
- * it starts).  Raw control characters and \u escapes beyond \u007F are left to the tree.
- */
-static int parse_string(struct jin *in, int keep, size_t *off)
-{
-	const char *q = in->p + 1;
-
-	*off = in->scratch.len;
-	for (;;) {
-		const char *run = q;
-		char ch;
-
-		q = string_run(q, in->end);
-		if (q == in->end)
-			return need(in);
-		if (keep)
-			scratch_add(&in->scratch, run, (size_t)(q - run));
-		if (*q == '"')
-			break;
-		if (*q != '\\')
-			return bad(in);
-		if (q + 1 == in->end)
-			return need(in);
-		switch (q[1]) {
-		case '"': ch = '"'; break;
-		case '\\': ch = '\\'; break;
-		case '/': ch = '/'; break;
-		case 'b': ch = '\b'; break;
-		case 'f': ch = '\f'; break;
-		case 'n': ch = '\n'; break;
-		case 'r': ch = '\r'; break;
-		case 't': ch = '\t'; break;
-		case 'u':
-			/* \u0000 to \u007F: one byte, as cJSON decodes it (the writer's \u00XX) */
-			if (in->end - q < 6)
-				return need(in);
-			if (q[2] != '0' || q[3] != '0' || q[4] < '0' || q[4] > '7' || hexval(q[5]) < 0)
-				return bad(in);
-			ch = (char)((q[4] - '0') << 4 | hexval(q[5]));
-			q += 4;
-			break;
-		default: return bad(in);
-		}
-		if (keep)
-			scratch_add(&in->scratch, &ch, 1);
-		q += 2;
-	}
-	if (keep)
-		scratch_add(&in->scratch, "", 1);
-	in->p = q + 1;
-	return 0;
-}
-
-static int is_digit(const char *q)
-{
-	return *q >= '0' && *q <= '9';
-}
-
-/*
- * A JSON number at in->p.  With out, only integers (the store's numbers), read with strtod
- * as cJSON does; without, any number is skipped.
- */
-static int parse_number(struct jin *in, double *out)
-{
-	const char *q = in->p;
-	char text[NUMBER_MAX + 1];
-	size_t n;
-
-	if (q < in->end && *q == '-')
-		q++;
-	if (q == in->end)
-		return need(in);
-	if (*q == '0')
-		q++;
-	else if (is_digit(q))
-		while (q < in->end && is_digit(q))
-			q++;
-	else
-		return bad(in);
-	if (q < in->end && *q == '.' && !out) {
-		if (++q == in->end)
-			return need(in);
-		if (!is_digit(q))
-			return bad(in);
-		while (q < in->end && is_digit(q))
-			q++;
-	}
-	if (q < in->end && (*q == 'e' || *q == 'E') && !out) {
-		if (++q < in->end && (*q == '+' || *q == '-'))
-			q++;
-		if (q == in->end)
-			return need(in);
-		if (!is_digit(q))
-			return bad(in);
-		while (q < in->end && is_digit(q))
-			q++;
-	}
-	/* A number never ends a store; what follows must be there to see where it ends. */
-	if (q == in->end)
-		return need(in);
-	n = (size_t)(q - in->p);
-	if (n > NUMBER_MAX)
-		return bad(in);
-	if (out) {
-		memcpy(text, in->p, n);
-		text[n] = '\0';
-		*out = strtod(text, NULL);
-	}
-	in->p = q;
-	return 0;
-}
-
-static int parse_literal(struct jin *in, const char *lit, size_t n)
-{
-	if (AVAIL(in) < n)
-		return memcmp(in->p, lit, AVAIL(in)) ? bad(in) : need(in);
-	if (memcmp(in->p, lit, n))
-		return bad(in);
-	in->p += n;
-	return 0;
-}
-
-/* Any value at in->p (after whitespace), checked and not kept. */
-static int skip_value(struct jin *in, int depth)
-{
-	size_t off;
-	char close;
-
-	skip_ws(in);
-	if (in->p == in->end)
-		return need(in);
-	switch (*in->p) {
-	case '"': return parse_string(in, 0, &off);
-	case 't': return parse_literal(in, "true", 4);
-	case 'f': return parse_literal(in, "false", 5);
-	case 'n': return parse_literal(in, "null", 4);
-	case '{': close = '}'; break;
-	case '[': close = ']'; break;
-	default: return parse_number(in, NULL);
-	}
-	if (depth >= SKIP_DEPTH_MAX)
-		return bad(in);
-	in->p++;
-	skip_ws(in);
-	if (in->p == in->end)
-		return need(in);
-	if (*in->p == close) {
-		in->p++;
-		return 0;
-	}
-	for (;;) {
-		if (close == '}') {
-			skip_ws(in);
-			if (in->p == in->end)
-				return need(in);
-			if (*in->p != '"')
-				return bad(in);
-			if (parse_string(in, 0, &off) < 0 || expect(in, ':') < 0)
-				return -1;
-		}
-		if (skip_value(in, depth + 1) < 0)
-			return -1;
-		skip_ws(in);
-		if (in->p == in->end)
-			return need(in);
-		if (*in->p == close) {
-			in->p++;
-			return 0;
-		}
-		if (*in->p != ',')
-			return bad(in);
-		in->p++;
-	}
-}
-
-/* key is k (n bytes, no NUL among them) */
-static int key_is(const char *key, const char *k, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n && key[i] == k[i])
-		i++;
-	return i == n && !key[n];
-}
-
-/*
- * Index of the key k (n bytes) in keys, or -1.  The search starts at `first`, the key
- * after the previous one: records keep the writer's order, with optional keys left out.
- */
-static int key_index(const char *const *keys, const char *k, size_t n, int first)
-{
-	int i;
-
-	for (i = first; keys[i]; i++)
-		if (key_is(keys[i], k, n))
-			return i;
-	for (i = 0; i < first; i++)
-		if (key_is(keys[i], k, n))
-			return i;
-	return -1;
-}
-
-/* The key at in->p and its ':'; *index in keys, or -1 when it is not one of them. */
-static int parse_key(struct jin *in, const char *const *keys, int first, int *index)
-{
-	const char *k = in->p + 1, *q = string_run(k, in->end);
-	size_t off, len;
-
-	if (q == in->end)
-		return need(in);
-	if (*q == '"') {
-		/* no escapes: compare in place */
-		*index = key_index(keys, k, (size_t)(q - k), first);
-		in->p = q + 1;
-	} else {
-		len = in->scratch.len;
-		if (parse_string(in, 1, &off) < 0)
-			return -1;
-		*index = key_index(keys, in->scratch.buf + off, strlen(in->scratch.buf + off), first);
-		in->scratch.len = len;
-	}
-	return expect(in, ':');
-}
-
-/*
- * The object at in->p into r: known keys (the first of duplicates, as in the tree), the
- * others checked and skipped.  sub_keys/sub: the one field holding a nested record.
- */
-static int parse_record(struct jin *in, const char *const *keys, struct jrec *r,
-			int sub_field, const char *const *sub_keys, struct jrec *sub)
-{
-	r->keys = keys;
-	for (int i = 0; keys[i]; i++)
-		r->v[i].type = JT_ABSENT;
-	in->p++; /* '{' */
-	skip_ws(in);
-	if (in->p == in->end)
-		return need(in);
-	if (*in->p == '}') {
-		in->p++;
-		return 0;
-	}
-	for (int next = 0;;) {
-		struct jval *v;
-		int i;
-
-		skip_ws(in);
-		if (in->p == in->end)
-			return need(in);
-		if (*in->p != '"')
-			return bad(in);
-		if (parse_key(in, keys, next, &i) < 0)
-			return -1;
-		next = i + 1;
-		skip_ws(in);
-		if (in->p == in->end)
-			return need(in);
-		v = i >= 0 && r->v[i].type == JT_ABSENT ? &r->v[i] : NULL;
-		if (!v) {
-			if (skip_value(in, 1) < 0)
-				return -1;
-		} else if (*in->p == '"') {
-			v->type = JT_STRING;
-			if (parse_string(in, 1, &v->off) < 0)
-				return -1;
-		} else if (*in->p == '{' && i == sub_field) {
-			v->type = JT_OBJECT;
-			v->obj = sub;
-			if (parse_record(in, sub_keys, sub, -1, NULL, NULL) < 0)
-				return -1;
-		} else if (*in->p == '{' || *in->p == '[') {
-			v->type = *in->p == '{' ? JT_OBJECT : JT_ARRAY;
-			v->obj = NULL;
-			if (skip_value(in, 1) < 0)
-				return -1;
-		} else if (*in->p == 't' || *in->p == 'f' || *in->p == 'n') {
-			v->type = *in->p == 't' ? JT_TRUE : *in->p == 'f' ? JT_FALSE : JT_NULL;
-			if (skip_value(in, 1) < 0)
-				return -1;
-		} else {
-			v->type = JT_NUMBER;
-			if (parse_number(in, &v->num) < 0)
-				return -1;
-		}
-		skip_ws(in);
-		if (in->p == in->end)
-			return need(in);
-		if (*in->p == '}') {
-			in->p++;
-			return 0;
-		}
-		if (*in->p != ',')
-			return bad(in);
-		in->p++;
-	}
-}
-
-/* Scratch offsets to pointers, once the record is complete (the buffer may have moved). */
-static void resolve(struct jrec *r, const char *base)
-{
-	for (int i = 0; r->keys[i]; i++) {
-		struct jval *v = &r->v[i];
-
-		if (v->type == JT_STRING)
-			v->str = base + v->off;
-		else if (v->type == JT_OBJECT && v->obj)
-			resolve((struct jrec *)v->obj, base);
-	}
-}
-
-struct sparse {
-	struct jctx *c;
-	struct store *s;
-	size_t array;         /* index in arrays[] of the array being read */
-	int last;             /* a record step: that was the last element */
-	int member;           /* a key step: -1 other, NARRAYS "schema", else index in arrays[] */
-	int end;              /* a separator step: that was the '}' */
-	struct jval schema;
-};
-
-/* One array element and the ',' or ']' after it; loads it once it is complete. */
-static int record_step(struct jin *in, void *arg)
-{
-	struct sparse *sp = arg;
-	struct jrec r, sub;
-	int is_profile = arrays[sp->array].load == load_profile;
-
-	skip_ws(in);
-	if (in->p == in->end)
-		return need(in);
-	if (*in->p != '{')
-		return bad(in);
-	if (parse_record(in, arrays[sp->array].keys, &r, is_profile ? PR_AC : -1,
-			 actcode_keys, &sub) < 0)
-		return -1;
-	skip_ws(in);
-	if (in->p == in->end)
-		return need(in);
-	if (*in->p != ',' && *in->p != ']')
-		return bad(in);
-	sp->last = *in->p++ == ']';
-	resolve(&r, in->scratch.buf);
-	if (arrays[sp->array].load(sp->c, sp->s, &r) < 0)
-		return bad(in);
-	return 0;
-}
-
-/* '[' and, for an empty array, ']'. */
-static int array_open_step(struct jin *in, void *arg)
-{
-	struct sparse *sp = arg;
-
-	if (expect(in, '[') < 0)
-		return -1;
-	skip_ws(in);
-	if (in->p == in->end)
-		return need(in);
-	sp->last = *in->p == ']';
-	if (sp->last)
-		in->p++;
-	return 0;
-}
-
-/* A member's key and its ':'. */
-static int key_step(struct jin *in, void *arg)
-{
-	struct sparse *sp = arg;
-	size_t off;
-
-	skip_ws(in);
-	if (in->p == in->end)
-		return need(in);
-	if (*in->p != '"')
-		return bad(in);
-	if (parse_string(in, 1, &off) < 0 || expect(in, ':') < 0)
-		return -1;
-	sp->member = -1;
-	if (!strcmp(in->scratch.buf + off, "schema"))
-		sp->member = (int)NARRAYS;
-	for (size_t i = 0; i < NARRAYS; i++)
-		if (!strcmp(in->scratch.buf + off, arrays[i].name))
-			sp->member = (int)i;
-	return 0;
-}
-
-static int skip_step(struct jin *in, void *arg)
-{
-	(void)arg;
-	return skip_value(in, 1);
-}
-
-static int schema_step(struct jin *in, void *arg)
-{
-	struct sparse *sp = arg;
-
-	skip_ws(in);
-	if (in->p == in->end)
-		return need(in);
-	if (*in->p == '-' || is_digit(in->p)) {
-		sp->schema.type = JT_NUMBER;
-		return parse_number(in, &sp->schema.num);
-	}
-	sp->schema.type = JT_OTHER;
-	return skip_value(in, 1);
-}
-
-/* ',' or '}' after a member. */
-static int sep_step(struct jin *in, void *arg)
-{
-	struct sparse *sp = arg;
-
-	skip_ws(in);
-	if (in->p == in->end)
-		return need(in);
-	if (*in->p != ',' && *in->p != '}')
-		return bad(in);
-	sp->end = *in->p++ == '}';
-	return 0;
-}
-
-static int open_step(struct jin *in, void *arg)
-{
-	(void)arg;
-	return expect(in, '{');
-}
-
-/* The whole store; 0 with s filled, or -1 with in->status. */
-static int stream_parse(struct jin *in, struct jctx *c, struct store *s)
-{
-	struct sparse sp;
-	size_t next = 0; /* arrays before this one are read, or absent */
-	int seen[NARRAYS] = { 0 }, have_schema = 0;
-
-	memset(&sp, 0, sizeof(sp));
-	sp.c = c;
-	sp.s = s;
-	if (step(in, open_step, NULL) < 0)
-		return -1;
-	do {
-		if (step(in, key_step, &sp) < 0)
-			return -1;
-		if (sp.member == (int)NARRAYS && !have_schema) {
-			have_schema = 1;
-			if (step(in, schema_step, &sp) < 0)
-				return -1;
-		} else if (sp.member >= 0 && sp.member < (int)NARRAYS && !seen[sp.member]) {
-			/* Bindings are checked against what was read before them. */
-			if ((size_t)sp.member < next)
-				return bad(in);
-			seen[sp.member] = 1;
-			next = (size_t)sp.member + 1;
-			sp.array = (size_t)sp.member;
-			if (step(in, array_open_step, &sp) < 0)
-				return -1;
-			while (!sp.last)
-				if (step(in, record_step, &sp) < 0)
-					return -1;
-		} else if (step(in, skip_step, &sp) < 0) {
-			return -1;
-		}
-		if (step(in, sep_step, &sp) < 0)
-			return -1;
-	} while (!sp.end);
-	/* Only whitespace may follow the document. */
-	for (;;) {
-		skip_ws(in);
-		if (in->p < in->end)
-			return bad(in);
-		if (in->eof)
-			break;
-		if (fill(in, STEP_MIN) < 0)
-			return -1;
-	}
-	if (!have_schema || sp.schema.type != JT_NUMBER || sp.schema.num != STORE_SCHEMA)
-		return bad(in);
-	return 0;
-}
-
-/* Runs the streaming reader over in; 0, 1 (not accepted) or -1 (read error). */
-static int stream_load(struct jin *in, unsigned flags, struct store **out)
-{
-	struct jctx c;
-	struct store *s = model_new();
-	int rc;
-
-	memset(&c, 0, sizeof(c));
-	c.src = "";
-	c.quiet = 1;
-	c.check_only = (flags & STORE_READ_CHECK_ONLY) != 0;
-	buf_init(&c.code, 0);
-	buf_init(&in->scratch, 0);
-	rc = stream_parse(in, &c, s);
-	ctx_release(&c);
-	buf_wipe_release(&in->scratch);
-	if (rc == 0 && !c.check_only) {
-		*out = s;
-		return 0;
-	}
-	model_free(s);
-	if (rc == 0)
-		return 0;
-	if (in->status == J_IO) {
-		errno = in->rd_errno;
-		return -1;
-	}
-	return 1;
-}
-
-int store_read_stream(store_read_fn rd, void *arg, unsigned flags, struct store **out)
-{
-	struct jin in;
-	int rc, saved;
-
-	*out = NULL;
-	memset(&in, 0, sizeof(in));
-	in.cap = WINDOW_MIN;
-	in.win = xmalloc(in.cap);
-	in.p = in.end = in.win;
-	in.rd = rd;
-	in.rdarg = arg;
-	rc = stream_load(&in, flags, out);
-	saved = errno;
-	/* The text holds matching IDs, which are bearer secrets. */
-	secure_wipe(in.win, in.used);
-	free(in.win);
-	errno = saved;
-	return rc;
-}
-
-/* ---- front end 2: cJSON's parse tree ---- */
+/* ---- reading: cJSON's parse tree ---- */
 
 static void jval_from_tree(const cJSON *it, struct jval *v)
 {
@@ -1376,11 +540,27 @@ static void jval_from_tree(const cJSON *it, struct jval *v)
 		v->type = JT_OTHER;
 }
 
+/*
+ * The known fields of an object, in one pass over its members.  Of duplicate keys the
+ * first counts, as with cJSON_GetObjectItemCaseSensitive(); unknown keys are ignored.
+ */
 static void jrec_from_tree(const cJSON *obj, const char *const *keys, struct jrec *r)
 {
+	const cJSON *it;
+	int n;
+
 	r->keys = keys;
-	for (int i = 0; keys[i]; i++)
-		jval_from_tree(cJSON_GetObjectItemCaseSensitive(obj, keys[i]), &r->v[i]);
+	for (n = 0; keys[n]; n++)
+		r->v[n].type = JT_ABSENT;
+	cJSON_ArrayForEach(it, obj) {
+		if (!it->string)
+			continue;
+		for (int i = 0; i < n; i++)
+			if (r->v[i].type == JT_ABSENT && !strcmp(it->string, keys[i])) {
+				jval_from_tree(it, &r->v[i]);
+				break;
+			}
+	}
 }
 
 static int load_array(struct jctx *c, struct store *s, const cJSON *root, size_t a)
@@ -1422,6 +602,7 @@ static int load_array(struct jctx *c, struct store *s, const cJSON *root, size_t
 	return 0;
 }
 
+/* Line and column (1-based, in bytes) of text[off]: where cJSON stopped. */
 static void text_position(const char *text, size_t off, size_t *line, size_t *col)
 {
 	size_t l = 1, bol = 0;
@@ -1513,16 +694,9 @@ int store_from_json(const char *text, size_t len, const char *srcname, struct st
 		    struct esim_err *err)
 {
 	struct jctx c;
-	struct jin in;
 	int ret;
 
 	*out = NULL;
-	memset(&in, 0, sizeof(in));
-	in.p = text;
-	in.end = text + len;
-	in.eof = 1;
-	if (stream_load(&in, 0, out) == 0)
-		return 0;
 	memset(&c, 0, sizeof(c));
 	c.src = srcname ? srcname : "(store)";
 	c.err = err;
@@ -1534,285 +708,166 @@ int store_from_json(const char *text, size_t len, const char *srcname, struct st
 
 /* ---- writer ---- */
 
-static void put_string(struct buf *b, const char *s)
+static void put_str(cJSON *o, const char *k, const char *v)
 {
-	static const char hex[] = "0123456789abcdef";
-	const char *run = s;
-	size_t n = strlen(s);
-
-	if (string_run(s, s + n) == s + n) {
-		/* nothing to escape: the usual case */
-		buf_grow(b, n + 2);
-		b->buf[b->len++] = '"';
-		memcpy(b->buf + b->len, s, n);
-		b->len += n;
-		b->buf[b->len++] = '"';
-		b->buf[b->len] = '\0';
-		return;
-	}
-	buf_addch(b, '"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		const char *esc = NULL;
-
-		if (ch >= 0x20 && ch != '"' && ch != '\\')
-			continue;
-		buf_add(b, run, (size_t)(s - run));
-		run = s + 1;
-		switch (ch) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\b': esc = "\\b"; break;
-		case '\f': esc = "\\f"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		default: break;
-		}
-		if (esc) {
-			buf_addstr(b, esc);
-		} else {
-			char u[7] = { '\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 0xf], '\0' };
-
-			buf_addstr(b, u);
-		}
-	}
-	buf_add(b, run, (size_t)(s - run));
-	buf_addch(b, '"');
-}
-
-/* Object writer: `first` tracks the comma. */
-struct obj {
-	struct buf *b;
-	int first;
-};
-
-/* Keys are the constants below: nothing to escape. */
-static void key(struct obj *o, const char *k)
-{
-	if (!o->first)
-		buf_addch(o->b, ',');
-	o->first = 0;
-	buf_addch(o->b, '"');
-	buf_addstr(o->b, k);
-	buf_add(o->b, "\":", 2);
-}
-
-static void put_str(struct obj *o, const char *k, const char *v)
-{
-	if (!v)
-		return;
-	key(o, k);
-	put_string(o->b, v);
+	if (v)
+		cJSON_AddStringToObject(o, k, v);
 }
 
 /* Optional fields the reader requires to be non-empty: "" is written as absent. */
-static void put_opt(struct obj *o, const char *k, const char *v)
+static void put_opt(cJSON *o, const char *k, const char *v)
 {
 	if (v && *v)
-		put_str(o, k, v);
+		cJSON_AddStringToObject(o, k, v);
 }
 
-static void put_time(struct obj *o, const char *k, int64_t t, int required)
+static void put_time(cJSON *o, const char *k, int64_t t, int required)
 {
 	char iso[TIME_ISO_LEN];
 
 	if (t == TIME_NONE && !required)
 		return;
 	time_format(t, iso);
-	key(o, k);
-	put_string(o->b, iso);
+	cJSON_AddStringToObject(o, k, iso);
 }
 
-static void put_bool(struct obj *o, const char *k, int v)
+/* A whole number as decimal digits (a double would print 2^53 as 9.007199254740992e+15). */
+static void put_int(cJSON *o, const char *k, int64_t v)
 {
-	key(o, k);
-	buf_addstr(o->b, v ? "true" : "false");
+	char num[24];
+
+	snprintf(num, sizeof(num), "%" PRId64, v);
+	cJSON_AddRawToObject(o, k, num);
 }
 
-static void put_int(struct obj *o, const char *k, int64_t v)
+static cJSON *device_json(const struct device *d)
 {
-	key(o, k);
-	buf_addf(o->b, "%" PRId64, v);
+	cJSON *o = cJSON_CreateObject();
+
+	put_str(o, "name", d->name);
+	put_str(o, "kind", device_kind_name(d->kind));
+	put_opt(o, "platform", d->platform);
+	put_opt(o, "eid", d->eid);
+	put_opt(o, "imei", d->imei);
+	cJSON_AddBoolToObject(o, "primary", d->primary);
+	put_opt(o, "euicc", d->euicc);
+	put_time(o, "created", d->created, 1);
+	return o;
 }
 
-static void open_array(struct buf *b, const char *name, size_t n)
+static cJSON *profile_json(const struct profile *p)
 {
-	buf_addstr(b, ",\n");
-	put_string(b, name);
-	buf_addstr(b, n ? ":[\n" : ":[");
-}
+	cJSON *o = cJSON_CreateObject();
 
-static void close_array(struct buf *b, size_t n)
-{
-	buf_addstr(b, n ? "\n]" : "]");
-}
+	put_str(o, "id", p->id);
+	put_opt(o, "iccid", p->iccid);
+	put_str(o, "carrier", p->carrier ? p->carrier : "");
+	put_str(o, "plan", plan_type_name(p->plan));
+	put_opt(o, "nickname", p->nickname);
+	if (p->has_ac) {
+		cJSON *a = cJSON_AddObjectToObject(o, "activation_code");
 
-static void element_sep(struct buf *b, size_t i)
-{
-	if (i)
-		buf_addstr(b, ",\n");
-}
-
-/* Where the text goes: all into b, or b flushed whenever it holds chunk bytes. */
-struct wout {
-	struct buf *b;
-	size_t chunk;
-	int (*flush)(void *arg, struct buf *b);
-	void *arg;
-};
-
-/* After each element: 0, or -1 when a flush failed. */
-static int wflush(const struct wout *w)
-{
-	if (!w->flush || w->b->len < w->chunk)
-		return 0;
-	return w->flush(w->arg, w->b) < 0 ? -1 : 0;
-}
-
-static int write_store(const struct store *s, const struct wout *w)
-{
-	struct buf *b = w->b;
-
-	buf_addf(b, "{\"schema\":%d", STORE_SCHEMA);
-
-	open_array(b, "devices", s->ndevices);
-	for (size_t i = 0; i < s->ndevices; i++) {
-		const struct device *d = &s->devices[i];
-		struct obj o = { b, 1 };
-
-		element_sep(b, i);
-		buf_addch(b, '{');
-		put_str(&o, "name", d->name);
-		put_str(&o, "kind", device_kind_name(d->kind));
-		put_opt(&o, "platform", d->platform);
-		put_opt(&o, "eid", d->eid);
-		put_opt(&o, "imei", d->imei);
-		put_bool(&o, "primary", d->primary);
-		put_opt(&o, "euicc", d->euicc);
-		put_time(&o, "created", d->created, 1);
-		buf_addch(b, '}');
-		if (wflush(w) < 0)
-			return -1;
+		put_str(a, "smdp", p->ac.smdp);
+		put_str(a, "matching_id", p->ac.matching_id);
+		if (p->ac.oid[0])
+			put_str(a, "oid", p->ac.oid);
+		cJSON_AddBoolToObject(a, "cc_required", p->ac.cc_required);
 	}
-	close_array(b, s->ndevices);
+	put_str(o, "provider", p->provider);
+	put_str(o, "profile_name", p->profile_name);
+	put_str(o, "profile_class", p->profile_class);
+	put_time(o, "created", p->created, 1);
+	put_time(o, "last_transfer", p->last_transfer, 0);
+	return o;
+}
 
-	open_array(b, "profiles", s->nprofiles);
-	for (size_t i = 0; i < s->nprofiles; i++) {
-		const struct profile *p = &s->profiles[i];
-		struct obj o = { b, 1 };
+static cJSON *binding_json(const struct binding *b)
+{
+	cJSON *o = cJSON_CreateObject();
 
-		element_sep(b, i);
-		buf_addch(b, '{');
-		put_str(&o, "id", p->id);
-		put_opt(&o, "iccid", p->iccid);
-		put_str(&o, "carrier", p->carrier ? p->carrier : "");
-		put_str(&o, "plan", plan_type_name(p->plan));
-		put_opt(&o, "nickname", p->nickname);
-		if (p->has_ac) {
-			struct obj a = { b, 1 };
+	put_str(o, "profile", b->profile ? b->profile : "");
+	put_str(o, "device", b->device ? b->device : "");
+	put_str(o, "state", binding_state_name(b->state));
+	put_time(o, "since", b->since, 1);
+	put_time(o, "ready_at", b->ready_at, 0);
+	put_time(o, "released_at", b->released_at, 0);
+	return o;
+}
 
-			key(&o, "activation_code");
-			buf_addch(b, '{');
-			put_str(&a, "smdp", p->ac.smdp);
-			put_str(&a, "matching_id", p->ac.matching_id);
-			if (p->ac.oid[0])
-				put_str(&a, "oid", p->ac.oid);
-			put_bool(&a, "cc_required", p->ac.cc_required);
-			buf_addch(b, '}');
+static cJSON *history_json(const struct history_entry *h)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	put_time(o, "time", h->time, 1);
+	put_str(o, "op", h->op ? h->op : "");
+	put_str(o, "profile", h->profile);
+	put_str(o, "from", h->from);
+	put_str(o, "to", h->to);
+	put_str(o, "outcome", h->outcome ? h->outcome : "");
+	put_str(o, "detail", h->detail);
+	return o;
+}
+
+static cJSON *notification_json(const struct pending_notification *n)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	put_str(o, "device", n->device ? n->device : "");
+	put_int(o, "seq", n->seq);
+	put_str(o, "event", n->event ? n->event : "");
+	put_str(o, "address", n->address ? n->address : "");
+	put_opt(o, "iccid", n->iccid);
+	put_str(o, "data", n->data_b64 ? n->data_b64 : "");
+	put_time(o, "queued", n->queued, 1);
+	put_int(o, "attempts", n->attempts);
+	put_str(o, "last_error", n->last_error);
+	return o;
+}
+
+/*
+ * One record, printed by cJSON straight into out (cJSON_PrintPreallocated() says 0 when
+ * the room was too small: retry with more).  The text may hold a matching ID: the tree's
+ * copy is wiped before it is freed.
+ */
+static void put_record(struct buf *out, cJSON *o)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "activation_code");
+	const cJSON *m = a ? cJSON_GetObjectItemCaseSensitive(a, "matching_id") : NULL;
+	size_t room = 512;
+
+	for (;;) {
+		buf_grow(out, room);
+		if (cJSON_PrintPreallocated(o, out->buf + out->len, (int)room, 0)) {
+			out->len += strlen(out->buf + out->len);
+			break;
 		}
-		put_str(&o, "provider", p->provider);
-		put_str(&o, "profile_name", p->profile_name);
-		put_str(&o, "profile_class", p->profile_class);
-		put_time(&o, "created", p->created, 1);
-		put_time(&o, "last_transfer", p->last_transfer, 0);
-		buf_addch(b, '}');
-		if (wflush(w) < 0)
-			return -1;
+		room *= 2;
 	}
-	close_array(b, s->nprofiles);
-
-	open_array(b, "bindings", s->nbindings);
-	for (size_t i = 0; i < s->nbindings; i++) {
-		const struct binding *bd = &s->bindings[i];
-		struct obj o = { b, 1 };
-
-		element_sep(b, i);
-		buf_addch(b, '{');
-		put_str(&o, "profile", bd->profile ? bd->profile : "");
-		put_str(&o, "device", bd->device ? bd->device : "");
-		put_str(&o, "state", binding_state_name(bd->state));
-		put_time(&o, "since", bd->since, 1);
-		put_time(&o, "ready_at", bd->ready_at, 0);
-		put_time(&o, "released_at", bd->released_at, 0);
-		buf_addch(b, '}');
-		if (wflush(w) < 0)
-			return -1;
-	}
-	close_array(b, s->nbindings);
-
-	open_array(b, "history", s->nhistory);
-	for (size_t i = 0; i < s->nhistory; i++) {
-		const struct history_entry *h = &s->history[i];
-		struct obj o = { b, 1 };
-
-		element_sep(b, i);
-		buf_addch(b, '{');
-		put_time(&o, "time", h->time, 1);
-		put_str(&o, "op", h->op ? h->op : "");
-		put_str(&o, "profile", h->profile);
-		put_str(&o, "from", h->from);
-		put_str(&o, "to", h->to);
-		put_str(&o, "outcome", h->outcome ? h->outcome : "");
-		put_str(&o, "detail", h->detail);
-		buf_addch(b, '}');
-		if (wflush(w) < 0)
-			return -1;
-	}
-	close_array(b, s->nhistory);
-
-	open_array(b, "notifications", s->nnotifications);
-	for (size_t i = 0; i < s->nnotifications; i++) {
-		const struct pending_notification *n = &s->notifications[i];
-		struct obj o = { b, 1 };
-
-		element_sep(b, i);
-		buf_addch(b, '{');
-		put_str(&o, "device", n->device ? n->device : "");
-		put_int(&o, "seq", n->seq);
-		put_str(&o, "event", n->event ? n->event : "");
-		put_str(&o, "address", n->address ? n->address : "");
-		put_opt(&o, "iccid", n->iccid);
-		put_str(&o, "data", n->data_b64 ? n->data_b64 : "");
-		put_time(&o, "queued", n->queued, 1);
-		put_int(&o, "attempts", n->attempts);
-		put_str(&o, "last_error", n->last_error);
-		buf_addch(b, '}');
-		if (wflush(w) < 0)
-			return -1;
-	}
-	close_array(b, s->nnotifications);
-
-	buf_addstr(b, "}\n");
-	return 0;
+	if (m && m->valuestring)
+		secure_wipe(m->valuestring, strlen(m->valuestring));
+	cJSON_Delete(o);
 }
+
+#define PUT_ARRAY(out, name, arr, n, to_json)                          \
+	do {                                                           \
+		buf_addstr(out, ",\n\"" name "\":[");                  \
+		for (size_t i_ = 0; i_ < (n); i_++) {                  \
+			buf_addstr(out, i_ ? ",\n" : "\n");            \
+			put_record(out, to_json(&(arr)[i_]));          \
+		}                                                      \
+		buf_addstr(out, (n) ? "\n]" : "]");                    \
+	} while (0)
 
 void store_to_json(const struct store *s, struct buf *out)
 {
-	struct wout w = { out, 0, NULL, NULL };
-
-	/* About 300 bytes per profile: one allocation for typical stores. */
+	/* About 300 bytes per record: one allocation for typical stores. */
 	buf_grow(out, 256 + 300 * (s->nprofiles + s->nbindings + s->nhistory) +
 		       200 * s->ndevices + 600 * s->nnotifications);
-	write_store(s, &w);
-}
-
-int store_write_stream(const struct store *s, struct buf *b, size_t chunk,
-		       int (*flush)(void *arg, struct buf *b), void *arg)
-{
-	struct wout w = { b, chunk, flush, arg };
-
-	if (write_store(s, &w) < 0)
-		return -1;
-	return b->len && flush(arg, b) < 0 ? -1 : 0;
+	buf_addf(out, "{\"schema\":%d", STORE_SCHEMA);
+	PUT_ARRAY(out, "devices", s->devices, s->ndevices, device_json);
+	PUT_ARRAY(out, "profiles", s->profiles, s->nprofiles, profile_json);
+	PUT_ARRAY(out, "bindings", s->bindings, s->nbindings, binding_json);
+	PUT_ARRAY(out, "history", s->history, s->nhistory, history_json);
+	PUT_ARRAY(out, "notifications", s->notifications, s->nnotifications, notification_json);
+	buf_addstr(out, "}\n");
 }

@@ -67,7 +67,7 @@ out_has 'phone, p2, p3, p4 keep the profile (T-Mobile allows 5 devices at once, 
 # the sixth device is refused, naming the limit and the holders
 dry_and_real 6 home --to p6
 err_has 'esimctl: transfer: T-Mobile allows 5 devices at once; profile is already on phone, p2, p3, p4, p5'
-err_has 'hint: release the profile from one of those devices first'
+err_has 'hint: move it from one of those devices with --from DEVICE, or release it from one of them first'
 out_empty
 run 6 esimctl --json transfer home --to p6 --dry-run
 one_json
@@ -75,7 +75,7 @@ json_eq '.ok' false
 json_eq '.dry_run' true
 json_eq '.error | [.status, .name]' '[6,"policy_denied"]'
 json_eq '.error.message' '"T-Mobile allows 5 devices at once; profile is already on phone, p2, p3, p4, p5"'
-json_eq '.error.hint' '"release the profile from one of those devices first"'
+json_eq '.error.hint' '"move it from one of those devices with --from DEVICE, or release it from one of them first"'
 json_eq '.plan.action' '"refuse"'
 json_eq '.plan.model' '"concurrent"'
 json_eq '.plan.reason' '"T-Mobile allows 5 devices at once; profile is already on phone, p2, p3, p4, p5"'
@@ -216,14 +216,13 @@ run 0 esimctl device add w --kind watch
 run 0 esimctl transfer travel --to w --dry-run --at 2026-11-24T00:00:00Z
 err_lacks 'companion mode'
 
-# --- an unknown carrier: conservative default, estimated times ------------------------------------
+# --- an unknown carrier: the strictest sequential policy of the table -----------------------------
 run 0 esimctl add 'LPA:1$rsp.example.com$ACME-1' --carrier 'Acme Mobile' --device laptop --data-only --nickname acme
 dry_and_real 0 acme --to tablet
-out_has "move from 'laptop' to 'tablet': 'laptop' loses service now and 'tablet' should be ready in about 30 min (estimate); expect a connectivity gap of about 30 min"
-out_has '  tablet: pending, ready about 2026-11-22T10:30:00Z (transfer time unknown: estimate)'
-err_has "esimctl: warning: carrier 'Acme Mobile' is not in the table; using a conservative default"
-err_has 'esimctl: warning: transfer time unknown for this carrier; estimating 30 min'
-err_has 'esimctl: warning: cooldown unknown for this carrier'
+out_has "move from 'laptop' to 'tablet': 'laptop' loses service now and 'tablet' should be ready in 20-30 min; expect a connectivity gap of 20-30 min; next transfer possible at 2026-11-23T10:00:00Z"
+out_has '  tablet: pending, ready between 2026-11-22T10:20:00Z and 2026-11-22T10:30:00Z'
+err_has "esimctl: warning: carrier 'Acme Mobile' is not in the table; assuming the strictest sequential policy in it (one device, 24 h cooldown, transfer time 20-30 min)"
+err_lacks 'cooldown unknown for this carrier'
 run 0 esimctl --json list --carrier 'acme mobile'
 json_eq '.profiles[0] | [.carrier_known, .model]' '[false,"sequential"]'
 

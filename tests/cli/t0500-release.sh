@@ -83,7 +83,8 @@ one_json
 json_eq '.ok' true
 json_eq '.reason' '"stolen"'
 # in binding order: home was placed on the phone again after cm
-json_eq '.released' "[{\"profile\":\"$ID_QR\",\"device\":\"phone\"},{\"profile\":\"$ID_CM\",\"device\":\"phone\"},{\"profile\":\"$ID_TM\",\"device\":\"phone\"}]"
+json_eq '[.released[] | {profile, device}]' "[{\"profile\":\"$ID_QR\",\"device\":\"phone\"},{\"profile\":\"$ID_CM\",\"device\":\"phone\"},{\"profile\":\"$ID_TM\",\"device\":\"phone\"}]"
+json_eq '[.released[].next_transfer]' '["2026-11-21T10:00:00Z",null,"2026-11-21T10:00:00Z"]'
 json_eq '.next_steps | length' 6
 json_eq '.next_steps[0]' "\"contact AT&T now to suspend the line and block profile $ID_QR on the stolen device 'phone'\""
 json_eq '.next_steps[1]' "\"AT&T: to use the profile elsewhere, ask for a transfer ('esimctl transfer $ID_QR --to DEVICE'); support can expedite a transfer\""

@@ -34,7 +34,7 @@ err_lacks "did you mean"
 run 0 esimctl device add phone --kind phone
 run 0 esimctl add 'LPA:1$rsp.example.com$N-1' --carrier E --device phone
 err_has "warning: carrier 'E' is not in the table: did you mean 'EE' or 'Etisalat'?"
-err_has "warning: carrier 'E' is not in the table; using a conservative default"
+err_has "warning: carrier 'E' is not in the table; assuming the strictest sequential policy"
 run 0 esimctl device add tab --kind tablet
 ID_E=$(jq -r '.profiles[0].id' "$ESIMCTL_STORE")
 run 0 esimctl transfer "$ID_E" --to tab --dry-run

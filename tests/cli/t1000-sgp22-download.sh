@@ -85,7 +85,7 @@ lifecycle() {
 	run 0 esim euicc enable "$ICCID" --device "$dev"
 	log_mark
 	run 0 esim --json release "$id" --device "$dev"
-	json_eq '.released' "[{\"profile\":\"$id\",\"device\":\"$dev\"}]"
+	json_eq '[.released[] | {profile, device}]' "[{\"profile\":\"$id\",\"device\":\"$dev\"}]"
 	json_eq '.notifications | map([.event, .sent])' '[["disable",true],["delete",true]]'
 	log_is "disable and delete notifications, valid" \
 		".event == \"notification\" and (.type == \"disable\" or .type == \"delete\") and .valid == true and .iccid == \"$ICCID\"" 2

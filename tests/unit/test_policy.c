@@ -55,9 +55,9 @@ struct pcase {
 #define AT_T_NOTE "AT&T: support can expedite a transfer"
 #define TABLET_VOICE "voice on tablet 'tablet' may route through the primary phone"
 #define COOLDOWN_UNKNOWN "cooldown unknown for this carrier; it may refuse a transfer made soon after this one"
-#define FOO_UNKNOWN "carrier 'Foo Mobile' is not in the table; using a conservative default " \
-	"(sequential, unknown transfer time). Add it to $XDG_CONFIG_HOME/esimctl/carriers.json, " \
-	"see docs/carriers-format.md"
+#define FOO_UNKNOWN "carrier 'Foo Mobile' is not in the table; assuming the strictest sequential " \
+	"policy in it (one device, 24 h cooldown, transfer time 20-30 min). Record the real policy " \
+	"in your carriers file ('esimctl carriers list' shows where; format: docs/carriers-format.md)"
 
 static const struct pcase cases[] = {
 	/* ---- concurrent ---- */
@@ -89,9 +89,28 @@ static const struct pcase cases[] = {
 	{ "--from not a holder", "Vodafone", NULL, "phone", "laptop", "tablet", DEV_TABLET,
 	  PLAN_DATA_ONLY, 1, 1, NEVER, PLAN_REFUSE, ESIM_E_NOTFOUND,
 	  "profile is not on device 'laptop' (it is on phone)", "", "" },
-	{ "notes as warnings", "Vodafone", NULL, "phone", "phone", "tablet", DEV_TABLET,
+	{ "notes as warnings", "Vodafone", NULL, "phone", NULL, "tablet", DEV_TABLET,
 	  PLAN_VOICE_DATA, 1, 1, NEVER, PLAN_ADD_CONCURRENT, ESIM_OK, "", NULL,
 	  TABLET_VOICE "|Vodafone: requires Red Business plan" },
+	/* --from moves: released on the source, active on the target, even at the limit */
+	{ "swap at the limit", "Vodafone", NULL, "phone,tablet,watch", "phone", "hotspot", DEV_HOTSPOT,
+	  PLAN_DATA_ONLY, 1, 1, NEVER, PLAN_SWAP, ESIM_OK, "",
+	  "move from 'phone' to 'hotspot': 'phone' is released and 'hotspot' becomes active now "
+	  "(Vodafone allows 3 devices at once, 3 in use after this)",
+	  "Vodafone: requires Red Business plan" },
+	{ "swap below the limit", "T-Mobile", NULL, "phone", "phone", "laptop", DEV_LAPTOP,
+	  PLAN_DATA_ONLY, 1, 1, NEVER, PLAN_SWAP, ESIM_OK, "",
+	  "move from 'phone' to 'laptop': 'phone' is released and 'laptop' becomes active now "
+	  "(T-Mobile allows 5 devices at once, 1 in use after this)", "" },
+	{ "swap with a limit of one", NULL, &solo, "phone", "phone", "tablet", DEV_TABLET,
+	  PLAN_DATA_ONLY, 1, 1, NEVER, PLAN_SWAP, ESIM_OK, "", NULL, "" },
+	{ "swap from a pending binding", "NTT Docomo", NULL, "phone,tablet*", "tablet", "laptop",
+	  DEV_LAPTOP, PLAN_DATA_ONLY, 1, 1, NEVER, PLAN_SWAP, ESIM_OK, "", NULL,
+	  "the transfer to 'tablet' is still pending; moving it again may restart the wait|"
+	  "NTT Docomo: limited to domestic use" },
+	{ "swap: --from not a holder", "Vodafone", NULL, "phone,tablet,watch", "laptop", "hotspot",
+	  DEV_HOTSPOT, PLAN_DATA_ONLY, 1, 1, NEVER, PLAN_REFUSE, ESIM_E_NOTFOUND,
+	  "profile is not on device 'laptop' (it is on phone, tablet, watch)", "", "" },
 
 	/* ---- sequential ---- */
 	{ "cooldown: one second before the end", "AT&T", NULL, "phone", NULL, "tablet", DEV_TABLET,
@@ -153,14 +172,19 @@ static const struct pcase cases[] = {
 	{ "moving a pending profile again", "Verizon", NULL, "tablet*", NULL, "phone", DEV_PHONE,
 	  PLAN_VOICE_DATA, 1, 1, NEVER, PLAN_MOVE, ESIM_OK, "", NULL,
 	  "the transfer to 'tablet' is still pending; moving it again may restart the wait" },
+	/* the strictest sequential row of the table: Etisalat's 20-30 min, AT&T's 24 h */
 	{ "unknown carrier", NULL, NULL, "phone", NULL, "tablet", DEV_TABLET, PLAN_DATA_ONLY, 1, 1,
-	  HOUR, PLAN_MOVE, ESIM_OK, "",
+	  DAY, PLAN_MOVE, ESIM_OK, "",
 	  "move from 'phone' to 'tablet': 'phone' loses service now and 'tablet' should be ready in "
-	  "about 30 min (estimate); expect a connectivity gap of about 30 min",
-	  FOO_UNKNOWN "|transfer time unknown for this carrier; estimating 30 min|" COOLDOWN_UNKNOWN },
+	  "20-30 min; expect a connectivity gap of 20-30 min; next transfer possible at "
+	  "2026-11-22T10:00:00Z",
+	  FOO_UNKNOWN },
+	{ "unknown carrier: its cooldown", NULL, NULL, "phone", NULL, "tablet", DEV_TABLET,
+	  PLAN_DATA_ONLY, 1, 1, HOUR, PLAN_REFUSE, ESIM_E_POLICY,
+	  "Foo Mobile allows one transfer every 24 h; the next one is possible at "
+	  "2026-11-22T09:00:00Z (in 23 h 00 min)", "", "" },
 	{ "unknown carrier, placed", NULL, NULL, "", NULL, "phone", DEV_PHONE, PLAN_VOICE_DATA, 1, 0,
-	  NEVER, PLAN_PLACE, ESIM_OK, "", "place the profile on 'phone' (active)",
-	  FOO_UNKNOWN "|" COOLDOWN_UNKNOWN },
+	  NEVER, PLAN_PLACE, ESIM_OK, "", "place the profile on 'phone' (active)", FOO_UNKNOWN },
 	{ "unknown carrier, refused", NULL, NULL, "phone,tablet", NULL, "laptop", DEV_LAPTOP,
 	  PLAN_VOICE_DATA, 1, 1, NEVER, PLAN_REFUSE, ESIM_E_USAGE,
 	  "profile is on 2 devices (phone, tablet); name the one to move it from with --from", "", "" },
@@ -215,7 +239,7 @@ static const struct pcase cases[] = {
 	  NEVER, PLAN_PLACE, ESIM_OK, "", NULL, "" },
 	{ "everything at once", NULL, NULL, "", NULL, "w", DEV_WATCH, PLAN_VOICE_DATA, 0, 0,
 	  NEVER, PLAN_PLACE, ESIM_OK, "", NULL,
-	  FOO_UNKNOWN "|" COOLDOWN_UNKNOWN
+	  FOO_UNKNOWN
 	  "|watch 'w' runs in companion mode and needs a phone; none is in the inventory" },
 };
 
@@ -258,6 +282,7 @@ static void run_case(const struct pcase *c)
 	struct policy_holder holders[POLICY_MAX_HOLDERS];
 	struct transfer_req req = { 0 };
 	struct transfer_plan plan;
+	struct carrier_policy unknown;
 	struct esim_err err = { 0 };
 	struct buf w = BUF_INIT;
 	char *store;
@@ -272,7 +297,7 @@ static void run_case(const struct pcase *c)
 		if (!req.carrier)
 			fail_msg("%s: no carrier %s", c->label, c->carrier);
 	} else {
-		req.carrier = carrier_default();
+		req.carrier = policy_unknown_carrier(NULL, &unknown);
 		req.carrier_unknown = 1;
 		req.carrier_name = "Foo Mobile";
 	}
@@ -313,8 +338,11 @@ static void run_case(const struct pcase *c)
 		if (c->action != PLAN_NOOP)
 			assert_string_equal(plan.reason, "");
 	}
-	if (c->action != PLAN_MOVE) {
+	if (c->action == PLAN_SWAP)
+		assert_string_equal(plan.release_from, c->from);
+	else if (c->action != PLAN_MOVE)
 		assert_null(plan.release_from);
+	if (c->action != PLAN_MOVE) {
 		assert_int_equal(plan.ready_min, TIME_NONE);
 		assert_int_equal(plan.ready_max, TIME_NONE);
 		assert_int_equal(plan.cooldown_until, TIME_NONE);
@@ -517,7 +545,8 @@ static void test_with_overrides(void **state)
 	req.carrier_name = "T-Mobile";
 	assert_int_equal(transfer_decide(&req, &plan, &err), -1);
 	assert_string_equal(err.msg, "T-Mobile allows 1 device at once; profile is already on phone");
-	assert_string_equal(err.hint, "release the profile from one of those devices first");
+	assert_string_equal(err.hint, "move it from one of those devices with --from DEVICE, or release "
+			    "it from one of them first");
 
 	req.carrier = carrier_find(t, "China Mobile");
 	req.carrier_name = "CMCC";
@@ -569,6 +598,43 @@ static void test_long_text(void **state)
 	assert_string_equal(plan.warnings[0] + sizeof(plan.warnings[0]) - 4, "...");
 }
 
+/* An unknown carrier gets the strictest sequential row of the effective table. */
+static void test_unknown_default(void **state)
+{
+	static const struct {
+		const char *overrides;      /* NULL: the built-in table */
+		int cooldown_s, tmin, tmax;
+	} t[] = {
+		{ NULL, DAY, 20 * MIN, 30 * MIN },
+		/* a stricter row raises it; a laxer override of the strictest does not lower it
+		 * below the next one (Etisalat still has 24 h) */
+		{ "{\"carriers\":[{\"name\":\"Slow\",\"model\":\"sequential\","
+		  "\"transfer_minutes\":[40,90],\"cooldown_hours\":72}]}", 3 * DAY, 40 * MIN, 90 * MIN },
+		{ "{\"carriers\":[{\"name\":\"AT&T\",\"cooldown_hours\":1}]}", DAY, 20 * MIN, 30 * MIN },
+		/* a concurrent row is not a sequential behaviour */
+		{ "{\"carriers\":[{\"name\":\"Wide\",\"model\":\"concurrent\",\"max_devices\":9}]}",
+		  DAY, 20 * MIN, 30 * MIN },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct carrier_table *tab = NULL;
+		struct esim_err err = { 0 };
+		struct carrier_policy d;
+
+		if (t[i].overrides)
+			assert_int_equal(carrier_table_new(t[i].overrides, "c.json", &tab, &err), 0);
+		assert_ptr_equal(policy_unknown_carrier(tab, &d), &d);
+		assert_int_equal(d.model, MODEL_SEQUENTIAL);
+		assert_int_equal(d.max_devices, 1);
+		assert_true(d.is_default);
+		assert_int_equal(d.cooldown_s, t[i].cooldown_s);
+		assert_int_equal(d.transfer_min_s, t[i].tmin);
+		assert_int_equal(d.transfer_max_s, t[i].tmax);
+		carrier_table_free(tab);
+	}
+}
+
 static void test_bad_requests(void **state)
 {
 	struct transfer_req req = { 0 };
@@ -577,6 +643,7 @@ static void test_bad_requests(void **state)
 
 	(void)state;
 	req.carrier = NULL;                 /* treated as the default */
+	req.last_transfer = TIME_NONE;      /* never transferred: no cooldown in the way */
 	req.to = NULL;
 	assert_int_equal(transfer_decide(&req, &plan, &err), -1);
 	assert_int_equal(plan.status, ESIM_E_USAGE);
@@ -612,6 +679,7 @@ int main(void)
 		cmocka_unit_test(test_policy_next_transfer),
 		cmocka_unit_test(test_with_overrides),
 		cmocka_unit_test(test_long_text),
+		cmocka_unit_test(test_unknown_default),
 		cmocka_unit_test(test_bad_requests),
 	};
 

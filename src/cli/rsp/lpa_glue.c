@@ -13,6 +13,7 @@
 #include "cli/rsp/lpa_glue.h"
 #include "crypto/rspcrypto.h"
 #include "esimctl/apdu.h"
+#include "esimctl/plan.h"
 #include "esimctl/secrets.h"
 #include "esimctl/store.h"
 #include "esimctl/timeutil.h"
@@ -331,17 +332,14 @@ int glue_download(struct app *app, struct store *s, const struct actcode *ac, st
 			if (s->profiles[i].iccid && !strcmp(s->profiles[i].iccid, p->iccid))
 				app_warn(app, "ICCID %s is also recorded for profile %s", p->iccid, model_profile_shown_id(s, &s->profiles[i]));
 		/* A transfer that waited for a new activation code on this device is now done. */
-		for (size_t i = 0; i < s->nbindings; i++) {
-			struct binding *b = &s->bindings[i];
+		{
+			const char **done = NULL;
+			size_t ndone = binding_complete_awaiting(s, d->name, app->now, &done);
 
-			if (b->state == BIND_PENDING && b->ready_at == TIME_NONE && !strcmp(b->device, d->name)) {
-				b->state = BIND_RELEASED;
-				b->released_at = app->now;
-				model_add_history(s, app->now, "transfer-complete", b->profile, NULL, d->name, "ok",
-						  "completed by downloading a new profile");
-				app_note(app, "transfer of profile %s to '%s' completed by this download\n", model_shown_id(s, b->profile),
-					 d->name);
-			}
+			for (size_t i = 0; i < ndone; i++)
+				app_note(app, "transfer of profile %s to '%s' completed by this download\n",
+					 model_shown_id(s, done[i]), d->name);
+			free(done);
 		}
 	}
 	lpa_download_result_release(&res);

@@ -1,0 +1,20 @@
+/*
+ * jsonalloc.h - the allocator cJSON uses in esimctl (install once, at start).
+ *
+ * A cJSON tree is many small blocks (a node, its key, its value) allocated together and
+ * freed together.  jsonalloc_install() makes cJSON take them from 64 KiB chunks by
+ * bumping a pointer, and a chunk is wiped (it may hold matching IDs and keys) and given
+ * back when the last block in it is freed.  Blocks of 16 KiB or more (printed documents)
+ * come from malloc() and are wiped when freed.  Single-threaded, like esimctl.
+ */
+#ifndef ESIMCTL_JSONALLOC_H
+#define ESIMCTL_JSONALLOC_H
+
+#include <stddef.h>
+
+void *jsonalloc_malloc(size_t n);
+void jsonalloc_free(void *p);
+/* cJSON_InitHooks() with the two above. */
+void jsonalloc_install(void);
+
+#endif
