@@ -1,5 +1,6 @@
 /* lpa_glue.c - commands <-> SGP.22 procedures (see lpa_glue.h). */
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,15 +261,154 @@ static void flush_notices(struct app *app, struct store *s, const struct device 
 
 /* ---- the commands' hooks ---- */
 
-int glue_download(struct app *app, struct store *s, const struct actcode *ac, struct device *d,
-		  const char *cc, struct profile *p)
+/* ---- deferred signals (SGP.22 gives no rule; ours: never lose what the eUICC did) ---- */
+
+static sigset_t saved_mask;
+static int deferring;
+
+void glue_defer_signals(void)
+{
+	sigset_t set;
+
+	if (deferring)
+		return;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, &saved_mask) == 0)
+		deferring = 1;
+}
+
+void glue_deliver_signals(void)
+{
+	if (!deferring)
+		return;
+	deferring = 0;
+	/* A signal that arrived meanwhile takes effect here, with the store committed. */
+	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+}
+
+/* Queue one notification the eUICC holds and that has not been sent yet. */
+static void queue_notice(struct app *app, struct store *s, const char *dev, const struct lpa_notice *x,
+			 const char *why)
+{
+	struct pending_notification pn;
+	struct buf b64 = BUF_INIT;
+
+	for (size_t q = 0; q < s->nnotifications; q++)
+		if (!strcmp(s->notifications[q].device, dev) && s->notifications[q].seq == (int64_t)x->seq)
+			return;
+	memset(&pn, 0, sizeof(pn));
+	base64_encode((const uint8_t *)x->tlv.buf, x->tlv.len, &b64);
+	pn.device = xstrdup(dev);
+	pn.seq = (int64_t)x->seq;
+	pn.event = xstrdup(es10_event_name(x->event));
+	pn.address = xstrdup(x->address);
+	pn.iccid = x->iccid[0] ? xstrdup(x->iccid) : NULL;
+	pn.data_b64 = buf_detach(&b64, NULL);
+	pn.queued = app->now;
+	pn.attempts = 0;
+	pn.last_error = why ? xstrdup(why) : NULL;
+	model_add_notification(s, &pn);
+}
+
+/* ---- the commands' hooks ---- */
+
+struct dl_state {
+	struct app *app;
+	const char *path;
+	char device[65];
+	struct profile *p;
+	glue_record_fn record;
+	struct store *final;   /* the store as committed */
+	int recorded;          /* the installation (or its error result) is in the store */
+	struct esim_err store_err;
+};
+
+static void dl_before_install(void *arg)
+{
+	(void)arg;
+	glue_defer_signals();
+}
+
+/*
+ * The eUICC has installed the profile (ok) or produced an error result: record it and
+ * queue the install notification in one commit, before the notification is delivered.
+ */
+static void dl_installed(void *arg, const struct lpa_download_result *res, int ok)
+{
+	struct dl_state *x = arg;
+	struct app *app = x->app;
+	struct store_txn *txn = NULL;
+	struct store *s = NULL;
+
+	glue_defer_signals();
+	if (store_begin(x->path, app->wait_lock, &txn, &s, &x->store_err) < 0)
+		goto out;
+	app_promote_ready(s, app->now);
+	if (ok) {
+		struct profile *p = x->p;
+
+		free(p->iccid);
+		p->iccid = xstrdup(res->iccid);
+		free(p->provider);
+		free(p->profile_name);
+		free(p->profile_class);
+		p->provider = xstrdup(res->provider);
+		p->profile_name = xstrdup(res->profile_name);
+		p->profile_class = xstrdup(res->profile_class);
+		for (size_t i = 0; i < s->nprofiles; i++)
+			if (s->profiles[i].iccid && !strcmp(s->profiles[i].iccid, p->iccid) &&
+			    strcmp(s->profiles[i].id, p->id))
+				app_warn(app, "ICCID %s is also recorded for profile %s", p->iccid, s->profiles[i].id);
+		x->record(app, s, p, x->device);
+		/* A transfer that waited for a new activation code on this device is now done. */
+		for (size_t i = 0; model_device(s, x->device) && i < s->nbindings; i++) {
+			struct binding *b = &s->bindings[i];
+
+			if (b->state == BIND_PENDING && b->ready_at == 0 && !strcmp(b->device, x->device)) {
+				b->state = BIND_RELEASED;
+				b->released_at = app->now;
+				model_add_history(s, app->now, "transfer-complete", b->profile, NULL, x->device, "ok",
+						  "completed by downloading a new profile");
+				app_note(app, "transfer of profile %s to '%s' completed by this download\n", b->profile,
+					 x->device);
+			}
+		}
+	}
+	if (res->install.tlv.len)
+		queue_notice(app, s, x->device, &res->install, "not delivered yet (install in progress)");
+	if (store_commit(txn, s, &x->store_err) < 0) {
+		model_free(s);
+		goto out;
+	}
+	x->final = s;
+	x->recorded = 1;
+out:
+	glue_deliver_signals();
+}
+
+int glue_download(struct app *app, const char *path, const struct store *s, const struct actcode *ac,
+		  const struct device *d, const char *cc, struct profile *p, glue_record_fn record,
+		  struct store **final)
 {
 	struct glue_conn c;
 	struct lpa_net net;
 	struct lpa_progress prog = { NULL, NULL, NULL };
 	struct lpa_download_result res;
+	struct dl_state x;
+	struct lpa_install_hooks hooks = { dl_before_install, dl_installed, &x };
 	int rc, show = app->stderr_tty && !app->quiet;
 
+	*final = NULL;
+	memset(&x, 0, sizeof(x));
+	x.app = app;
+	x.path = path;
+	snprintf(x.device, sizeof(x.device), "%s", d->name);
+	x.p = p;
+	x.record = record;
+	/* The eUICC's own lock (held until glue_close) keeps other downloads to it out. */
 	if (glue_open(app, d, &c) < 0)
 		return -1;
 	glue_net(app, s, &net);
@@ -277,13 +417,10 @@ int glue_download(struct app *app, struct store *s, const struct actcode *ac, st
 		prog.bytes = progress_bytes;
 		fprintf(stderr, "downloading from %s into '%s':\n", ac->smdp, d->name);
 	}
-	rc = lpa_download(&c.ctx, ac, cc, prompt_cc, app, d->imei, &net, &prog, &res, &app->err);
+	rc = lpa_download(&c.ctx, ac, cc, prompt_cc, app, d->imei, &net, &prog, &hooks, &res, &app->err);
+	glue_deliver_signals();
 	if (show)
 		fprintf(stderr, "\r\033[K");
-	if (res.install.tlv.len) {
-		/* Sent or not, the install result is reported: keep an unsent one. */
-		glue_record_notices(app, s, d->name, &res.install, 1);
-	}
 	if (app->json) {
 		cJSON *o = cJSON_AddObjectToObject(app->out, "download");
 
@@ -293,30 +430,44 @@ int glue_download(struct app *app, struct store *s, const struct actcode *ac, st
 		cJSON_AddBoolToObject(o, "installed", rc == 0);
 		cJSON_AddBoolToObject(o, "notification_sent", res.install.sent);
 	}
-	if (rc == 0) {
-		free(p->iccid);
-		p->iccid = xstrdup(res.iccid);
-		p->provider = res.provider;
-		p->profile_name = res.profile_name;
-		p->profile_class = xstrdup(res.profile_class);
-		res.provider = res.profile_name = NULL;
-		for (size_t i = 0; i < s->nprofiles; i++)
-			if (s->profiles[i].iccid && !strcmp(s->profiles[i].iccid, p->iccid))
-				app_warn(app, "ICCID %s is also recorded for profile %s", p->iccid, s->profiles[i].id);
-		/* A transfer that waited for a new activation code on this device is now done. */
-		for (size_t i = 0; i < s->nbindings; i++) {
-			struct binding *b = &s->bindings[i];
+	if (res.install.tlv.len && x.recorded) {
+		/* Delivered or not: record the outcome of the notification queued above. */
+		struct store_txn *txn = NULL;
+		struct store *s2 = NULL;
+		struct esim_err e = { 0 };
 
-			if (b->state == BIND_PENDING && b->ready_at == 0 && !strcmp(b->device, d->name)) {
-				b->state = BIND_RELEASED;
-				b->released_at = app->now;
-				model_add_history(s, app->now, "transfer-complete", b->profile, NULL, d->name, "ok",
-						  "completed by downloading a new profile");
-				app_note(app, "transfer of profile %s to '%s' completed by this download\n", b->profile,
-					 d->name);
+		if (store_begin(path, app->wait_lock, &txn, &s2, &e) == 0) {
+			glue_record_notices(app, s2, x.device, &res.install, 1);
+			if (store_commit(txn, s2, &e) == 0) {
+				model_free(x.final);
+				x.final = s2;
+				s2 = NULL;
 			}
+			model_free(s2);
 		}
+		if (e.status)
+			app_warn(app, "notification %llu (install) stays queued in the store: %s",
+				 (unsigned long long)res.install.seq, e.msg);
 	}
+	if (!x.recorded && res.install.tlv.len) {
+		/* The eUICC acted but the store could not be written: the eUICC is the record. */
+		struct esim_err e = x.store_err;
+
+		if (rc == 0)
+			app->err = e;
+		snprintf(app->err.msg, sizeof(app->err.msg),
+			 "%s on the eUICC of '%.64s', but the store could not be updated: %.300s",
+			 rc == 0 ? "the profile was installed" : "the installation failed", x.device, e.msg);
+		snprintf(app->err.hint, sizeof(app->err.hint),
+			 "run 'esimctl euicc sync --device %s' to bring the store up to date", x.device);
+		if (!app->err.status)
+			app->err.status = ESIM_E_STORE;
+		rc = -1;
+	}
+	if (rc == 0)
+		*final = x.final;
+	else
+		model_free(x.final);
 	lpa_download_result_release(&res);
 	glue_close(&c);
 	return rc;

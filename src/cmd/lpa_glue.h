@@ -35,12 +35,31 @@ int glue_transfer_release_source(struct app *app, struct store *s, struct profil
 /* release: disable + delete on the device's eUICC and send (or queue) the notifications. */
 int glue_release_on_device(struct app *app, struct store *s, struct profile *p, struct device *d);
 /*
- * add: download the profile for ac into d's eUICC (ES9+/ES10), fill p (iccid, provider,
- * profile_name, profile_class), send or queue the install notification, and complete a
- * transfer that was waiting on this device for a new activation code.
+ * Record a downloaded profile p in s (the store re-read under its lock), bound to device,
+ * taking p's strings; returns the recorded profile.  Provided by add.
  */
-int glue_download(struct app *app, struct store *s, const struct actcode *ac, struct device *d,
-		  const char *cc, struct profile *p);
+typedef struct profile *(*glue_record_fn)(struct app *app, struct store *s, struct profile *p,
+					   const char *device);
+/*
+ * add: download the profile for ac into d's eUICC (ES9+/ES10) without holding the store
+ * lock (s is the store as read when deciding; path is locked again to record).  Once the
+ * eUICC has installed the profile, with SIGINT/SIGTERM/SIGHUP deferred from just before
+ * the installation until the commit: the store at path is locked, re-read, p (filled with
+ * iccid, provider, profile_name, profile_class) is recorded with record(), a transfer
+ * waiting on this device for a new activation code is completed, the install
+ * notification is queued, and the store is committed.  Then the notification is
+ * delivered and its outcome recorded in a second commit.  0 with *final the committed
+ * store (caller frees), or -1 with app->err.
+ */
+int glue_download(struct app *app, const char *path, const struct store *s, const struct actcode *ac,
+		  const struct device *d, const char *cc, struct profile *p, glue_record_fn record,
+		  struct store **final);
+/*
+ * Defer SIGINT, SIGTERM and SIGHUP (blocked, not lost) while the eUICC and the store
+ * disagree; glue_deliver_signals() lets any that arrived take effect.  Both idempotent.
+ */
+void glue_defer_signals(void);
+void glue_deliver_signals(void);
 /* Record the outcome of sending notices from device dev: queue the unsent, drop the sent. */
 void glue_record_notices(struct app *app, struct store *s, const char *dev, struct lpa_notice *n,
 			 size_t count);
