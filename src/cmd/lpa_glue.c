@@ -289,8 +289,7 @@ void glue_deliver_signals(void)
 	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
 }
 
-/* Queue one notification the eUICC holds and that has not been sent yet. */
-static void queue_notice(struct app *app, struct store *s, const char *dev, const struct lpa_notice *x,
+void glue_queue_notice(struct app *app, struct store *s, const char *dev, const struct lpa_notice *x,
 			 const char *why)
 {
 	struct pending_notification pn;
@@ -378,7 +377,7 @@ static void dl_installed(void *arg, const struct lpa_download_result *res, int o
 		}
 	}
 	if (res->install.tlv.len)
-		queue_notice(app, s, x->device, &res->install, "not delivered yet (install in progress)");
+		glue_queue_notice(app, s, x->device, &res->install, "not delivered yet (install in progress)");
 	if (store_commit(txn, s, &x->store_err) < 0) {
 		model_free(s);
 		goto out;

@@ -60,6 +60,9 @@ int glue_download(struct app *app, const char *path, const struct store *s, cons
  */
 void glue_defer_signals(void);
 void glue_deliver_signals(void);
+/* Queue one notification the eUICC holds and that is not sent yet (no-op when queued). */
+void glue_queue_notice(struct app *app, struct store *s, const char *dev, const struct lpa_notice *x,
+		       const char *why);
 /* Record the outcome of sending notices from device dev: queue the unsent, drop the sent. */
 void glue_record_notices(struct app *app, struct store *s, const char *dev, struct lpa_notice *n,
 			 size_t count);

@@ -328,6 +328,8 @@ void json_profile_text(struct app *app, const struct store *s, const struct prof
 	jstr(out, "profile_class", p->profile_class);
 	jtime(out, "created", p->created);
 	jtime(out, "last_transfer", p->last_transfer);
+	if (p->review)   /* only when set: the document is unchanged for other profiles */
+		jstr(out, "review", p->review);
 	next = c->model == MODEL_SEQUENTIAL ? policy_next_transfer(c, p->last_transfer, app->now) : 0;
 	/* single-device profiles never move: a new profile must be ordered */
 	jbool(out, "transferable", c->model != MODEL_SINGLE_DEVICE);
