@@ -472,9 +472,105 @@ int glue_download(struct app *app, const char *path, const struct store *s, cons
 	return rc;
 }
 
+/* ---- eUICCs held across a command: the eUICC's lock before the store's ---- */
+
+#define GLUE_MAX_HELD 8
+
+static struct held {
+	char *device;
+	char *uri;
+	int changed;            /* something was done: its notifications are to be delivered */
+	struct glue_conn c;
+} held[GLUE_MAX_HELD];
+static size_t nheld;
+
+static struct held *held_of(const struct device *d)
+{
+	for (size_t i = 0; i < nheld; i++)
+		if (!strcmp(held[i].device, d->name) && d->euicc && !strcmp(held[i].uri, d->euicc))
+			return &held[i];
+	return NULL;
+}
+
+int glue_hold(struct app *app, const struct device *d)
+{
+	if (!glue_has_euicc(d) || held_of(d))
+		return 0;
+	if (nheld == GLUE_MAX_HELD)
+		return app_fail(app, ESIM_E_USAGE, "too many eUICCs in one command (at most %d)", GLUE_MAX_HELD);
+	if (glue_open(app, d, &held[nheld].c) < 0)
+		return -1;
+	held[nheld].device = xstrdup(d->name);
+	held[nheld].uri = xstrdup(d->euicc);
+	held[nheld].changed = 0;
+	nheld++;
+	return 0;
+}
+
+int glue_finish(struct app *app, const char *path)
+{
+	glue_deliver_signals();
+	for (size_t i = 0; i < nheld; i++) {
+		struct held *h = &held[i];
+		struct lpa_notice *n = NULL;
+		size_t count = 0;
+		struct esim_err e = { 0 };
+
+		if (h->changed && path) {
+			struct lpa_net net;
+			struct store *s = NULL;
+			struct store_txn *txn = NULL;
+
+			/* The network without the store lock; then a short commit of the outcome. */
+			if (store_load(path, &s, &e) == 0) {
+				glue_net(app, s, &net);
+				if (lpa_process_notifications(&h->c.ctx, &net, 1, &n, &count, &e) < 0)
+					app_warn(app, "could not read the notifications of '%s': %s", h->device, e.msg);
+				model_free(s);
+				s = NULL;
+			}
+			if (count && store_begin(path, app->wait_lock, &txn, &s, &e) == 0) {
+				glue_record_notices(app, s, h->device, n, count);
+				if (store_commit(txn, s, &e) < 0)
+					app_warn(app, "the notifications of '%s' stay queued: %s", h->device, e.msg);
+			} else if (count) {
+				app_warn(app, "the notifications of '%s' stay queued: %s", h->device, e.msg);
+			}
+			model_free(s);
+			lpa_notices_free(n, count);
+		}
+		glue_close(&h->c);
+		free(h->device);
+		free(h->uri);
+	}
+	nheld = 0;
+	return 0;
+}
+
+/*
+ * Queue what the eUICC holds now (not sent): the store is committed with them before
+ * anything goes over the network.
+ */
+static void queue_card_notices(struct app *app, struct store *s, const struct device *d, struct glue_conn *c)
+{
+	struct lpa_notice *n = NULL;
+	size_t count = 0;
+	struct esim_err e = { 0 };
+
+	if (lpa_process_notifications(&c->ctx, NULL, 0, &n, &count, &e) < 0) {
+		app_warn(app, "could not read the notifications of '%s': %s", d->name, e.msg);
+		return;
+	}
+	for (size_t i = 0; i < count; i++)
+		if (n[i].tlv.len)
+			glue_queue_notice(app, s, d->name, &n[i], "not delivered yet");
+	lpa_notices_free(n, count);
+}
+
 int glue_release_on_device(struct app *app, struct store *s, struct profile *p, struct device *d)
 {
-	struct glue_conn c;
+	struct held *h;
+	struct glue_conn local, *c;
 	struct esim_err e = { 0 };
 
 	if (!glue_has_euicc(d))
@@ -482,20 +578,35 @@ int glue_release_on_device(struct app *app, struct store *s, struct profile *p, 
 	if (!p->iccid)
 		return app_fail(app, ESIM_E_USAGE, "profile %s has no ICCID, so it cannot be found on the eUICC of '%s'",
 				p->id, d->name);
-	if (glue_open(app, d, &c) < 0)
+	h = held_of(d);
+	if (h) {
+		c = &h->c;
+	} else if (glue_open(app, d, &local) < 0) {
 		return -1;
-	if (lpa_delete_profile(&c.ctx, p->iccid, &e) < 0) {
+	} else {
+		c = &local;
+	}
+	/* From the eUICC's change until the caller's commit (glue_finish()), signals wait. */
+	if (h)
+		glue_defer_signals();
+	if (lpa_delete_profile(&c->ctx, p->iccid, &e) < 0) {
 		if (e.status != ESIM_E_NOTFOUND) {
 			app->err = e;
-			glue_close(&c);
+			if (!h)
+				glue_close(&local);
 			return -1;
 		}
 		app_warn(app, "profile %s (ICCID %s) was already gone from the eUICC of '%s'", p->id, p->iccid, d->name);
 	} else {
 		app_note(app, "deleted ICCID %s from the eUICC of '%s'\n", p->iccid, d->name);
 	}
-	flush_notices(app, s, d, &c);
-	glue_close(&c);
+	if (h) {
+		h->changed = 1;
+		queue_card_notices(app, s, d, c);
+	} else {
+		flush_notices(app, s, d, c);
+		glue_close(&local);
+	}
 	return 0;
 }
 

@@ -32,7 +32,12 @@ int glue_transfer_check(struct app *app, struct store *s, const struct profile *
 			const struct device *to);
 /* transfer: delete the profile on the source eUICC and notify the SM-DP+. */
 int glue_transfer_release_source(struct app *app, struct store *s, struct profile *p, const char *from);
-/* release: disable + delete on the device's eUICC and send (or queue) the notifications. */
+/*
+ * release: disable + delete on the device's eUICC.  When the eUICC is held (glue_hold()),
+ * SIGINT/SIGTERM/SIGHUP are deferred from here on and its notifications are queued in s
+ * unsent: the caller commits s, then glue_finish() delivers them.  Otherwise they are sent
+ * at once (and queued when that fails).
+ */
 int glue_release_on_device(struct app *app, struct store *s, struct profile *p, struct device *d);
 /*
  * Record a downloaded profile p in s (the store re-read under its lock), bound to device,
@@ -60,6 +65,18 @@ int glue_download(struct app *app, const char *path, const struct store *s, cons
  */
 void glue_defer_signals(void);
 void glue_deliver_signals(void);
+/*
+ * Open d's eUICC and keep it open (with its lock) until glue_finish(): commands call it
+ * before store_begin(), so the eUICC's lock is always taken before the store's (as add
+ * and euicc sync do) and no two commands wait on each other.  No-op without an eUICC.
+ */
+int glue_hold(struct app *app, const struct device *d);
+/*
+ * After the caller's commit (or when it gives up): let deferred signals take effect,
+ * deliver the notifications of every held eUICC that changed (without the store lock),
+ * record the outcome in the store at path in a short commit, and close them.  Returns 0.
+ */
+int glue_finish(struct app *app, const char *path);
 /* Queue one notification the eUICC holds and that is not sent yet (no-op when queued). */
 void glue_queue_notice(struct app *app, struct store *s, const char *dev, const struct lpa_notice *x,
 		       const char *why);

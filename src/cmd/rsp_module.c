@@ -109,6 +109,9 @@ FORWARD(-1, glue_release_on_device, (struct app *app, struct store *s, struct pr
 FORWARD(-1, glue_transfer_release_source, (struct app *app, struct store *s, struct profile *p, const char *from),
 	(app, s, p, from), &app->err)
 
+FORWARD(-1, glue_hold, (struct app *app, const struct device *d), (app, d), &app->err)
+FORWARD(-1, glue_finish, (struct app *app, const char *path), (app, path), &app->err)
+
 /* The eUICC-free part of the transfer check needs no module. */
 int glue_transfer_check(struct app *app, struct store *s, const struct profile *p, const char *from,
 			const struct device *to)
