@@ -72,10 +72,10 @@ void lpa_download_result_release(struct lpa_download_result *r);
 
 /*
  * The caller's hooks around the eUICC's change (both may be NULL).  before_install runs
- * just before ES10b.LoadBoundProfilePackage (SGP.22 section 3.1.3.3); installed runs once
- * the eUICC has answered with its ProfileInstallationResult (ok: 1 success, 0 error
+ * just before ES10b.LoadBoundProfilePackage (in the download procedure of SGP.22 section
+ * 3.1.3); installed runs once the eUICC has answered with its ProfileInstallationResult (ok: 1 success, 0 error
  * result) and before the install notification is delivered (ES9+.HandleNotification,
- * SGP.22 section 3.5), so the caller can record the profile and queue the notification
+ * SGP.22 section 5.6.4), so the caller can record the profile and queue the notification
  * first: delivering it is then a separate step that may be interrupted without loss.
  * installed is not called when the eUICC produced no result (the session is cancelled).
  */
