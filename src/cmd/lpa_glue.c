@@ -215,21 +215,8 @@ void glue_record_notices(struct app *app, struct store *s, const char *dev, stru
 			free(pn->last_error);
 			pn->last_error = xstrdup(x->err.msg);
 		} else if (x->tlv.len) {
-			struct pending_notification pn;
-			struct buf b64 = BUF_INIT;
-
-			memset(&pn, 0, sizeof(pn));
-			base64_encode((const uint8_t *)x->tlv.buf, x->tlv.len, &b64);
-			pn.device = xstrdup(dev);
-			pn.seq = (int64_t)x->seq;
-			pn.event = xstrdup(es10_event_name(x->event));
-			pn.address = xstrdup(x->address);
-			pn.iccid = x->iccid[0] ? xstrdup(x->iccid) : NULL;
-			pn.data_b64 = buf_detach(&b64, NULL);
-			pn.queued = app->now;
-			pn.attempts = 1;
-			pn.last_error = xstrdup(x->err.msg);
-			model_add_notification(s, &pn);
+			glue_queue_notice(app, s, dev, x, x->err.msg);
+			s->notifications[s->nnotifications - 1].attempts = 1;
 		}
 		if (x->kept)
 			app_warn(app, "notification %llu (%s) was delivered to %s but the eUICC kept it: %s; it is "
@@ -319,6 +306,7 @@ struct dl_state {
 	const char *path;
 	char device[65];
 	struct profile *p;
+	char *cc;              /* the confirmation code: wiped once used */
 	glue_record_fn record;
 	struct store *final;   /* the store as committed */
 	int recorded;          /* the installation (or its error result) is in the store */
@@ -327,7 +315,11 @@ struct dl_state {
 
 static void dl_before_install(void *arg)
 {
-	(void)arg;
+	struct dl_state *x = arg;
+
+	/* hashCc was sent with PrepareDownload: the code is wiped before any store commit */
+	if (x->cc)
+		secure_wipe(x->cc, strlen(x->cc));
 	glue_defer_signals();
 }
 
@@ -389,7 +381,7 @@ out:
 }
 
 int glue_download(struct app *app, const char *path, const struct store *s, const struct actcode *ac,
-		  const struct device *d, const char *cc, struct profile *p, glue_record_fn record,
+		  const struct device *d, char *cc, struct profile *p, glue_record_fn record,
 		  struct store **final)
 {
 	struct glue_conn c;
@@ -406,6 +398,7 @@ int glue_download(struct app *app, const char *path, const struct store *s, cons
 	x.path = path;
 	snprintf(x.device, sizeof(x.device), "%s", d->name);
 	x.p = p;
+	x.cc = cc;
 	x.record = record;
 	/* The eUICC's own lock (held until glue_close) keeps other downloads to it out. */
 	if (glue_open(app, d, &c) < 0)
@@ -429,6 +422,8 @@ int glue_download(struct app *app, const char *path, const struct store *s, cons
 		cJSON_AddBoolToObject(o, "installed", rc == 0);
 		cJSON_AddBoolToObject(o, "notification_sent", res.install.sent);
 	}
+	/* The eUICC (and the software eUICC's key) is not needed for the last commit. */
+	glue_close(&c);
 	if (res.install.tlv.len && x.recorded) {
 		/* Delivered or not: record the outcome of the notification queued above. */
 		struct store_txn *txn = NULL;
@@ -468,7 +463,6 @@ int glue_download(struct app *app, const char *path, const struct store *s, cons
 	else
 		model_free(x.final);
 	lpa_download_result_release(&res);
-	glue_close(&c);
 	return rc;
 }
 

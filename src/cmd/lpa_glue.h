@@ -53,11 +53,13 @@ typedef struct profile *(*glue_record_fn)(struct app *app, struct store *s, stru
  * iccid, provider, profile_name, profile_class) is recorded with record(), a transfer
  * waiting on this device for a new activation code is completed, the install
  * notification is queued, and the store is committed.  Then the notification is
- * delivered and its outcome recorded in a second commit.  0 with *final the committed
+ * delivered and its outcome recorded in a second commit, after the eUICC is closed.  cc
+ * (the confirmation code or NULL) is wiped once the download has used it, before the
+ * first commit.  0 with *final the committed
  * store (caller frees), or -1 with app->err.
  */
 int glue_download(struct app *app, const char *path, const struct store *s, const struct actcode *ac,
-		  const struct device *d, const char *cc, struct profile *p, glue_record_fn record,
+		  const struct device *d, char *cc, struct profile *p, glue_record_fn record,
 		  struct store **final);
 /*
  * Defer SIGINT, SIGTERM and SIGHUP (blocked, not lost) while the eUICC and the store

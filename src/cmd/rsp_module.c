@@ -102,7 +102,7 @@ int glue_has_euicc(const struct device *d)
 FORWARD(-1, backend_probe, (const char *uri, struct buf *normalized, char eid[33], struct esim_err *err),
 	(uri, normalized, eid, err), err)
 FORWARD(-1, glue_download, (struct app *app, const char *path, const struct store *s, const struct actcode *ac,
-			    const struct device *d, const char *cc, struct profile *p, glue_record_fn record,
+			    const struct device *d, char *cc, struct profile *p, glue_record_fn record,
 			    struct store **final), (app, path, s, ac, d, cc, p, record, final), &app->err)
 FORWARD(-1, glue_release_on_device, (struct app *app, struct store *s, struct profile *p, struct device *d),
 	(app, s, p, d), &app->err)
