@@ -201,6 +201,8 @@ static void human_profile(struct app *app, const struct profile *p, const struct
 	       p->carrier, unknown ? "unknown" : carrier_model_name(c->model), plan_type_name(p->plan),
 	       p->iccid ? p->iccid : "-", next);
 	printf("          on: %s\n", n ? where.buf : "no device");
+	if (p->review)
+		printf("          review: %s\n", p->review);
 	buf_release(&where);
 }
 

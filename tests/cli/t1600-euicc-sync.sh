@@ -100,6 +100,7 @@ check "the history records every change" \
 	jq -e '[.history[] | select(.op == "euicc-sync") | .outcome] == ["adopted","gone","notification-queued","notification-queued"]' "$MAIN"
 run 0 esim list
 out_has "$ID2"
+out_has "review: adopted from the eUICC of 'phone' by euicc sync; carrier 'T-Mobile' guessed"
 
 echo "# --- a second sync finds nothing; the notifications go out"
 store_save
