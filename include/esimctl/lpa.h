@@ -72,6 +72,21 @@ struct lpa_download_result {
 void lpa_download_result_release(struct lpa_download_result *r);
 
 /*
+ * The caller's hooks around the eUICC's change (both may be NULL).  before_install runs
+ * just before ES10b.LoadBoundProfilePackage (in the download procedure of SGP.22 section
+ * 3.1.3); installed runs once the eUICC has answered with its ProfileInstallationResult (ok: 1 success, 0 error
+ * result) and before the install notification is delivered (ES9+.HandleNotification,
+ * SGP.22 section 5.6.4), so the caller can record the profile and queue the notification
+ * first: delivering it is then a separate step that may be interrupted without loss.
+ * installed is not called when the eUICC produced no result (the session is cancelled).
+ */
+struct lpa_install_hooks {
+	void (*before_install)(void *arg);
+	void (*installed)(void *arg, const struct lpa_download_result *res, int ok);
+	void *arg;
+};
+
+/*
  * Ask for the confirmation code (no echo).  Returns 0 with the code in out, or -1 with
  * err (no terminal: ESIM_E_USAGE).  The caller wipes out.
  */
@@ -84,12 +99,13 @@ typedef int (*lpa_cc_prompt)(void *arg, char *out, size_t outsz, struct esim_err
  * and res->install says whether the notification was delivered; an undelivered one is
  * still on the eUICC and in res->install.tlv for the caller to queue.  On failure (-1)
  * res->install.tlv is non-empty when the eUICC produced an error result that must still
- * be reported (queued like any other notification).
+ * be reported (queued like any other notification).  hooks: see lpa_install_hooks.
  */
 int lpa_download(struct es10_ctx *ctx, const struct actcode *ac, const char *cc,
 		 lpa_cc_prompt prompt, void *prompt_arg, const char *imei,
 		 const struct lpa_net *net, const struct lpa_progress *prog,
-		 struct lpa_download_result *res, struct esim_err *err);
+		 const struct lpa_install_hooks *hooks, struct lpa_download_result *res,
+		 struct esim_err *err);
 
 /* Disable (when enabled) and delete the profile.  Not on the eUICC: ESIM_E_NOTFOUND. */
 int lpa_delete_profile(struct es10_ctx *ctx, const char *iccid, struct esim_err *err);

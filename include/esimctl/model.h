@@ -69,6 +69,7 @@ struct profile {
 	char *provider;    /* service provider name from the profile metadata, or NULL */
 	char *profile_name;/* profile name from the metadata, or NULL */
 	char *profile_class; /* "test"|"provisioning"|"operational" or NULL */
+	char *review;      /* why a person should check this record (e.g. adopted by euicc sync), or NULL */
 	int64_t created;
 	int64_t last_transfer; /* end of the last transfer (for cooldowns), TIME_NONE = never */
 };

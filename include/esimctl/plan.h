@@ -11,7 +11,7 @@
  *
  * Released bindings are never changed again: they are the record that the profile was on
  * a device, which single-device carriers and cooldowns depend on.  A pending binding with
- * ready_at 0 waits for a new activation code: SGP.22 has no way for one eUICC to hand a
+ * no ready_at (TIME_NONE) waits for a new activation code: SGP.22 has no way for one eUICC to hand a
  * profile to another, so a target with an eUICC gets it only by a new download
  * (binding_complete_awaiting() settles it when that download is recorded).
  *

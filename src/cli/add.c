@@ -131,6 +131,115 @@ static int check_readd(struct app *app, const struct store *s, const struct prof
 	return -1;
 }
 
+/*
+ * Record np in s (taking its strings; np is cleared but keeps its id), bound to device
+ * when given, with the history entry.  For a download the store is the one read again
+ * after the download: when another command added the same profile or removed the device
+ * meanwhile, what the eUICC installed is still recorded, and the user is told.
+ */
+static struct profile *record_profile(struct app *app, struct store *s, struct profile *np,
+				      const char *device)
+{
+	struct device *d = device ? model_device(s, device) : NULL;
+	struct profile *p;
+	char id[PROFILE_ID_LEN + 1];
+	const char *detail = NULL;
+
+	memcpy(id, np->id, sizeof(id));
+	if (!np->carrier)
+		np->carrier = xstrdup(np->provider ? np->provider : "unknown");
+	if (device && !d) {
+		app_warn(app, "device '%s' was removed while the profile was downloaded: profile %s is "
+			 "recorded without a device (its eUICC still holds it)", device, id);
+		detail = "device removed during the download";
+	}
+	if (np->nickname) {
+		struct profile *other;
+		struct esim_err e = { 0 };
+
+		if (model_resolve_profile(s, np->nickname, &other, &e) == 0 || e.status == ESIM_E_USAGE) {
+			app_warn(app, "nickname '%s' was taken by another profile meanwhile: profile %s has none",
+				 np->nickname, id);
+			free(np->nickname);
+			np->nickname = NULL;
+		}
+	}
+	if (d) {
+		struct transfer_req req;
+		struct transfer_plan plan;
+		int unknown = 0;
+
+		memset(&req, 0, sizeof(req));
+		req.last_transfer = TIME_NONE;
+		req.carrier = app_policy_for(app, np->carrier, &unknown);
+		req.carrier_unknown = unknown;
+		req.carrier_name = np->carrier;
+		req.plan = np->plan;
+		req.to = d->name;
+		req.to_kind = d->kind;
+		req.inventory_has_phone = model_has_phone(s);
+		req.has_primary_phone = model_has_primary_phone(s);
+		req.now = app->now;
+		/* A first placement is always allowed; the engine still says what to watch for. */
+		if (transfer_decide(&req, &plan, &app->err) == 0)
+			for (size_t i = 0; i < plan.nwarnings; i++)
+				app_warn(app, "%s", plan.warnings[i]);
+		esim_err_clear(&app->err);
+	} else if (!device) {
+		int unknown;
+
+		app_policy_for(app, np->carrier, &unknown);
+		if (unknown)
+			app_warn(app, "carrier '%s' is not in the table; transfers will assume the strictest "
+				 "sequential policy in it (record the real one in your carriers file, see "
+				 "'esimctl carriers list')", np->carrier);
+	}
+	app_warn_carrier_suggestions(app, np->carrier);
+	if ((p = model_profile_by_id(s, id)) != NULL) {
+		/* Added by another command during the download: the download is recorded on it. */
+		app_warn(app, "profile %s was added by another esimctl during the download; the eUICC's "
+			 "profile is recorded on it", model_profile_shown_id(s, p));
+		if (!p->iccid && np->iccid)
+			model_set_iccid(s, p, np->iccid);
+		if (!p->provider) {
+			p->provider = np->provider;
+			np->provider = NULL;
+		}
+		if (!p->profile_name) {
+			p->profile_name = np->profile_name;
+			np->profile_name = NULL;
+		}
+		if (!p->profile_class) {
+			p->profile_class = np->profile_class;
+			np->profile_class = NULL;
+		}
+		free(np->carrier);
+		free(np->nickname);
+		free(np->iccid);
+		free(np->provider);
+		free(np->profile_name);
+		free(np->profile_class);
+		actcode_wipe(&np->ac);
+		detail = "the profile was added by another command during the download";
+	} else {
+		p = model_add_profile(s, np);
+	}
+	memset(np, 0, sizeof(*np));
+	memcpy(np->id, id, sizeof(id));
+	if (d) {
+		struct binding **live = NULL;
+		size_t n = model_live_bindings_of_profile(s, p->id, &live), i;
+
+		for (i = 0; i < n && strcmp(live[i]->device, d->name); i++)
+			;
+		free(live);
+		if (i == n)
+			binding_place(s, p->id, d->name, app->now);
+	}
+	model_add_history(s, app->now, "add", p->id, NULL, d ? d->name : NULL, "ok", detail);
+	return p;
+}
+
 int cmd_add(struct app *app, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -287,64 +396,23 @@ int cmd_add(struct app *app, int argc, char **argv)
 	np.ac = ac;
 	np.created = app->now;
 	np.last_transfer = TIME_NONE;
-	if (d) {
-		struct transfer_req req;
-		struct transfer_plan plan;
-		int unknown = 0;
+	if (d && glue_has_euicc(d)) {
+		struct store *final = NULL;
 
-		if (glue_has_euicc(d)) {
-			size_t queued = s->nnotifications;
-
-			if (glue_download(app, s, &ac, d, cc, &np) < 0) {
-				/* Nothing was installed, but the eUICC's undelivered error result was queued: keep it. */
-				if (s->nnotifications > queued) {
-					struct esim_err e = app->err;
-
-					if (store_commit(txn, s, &app->err) < 0)
-						app_warn(app, "the undelivered notification was not queued in the store: %s",
-							 app->err.msg);
-					txn = NULL;
-					app->err = e;
-				}
-				goto out;
-			}
-		}
-		/* The confirmation code served this one download: gone before the store is written. */
-		app_drop_secret(&cc);
-		secret_forget_kind(SECRET_CC);
-		if (!np.carrier)
-			np.carrier = xstrdup(np.provider ? np.provider : "unknown");
-		memset(&req, 0, sizeof(req));
-		req.last_transfer = TIME_NONE;
-		req.carrier = app_policy_for(app, np.carrier, &unknown);
-		req.carrier_unknown = unknown;
-		req.carrier_name = np.carrier;
-		req.plan = np.plan;
-		req.to = d->name;
-		req.to_kind = d->kind;
-		req.inventory_has_phone = model_has_phone(s);
-		req.has_primary_phone = model_has_primary_phone(s);
-		req.now = app->now;
-		/* A first placement is always allowed; the engine still says what to watch for. */
-		if (transfer_decide(&req, &plan, &app->err) == 0)
-			for (size_t i = 0; i < plan.nwarnings; i++)
-				app_warn(app, "%s", plan.warnings[i]);
-		esim_err_clear(&app->err);
-	} else {
-		int unknown;
-
-		app_policy_for(app, np.carrier, &unknown);
-		if (unknown)
-			app_warn(app, "carrier '%s' is not in the table; transfers will assume the strictest "
-				 "sequential policy in it (record the real one in your carriers file, see "
-				 "'esimctl carriers list')", np.carrier);
+		/*
+		 * Decided under the store lock; the download runs without it (other commands on
+		 * the store go on meanwhile) and glue_download() takes it again to record what the
+		 * eUICC installed, re-checked against the store as it is then.
+		 */
+		store_abort(txn);
+		txn = NULL;
+		rc = glue_download(app, path, s, &ac, d, cc, &np, record_profile, &final);
+		if (rc == 0)
+			report(app, final, model_profile_by_id(final, np.id), 0);
+		model_free(final);
+		goto out;
 	}
-	app_warn_carrier_suggestions(app, np.carrier);
-	existing = model_add_profile(s, &np);
-	memset(&np, 0, sizeof(np));
-	if (d)
-		binding_place(s, existing->id, d->name, app->now);
-	model_add_history(s, app->now, "add", existing->id, NULL, d ? d->name : NULL, "ok", NULL);
+	existing = record_profile(app, s, &np, d ? d->name : NULL);
 	rc = store_commit(txn, s, &app->err);
 	txn = NULL;
 	if (rc == 0)

@@ -328,6 +328,11 @@ static void list_human(struct list_ctx *lc)
 			text_escape_term(&line, p->iccid);
 			buf_addch(&line, '\n');
 		}
+		if (p->review) {
+			buf_addstr(&line, "          review: ");
+			text_escape_term(&line, p->review);
+			buf_addch(&line, '\n');
+		}
 		buf_release(&where);
 		fwrite(line.buf, 1, line.len, stdout);
 		buf_reset(&line);

@@ -91,6 +91,15 @@ static const struct cmd euicc_cmds[] = {
 	  "usage: esimctl euicc disable PROFILE --device DEVICE\n" },
 	{ "nickname", cmd_euicc_nickname, NULL, "set a profile's nickname on a device's eUICC",
 	  "usage: esimctl euicc nickname PROFILE NAME --device DEVICE\n" },
+	{ "sync", cmd_euicc_sync, NULL, "bring the store up to date with what a device's eUICC holds",
+	  "usage: esimctl euicc sync --device DEVICE [--dry-run]\n"
+	  "\n"
+	  "  Adopts profiles on the eUICC that the store does not know (carrier guessed from the\n"
+	  "  provider name, marked for review), releases bindings whose profile is gone from the\n"
+	  "  eUICC and queues the eUICC's notifications the store lacks; every change is shown\n"
+	  "  and recorded in the history.  Repairs an interrupted add, transfer or release, and\n"
+	  "  brings a removable eUICC used in another device up to date.\n"
+	  "  --dry-run          show the changes, write nothing\n" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
@@ -150,7 +159,7 @@ static const struct cmd commands[] = {
 	{ "device", NULL, device_cmds, "manage devices (add, list, remove)", NULL },
 	{ "carriers", NULL, carriers_cmds, "inspect carrier policies (list, show)", NULL },
 	{ "notifications", NULL, notifications_cmds, "SM-DP+ notifications (list, send, remove)", NULL },
-	{ "euicc", NULL, euicc_cmds, "eUICCs (create-soft, info, enable, disable, nickname)", NULL },
+	{ "euicc", NULL, euicc_cmds, "eUICCs (create-soft, info, enable, disable, nickname, sync)", NULL },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

@@ -130,6 +130,42 @@ static void advise(struct app *app, cJSON *next_steps, cJSON *rel, const struct 
 		printf("  - %s\n", term_text(line));
 }
 
+/*
+ * Open the eUICCs this release will change before the store is locked (their locks are
+ * taken first, see glue_hold()).  The store is read without the lock: the locked pass
+ * decides again; an eUICC it needs that was not held is opened then.
+ */
+static int hold_euiccs(struct app *app, const char *path, const char *ref, const char *device, const char *reason,
+		       int *held)
+{
+	struct store *s = NULL;
+	struct profile *p;
+	struct binding **b = NULL;
+	struct esim_err e = { 0 };
+	size_t n;
+	int rc = 0;
+
+	if ((reason && (!strcmp(reason, "lost") || !strcmp(reason, "stolen"))) || store_load(path, &s, &e) < 0)
+		return 0;
+	if (!ref)
+		n = model_live_bindings_of_device(s, device, &b);
+	else if (model_resolve_profile(s, ref, &p, &e) == 0)
+		n = model_live_bindings_of_profile(s, p->id, &b);
+	else
+		n = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct device *d = model_device(s, b[i]->device);
+
+		if (glue_has_euicc(d) && (!device || !strcmp(device, d->name))) {
+			rc = glue_hold(app, d);
+			*held = 1;
+		}
+	}
+	free(b);
+	model_free(s);
+	return rc;
+}
+
 int cmd_release(struct app *app, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -139,7 +175,7 @@ int cmd_release(struct app *app, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *device = NULL, *reason = NULL, *path;
-	int all = 0, c, rc = -1;
+	int all = 0, c, rc = -1, held = 0;
 	struct store *s = NULL;
 	struct store_txn *txn = NULL;
 	struct binding **b = NULL;
@@ -182,6 +218,8 @@ int cmd_release(struct app *app, int argc, char **argv)
 	}
 	if (!(path = app_store_path(app)) || !app_carriers(app))
 		goto out;
+	if (hold_euiccs(app, path, all ? NULL : argv[optind], device, reason, &held) < 0)
+		goto out;
 	if (store_begin(path, app->wait_lock, &txn, &s, &app->err) < 0)
 		goto out;
 	app_promote_ready(s, app->now);
@@ -221,8 +259,17 @@ int cmd_release(struct app *app, int argc, char **argv)
 
 		/* A lost or stolen device cannot be reached; its eUICC is left alone. */
 		if (bp && d && !(reason && (!strcmp(reason, "lost") || !strcmp(reason, "stolen"))) &&
-		    glue_release_on_device(app, s, bp, d) < 0)
+		    glue_release_on_device(app, s, bp, d) < 0) {
+			if (done) {
+				/* Keep what the eUICC already did. */
+				struct esim_err e = app->err, e2 = { 0 };
+
+				store_commit(txn, s, &e2);
+				txn = NULL;
+				app->err = e;
+			}
 			goto out;
+		}
 		/* b[i] stays valid: releasing adds no binding */
 		if (binding_release(s, b[i]->profile, dev_name, app->now, reason, &app->err) < 0)
 			goto out;
@@ -237,6 +284,11 @@ int cmd_release(struct app *app, int argc, char **argv)
 	}
 	rc = store_commit(txn, s, &app->err);
 	txn = NULL;
+	if (held) {
+		/* Committed: now the notifications, without the store lock. */
+		glue_finish(app, rc == 0 ? path : NULL);
+		held = 0;
+	}
 	if (rc < 0)
 		goto out;
 	if (!done)
@@ -262,11 +314,14 @@ int cmd_release(struct app *app, int argc, char **argv)
 		released = next_steps = NULL;
 	}
 out:
+	if (txn)
+		store_abort(txn);
+	txn = NULL;
+	if (held)
+		glue_finish(app, NULL);
 	cJSON_Delete(released);
 	cJSON_Delete(next_steps);
 	free(b);
-	if (txn)
-		store_abort(txn);
 	model_free(s);
 	return rc;
 }

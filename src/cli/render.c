@@ -386,6 +386,8 @@ cJSON *json_profile_policy(struct app *app, const struct store *s, const struct 
 	json_str(o, "profile_class", p->profile_class);
 	json_time(o, "created", p->created);
 	json_time(o, "last_transfer", p->last_transfer);
+	if (p->review)   /* only when set: the document is unchanged for other profiles */
+		json_str(o, "review", p->review);
 	next = c->model == MODEL_SEQUENTIAL ? policy_next_transfer(c, p->last_transfer, app->now) : TIME_NONE;
 	/* single-device profiles never move: a new profile must be ordered */
 	add_bool(o, "transferable", c->model != MODEL_SINGLE_DEVICE);

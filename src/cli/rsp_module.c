@@ -168,12 +168,16 @@ int glue_has_euicc(const struct device *d)
 
 FORWARD(-1, backend_probe, (const char *uri, struct buf *normalized, char eid[33], struct esim_err *err),
 	(uri, normalized, eid, err), err)
-FORWARD(-1, glue_download, (struct app *app, struct store *s, const struct actcode *ac, struct device *d,
-			    const char *cc, struct profile *p), (app, s, ac, d, cc, p), &app->err)
+FORWARD(-1, glue_download, (struct app *app, const char *path, const struct store *s, const struct actcode *ac,
+			    const struct device *d, char *cc, struct profile *p, glue_record_fn record,
+			    struct store **final), (app, path, s, ac, d, cc, p, record, final), &app->err)
 FORWARD(-1, glue_release_on_device, (struct app *app, struct store *s, struct profile *p, struct device *d),
 	(app, s, p, d), &app->err)
 FORWARD(-1, glue_transfer_release_source, (struct app *app, struct store *s, struct profile *p, const char *from),
 	(app, s, p, from), &app->err)
+
+FORWARD(-1, glue_hold, (struct app *app, const struct device *d), (app, d), &app->err)
+FORWARD(-1, glue_finish, (struct app *app, const char *path), (app, path), &app->err)
 
 /* The eUICC-free part of the transfer check needs no module. */
 int glue_transfer_check(struct app *app, struct store *s, const struct profile *p, const char *from,
@@ -194,6 +198,7 @@ FORWARD_CMD(cmd_euicc_info)
 FORWARD_CMD(cmd_euicc_enable)
 FORWARD_CMD(cmd_euicc_disable)
 FORWARD_CMD(cmd_euicc_nickname)
+FORWARD_CMD(cmd_euicc_sync)
 FORWARD_CMD(cmd_notifications_list)
 FORWARD_CMD(cmd_notifications_send)
 FORWARD_CMD(cmd_notifications_remove)

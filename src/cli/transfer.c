@@ -96,6 +96,36 @@ static void report_plan(struct app *app, const struct store *s, const struct pro
 		       req->to, term_text(p->carrier), req->to);
 }
 
+/*
+ * Open the eUICCs of the devices holding the profile (other than the target) before the
+ * store is locked: a move deletes it on its source's eUICC (see glue_hold()).
+ */
+static int hold_sources(struct app *app, const char *path, const char *ref, const char *to, int *held)
+{
+	struct store *s = NULL;
+	struct profile *p;
+	struct binding **b = NULL;
+	struct esim_err e = { 0 };
+	size_t n = 0;
+	int rc = 0;
+
+	if (store_load(path, &s, &e) < 0)
+		return 0;
+	if (model_resolve_profile(s, ref, &p, &e) == 0)
+		n = model_live_bindings_of_profile(s, p->id, &b);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct device *d = model_device(s, b[i]->device);
+
+		if (glue_has_euicc(d) && strcmp(d->name, to)) {
+			rc = glue_hold(app, d);
+			*held = 1;
+		}
+	}
+	free(b);
+	model_free(s);
+	return rc;
+}
+
 int cmd_transfer(struct app *app, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -106,7 +136,7 @@ int cmd_transfer(struct app *app, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *to = NULL, *from = NULL, *at = NULL, *path;
-	int dry_run = 0, c, rc = -1, unknown, needs_code;
+	int dry_run = 0, c, rc = -1, unknown, needs_code, held = 0;
 	struct store *s = NULL;
 	struct store_txn *txn = NULL;
 	struct profile *p;
@@ -143,8 +173,10 @@ int cmd_transfer(struct app *app, int argc, char **argv)
 		return -1;
 	if (!(path = app_store_path(app)) || !app_carriers(app))
 		return -1;
+	if (!dry_run && hold_sources(app, path, argv[optind], to, &held) < 0)
+		goto out;
 	if (dry_run ? store_load(path, &s, &app->err) : store_begin(path, app->wait_lock, &txn, &s, &app->err))
-		return -1;
+		goto out;
 	if (!dry_run)
 		app_promote_ready(s, app->now);
 	if (model_resolve_profile(s, argv[optind], &p, &app->err) < 0)
@@ -197,12 +229,19 @@ int cmd_transfer(struct app *app, int argc, char **argv)
 		goto out;
 	rc = store_commit(txn, s, &app->err);
 	txn = NULL;
+	if (held) {
+		/* Committed: now the source's notifications, without the store lock. */
+		glue_finish(app, rc == 0 ? path : NULL);
+		held = 0;
+	}
 	if (rc == 0 && app->json)
 		cJSON_AddBoolToObject(app->out, "applied", 1);
 out:
 	free(live);
 	if (txn)
 		store_abort(txn);
+	if (held)
+		glue_finish(app, NULL);
 	model_free(s);
 	return rc;
 }

@@ -409,6 +409,7 @@ static void profile_clear(struct profile *p)
 	free(p->provider);
 	free(p->profile_name);
 	free(p->profile_class);
+	free(p->review);
 	/* The matching ID is a bearer secret. */
 	secure_wipe(&p->ac, sizeof(p->ac));
 }

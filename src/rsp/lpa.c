@@ -266,7 +266,8 @@ out:
 int lpa_download(struct es10_ctx *ctx, const struct actcode *ac, const char *cc,
 		 lpa_cc_prompt prompt, void *prompt_arg, const char *imei,
 		 const struct lpa_net *net, const struct lpa_progress *prog,
-		 struct lpa_download_result *res, struct esim_err *err)
+		 const struct lpa_install_hooks *hooks, struct lpa_download_result *res,
+		 struct esim_err *err)
 {
 	uint8_t challenge[16], txid[ES10_TXID_MAX], hash_cc[32];
 	size_t txid_len = 0;
@@ -372,6 +373,8 @@ int lpa_download(struct es10_ctx *ctx, const struct actcode *ac, const char *cc,
 		goto out;
 	}
 	step(prog, "installing the profile");
+	if (hooks && hooks->before_install)
+		hooks->before_install(hooks->arg);
 	if (es10_load_bpp(ctx, (const uint8_t *)bpp.buf, bpp.len, bytes_cb, (void *)prog, &res->install.tlv, &ir,
 			  err) < 0) {
 		if (res->install.tlv.len == 0) {
@@ -386,6 +389,8 @@ int lpa_download(struct es10_ctx *ctx, const struct actcode *ac, const char *cc,
 		res->install.event = ES10_EVENT_INSTALL;
 		snprintf(res->install.address, sizeof(res->install.address), "%s", ir.address);
 		snprintf(res->install.iccid, sizeof(res->install.iccid), "%s", ir.iccid);
+		if (hooks && hooks->installed)
+			hooks->installed(hooks->arg, res, 0);
 		deliver(ctx, s, &res->install);
 		goto out;
 	}
@@ -395,6 +400,8 @@ int lpa_download(struct es10_ctx *ctx, const struct actcode *ac, const char *cc,
 	snprintf(res->install.iccid, sizeof(res->install.iccid), "%s", ir.iccid[0] ? ir.iccid : res->iccid);
 	if (ir.iccid[0])
 		snprintf(res->iccid, sizeof(res->iccid), "%s", ir.iccid);
+	if (hooks && hooks->installed)
+		hooks->installed(hooks->arg, res, 1);
 	step(prog, "sending the install notification");
 	/* Same session when the notification goes to the SM-DP+ we downloaded from. */
 	if (same_host(ac->smdp, res->install.address, strlen(res->install.address))) {

@@ -36,7 +36,7 @@ struct jval {
 	const struct jrec *obj;   /* JT_OBJECT: the fields of a nested record (activation_code) */
 };
 
-#define JREC_MAX 11
+#define JREC_MAX 12
 
 struct jrec {
 	const char *const *keys;  /* field names, NULL-terminated, at most JREC_MAX */
@@ -50,11 +50,11 @@ static const char *const device_keys[] = {
 
 enum {
 	PR_ID, PR_ICCID, PR_CARRIER, PR_PLAN, PR_NICKNAME, PR_AC, PR_PROVIDER, PR_PROFILE_NAME,
-	PR_PROFILE_CLASS, PR_CREATED, PR_LAST_TRANSFER
+	PR_PROFILE_CLASS, PR_CREATED, PR_LAST_TRANSFER, PR_REVIEW
 };
 static const char *const profile_keys[] = {
 	"id", "iccid", "carrier", "plan", "nickname", "activation_code", "provider",
-	"profile_name", "profile_class", "created", "last_transfer", NULL
+	"profile_name", "profile_class", "created", "last_transfer", "review", NULL
 };
 
 enum { AC_SMDP, AC_MID, AC_OID, AC_CC };
@@ -368,7 +368,7 @@ static int load_profile(struct jctx *c, struct store *s, const struct jrec *r)
 {
 	struct profile p = { 0 };
 	struct profile *dup;
-	const char *id, *iccid, *carrier, *plan, *nickname, *provider, *pname, *pclass;
+	const char *id, *iccid, *carrier, *plan, *nickname, *provider, *pname, *pclass, *review;
 
 	if (get_cstr(c, r, PR_ID, 1, 0, &id) < 0)
 		return -1;
@@ -389,7 +389,8 @@ static int load_profile(struct jctx *c, struct store *s, const struct jrec *r)
 	    load_actcode(c, &r->v[PR_AC], &p) < 0 ||
 	    get_cstr(c, r, PR_PROVIDER, 0, 0, &provider) < 0 ||
 	    get_cstr(c, r, PR_PROFILE_NAME, 0, 0, &pname) < 0 ||
-	    get_cstr(c, r, PR_PROFILE_CLASS, 0, 0, &pclass) < 0)
+	    get_cstr(c, r, PR_PROFILE_CLASS, 0, 0, &pclass) < 0 ||
+	    get_cstr(c, r, PR_REVIEW, 0, 0, &review) < 0)
 		goto fail;
 	if (pclass && !in_list(pclass, profile_classes)) {
 		jfail(c, "profile_class",
@@ -406,6 +407,7 @@ static int load_profile(struct jctx *c, struct store *s, const struct jrec *r)
 	p.provider = xstrdup(provider);
 	p.profile_name = xstrdup(pname);
 	p.profile_class = xstrdup(pclass);
+	p.review = xstrdup(review);
 	model_add_profile(s, &p);
 	return 0;
 fail:
@@ -778,6 +780,7 @@ static cJSON *profile_json(const struct profile *p)
 	put_str(o, "profile_class", p->profile_class);
 	put_time(o, "created", p->created, 1);
 	put_time(o, "last_transfer", p->last_transfer, 0);
+	put_str(o, "review", p->review);
 	return o;
 }
 

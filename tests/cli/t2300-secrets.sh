@@ -172,8 +172,10 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 k = load_pem_private_key(open(sys.argv[1], "rb").read(), None).private_numbers().private_value.to_bytes(32, "big")
 print(k.hex(), k[::-1].hex())' "$KEYPEM")
 	PEMPART=$(sed -n 2p "$KEYPEM" | cut -c20-60)
-	# the store commit is the first rename in the store's directory (the card is elsewhere)
-	LD_PRELOAD=$INJ ESIMCTL_FAULT_DIR=$W/store ESIMCTL_FAULT=rename:stop:1 \
+	# the store commit after the eUICC was closed is the second rename in the store's
+	# directory (the card is elsewhere): the first records the profile and queues its
+	# install notification while the eUICC is still open, the second the delivery
+	LD_PRELOAD=$INJ ESIMCTL_FAULT_DIR=$W/store ESIMCTL_FAULT=rename:stop:2 \
 		"$ESIMCTL" add "LPA:1\$$SMDP_ADDR\$$MID5" --device phone --carrier Verizon --nickname five \
 		--confirmation-code "$CONF_CODE" >"$W/out/memscan.out" 2>"$W/out/memscan.err" </dev/null &
 	pid=$!

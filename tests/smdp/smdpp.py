@@ -684,7 +684,7 @@ def build_bpp(pki, txid, host_id, otpk_euicc_sign, otpk_euicc_ecdh, eid_kdf, met
 # 7. Misbehaviour modes
 # ==========================================================================
 
-HTTP_MODES = {"malformed-json", "invalid-base64", "stall", "http-500", "http-status", "oversized-body",
+HTTP_MODES = {"malformed-json", "invalid-base64", "stall", "hold", "http-500", "http-status", "oversized-body",
               "trickle", "redirect"}
 
 # mode -> (default functions, one-line description)
@@ -717,6 +717,9 @@ MODES = {
     "malformed-json": (ES9_FUNCTIONS, "200 with a truncated JSON body"),
     "invalid-base64": (ES9_FUNCTIONS, "base64 fields replaced by invalid base64"),
     "stall": (ES9_FUNCTIONS, "sleep params.seconds (<=60, default 60) before answering; stop on disconnect"),
+    "hold": (ES9_FUNCTIONS, "process the request, then hold the answer until POST /test/release (or the "
+                            "client disconnects; at most params.seconds, default 300); GET /test/state lists "
+                            "the held requests"),
     "http-500": (ES9_FUNCTIONS, "HTTP 500"),
     "http-status": (ES9_FUNCTIONS, "HTTP params.status (default 503)"),
     "oversized-body": (ES9_FUNCTIONS, "stream params.bytes (default 64 MiB, <=256 MiB) of garbage"),
@@ -886,6 +889,7 @@ class SmdpCore:
         self.log_lock = threading.Lock()
         self.events = []            # recent events, for GET /test/state
         self.port = None
+        self.holds = []             # [(function, threading.Event)] answers held by the hold mode
 
     # ---------------------------------------------------------------- logging
 
@@ -1545,7 +1549,27 @@ class SmdpCore:
             return {"orders": [o.summary() for o in self.orders],
                     "sessions": len(self.sessions),
                     "misbehave": self.global_mb.describe() if self.global_mb else None,
+                    "held": [f for f, _ in self.holds],
                     "events": list(self.events)}
+
+    def hold_begin(self, function):
+        ev = threading.Event()
+        with self.lock:
+            self.holds.append((function, ev))
+        self.event("held", function=function)
+        return ev
+
+    def hold_end(self, ev):
+        with self.lock:
+            self.holds = [h for h in self.holds if h[1] is not ev]
+
+    def release_holds(self):
+        with self.lock:
+            n = len(self.holds)
+            for _, ev in self.holds:
+                ev.set()
+        self.event("released", count=n)
+        return n
 
     def reset(self, body):
         with self.lock:
@@ -1766,6 +1790,20 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(0.05)
             self.send_plain(resp)
             return True
+        if mode == "hold":
+            ev = self.core.hold_begin(ctx.function)
+            t_end = time.monotonic() + min(float(p.get("seconds", 300)), 300.0)
+            try:
+                while not ev.is_set():
+                    if self.peer_gone() or time.monotonic() > t_end:
+                        log["hold_aborted"] = True
+                        self.close_connection = True
+                        return False
+                    ev.wait(0.02)
+            finally:
+                self.core.hold_end(ev)
+            self.send_plain(resp)
+            return True
         if mode == "trickle":
             data = self.raw_response_bytes(resp)
             interval = max(float(p.get("interval", 0.1)), 0.001)
@@ -1819,6 +1857,8 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/test/reset":
                 self.core.reset(body if isinstance(body, dict) else {})
                 return self.send_admin(200, {"ok": True})
+            if path == "/test/release":
+                return self.send_admin(200, {"ok": True, "released": self.core.release_holds()})
             if path == "/test/orders":
                 new = self.core.add_orders(body)
                 return self.send_admin(200, {"ok": True, "orders": [o.summary() for o in new]})

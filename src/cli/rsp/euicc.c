@@ -1,10 +1,12 @@
-/* euicc.c - esimctl euicc create-soft | info | enable | disable | nickname */
+/* euicc.c - esimctl euicc create-soft | info | enable | disable | nickname | sync */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "esimctl/plan.h"
 #include "cli/rsp/lpa_glue.h"
 #include "esimctl/ids.h"
 #include "esimctl/store.h"
@@ -325,4 +327,294 @@ int cmd_euicc_disable(struct app *app, int argc, char **argv)
 int cmd_euicc_nickname(struct app *app, int argc, char **argv)
 {
 	return profile_op(app, argc, argv, OP_NICKNAME);
+}
+
+/* ---- euicc sync: the store follows what the eUICC really holds ---- */
+
+struct sync_report {
+	struct app *app;
+	cJSON *changes;
+	size_t n;
+	int dry_run;
+};
+
+static cJSON *sync_change(struct sync_report *r, const char *action, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* One change: a line for people ("would ..." in a dry run) and an object for --json. */
+static cJSON *sync_change(struct sync_report *r, const char *action, const char *fmt, ...)
+{
+	cJSON *o = cJSON_CreateObject();
+	char line[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	cJSON_AddStringToObject(o, "action", action);
+	cJSON_AddItemToArray(r->changes, o);
+	r->n++;
+	app_print(r->app, "  %s%s\n", r->dry_run ? "would: " : "", line);
+	return o;
+}
+
+/* The carrier a profile's service provider name stands for, if the table knows it. */
+static const char *guess_carrier(struct app *app, const char *spn, int *known)
+{
+	const struct carrier_table *t = app_carriers(app);
+	const struct carrier_policy *c = t && spn ? carrier_find(t, spn) : NULL;
+
+	*known = c != NULL;
+	return c ? c->name : spn && *spn ? spn : "unknown";
+}
+
+/*
+ * Compare s with the eUICC's profiles (ES10c.GetProfilesInfo, SGP.22 section 5.7.15) and
+ * pending notifications (ES10b.ListNotification, section 5.7.9) and change s to agree.
+ */
+static void sync_apply(struct app *app, struct store *s, const char *dev, const struct es10_profile *cp, size_t ncp,
+		       const struct lpa_notice *nl, size_t nn, struct sync_report *r)
+{
+	char detail[512];
+
+	for (size_t i = 0; i < ncp; i++) {
+		struct profile *p = NULL;
+		struct binding **live = NULL;
+		size_t nlive, k;
+		int adopted = 0;
+
+		if (!cp[i].iccid[0])
+			continue;
+		for (size_t j = 0; j < s->nprofiles && !p; j++)
+			if (s->profiles[j].iccid && !strcmp(s->profiles[j].iccid, cp[i].iccid))
+				p = &s->profiles[j];
+		if (!p) {
+			/* Installed by a command that was killed, or by another device's LPA: adopt it. */
+			struct profile np;
+			struct profile *other;
+			struct esim_err e = { 0 };
+			int known;
+			const char *carrier = guess_carrier(app, cp[i].spn, &known);
+			cJSON *o;
+
+			memset(&np, 0, sizeof(np));
+			model_profile_id(cp[i].iccid, np.id);
+			if (model_profile_by_id(s, np.id)) {
+				app_warn(app, "profile %s on the eUICC of '%s' cannot be adopted: id %s is taken",
+					 cp[i].iccid, dev, np.id);
+				continue;
+			}
+			np.iccid = xstrdup(cp[i].iccid);
+			np.carrier = xstrdup(carrier);
+			np.plan = PLAN_VOICE_DATA;
+			if (cp[i].nickname && *cp[i].nickname &&
+			    model_resolve_profile(s, cp[i].nickname, &other, &e) < 0 && e.status == ESIM_E_NOTFOUND)
+				np.nickname = xstrdup(cp[i].nickname);
+			np.provider = xstrdup(cp[i].spn);
+			np.profile_name = xstrdup(cp[i].name);
+			np.profile_class = xstrdup(es10_profile_class_name(cp[i].profile_class));
+			np.created = app->now;
+			if (known)
+				snprintf(detail, sizeof(detail), "adopted from the eUICC of '%.64s' by euicc sync; carrier "
+					 "'%.64s' guessed from the provider name '%.64s'", dev, carrier, cp[i].spn);
+			else
+				snprintf(detail, sizeof(detail), "adopted from the eUICC of '%.64s' by euicc sync; carrier "
+					 "unknown (provider name '%.64s' is not in the carrier table)", dev,
+					 cp[i].spn ? cp[i].spn : "none");
+			np.review = xstrdup(detail);
+			p = model_add_profile(s, &np);
+			adopted = 1;
+			o = sync_change(r, "adopt", "adopt profile %s (ICCID %s, %s%s%s, provider %s): carrier %s%s%s, "
+					"marked for review", model_profile_shown_id(s, p), cp[i].iccid,
+					es10_profile_state_name(cp[i].state),
+					cp[i].name ? ", " : "", cp[i].name ? cp[i].name : "", cp[i].spn ? cp[i].spn : "-",
+					carrier, known ? " (guessed)" : " (not in the carrier table)",
+					p->nickname ? ", nickname from the eUICC" : "");
+			cJSON_AddStringToObject(o, "profile", model_profile_shown_id(s, p));
+			cJSON_AddStringToObject(o, "full_id", p->id);
+			cJSON_AddStringToObject(o, "iccid", cp[i].iccid);
+			cJSON_AddStringToObject(o, "state", es10_profile_state_name(cp[i].state));
+			json_str(o, "provider", cp[i].spn);
+			json_str(o, "profile_name", cp[i].name);
+			json_str(o, "nickname", p->nickname);
+			cJSON_AddStringToObject(o, "carrier", carrier);
+			cJSON_AddBoolToObject(o, "carrier_known", known);
+			cJSON_AddStringToObject(o, "review", detail);
+			model_add_history(s, app->now, "euicc-sync", p->id, NULL, dev, "adopted", detail);
+		}
+		nlive = model_live_bindings_of_profile(s, p->id, &live);
+		for (k = 0; k < nlive && strcmp(live[k]->device, dev); k++)
+			;
+		if (k == nlive) {
+			cJSON *o;
+
+			for (size_t j = 0; j < nlive; j++)
+				app_warn(app, "profile %s is on the eUICC of '%s' but the store also binds it to '%s'",
+					 model_profile_shown_id(s, p), dev, live[j]->device);
+			binding_place(s, p->id, dev, app->now);
+			if (!adopted) {   /* an adoption and its binding are one change */
+				o = sync_change(r, "bind", "bind profile %s (ICCID %s) to '%s': it is on the eUICC",
+						model_profile_shown_id(s, p),
+						cp[i].iccid, dev);
+				cJSON_AddStringToObject(o, "profile", model_profile_shown_id(s, p));
+				cJSON_AddStringToObject(o, "full_id", p->id);
+				cJSON_AddStringToObject(o, "iccid", cp[i].iccid);
+				model_add_history(s, app->now, "euicc-sync", p->id, NULL, dev, "bound",
+						  "found on the eUICC by euicc sync");
+			}
+		}
+		free(live);
+	}
+	/* Bindings whose profile the eUICC no longer holds (deleted by a killed command, or elsewhere). */
+	for (size_t i = 0; i < s->nbindings; i++) {
+		struct binding *b = &s->bindings[i];
+		const struct profile *p;
+		size_t j;
+		cJSON *o;
+
+		if (b->state != BIND_ACTIVE || strcmp(b->device, dev) || !(p = model_profile_by_id(s, b->profile)))
+			continue;
+		if (!p->iccid) {
+			app_warn(app, "profile %s is bound to '%s' but has no ICCID: it cannot be looked for on the eUICC",
+				 model_profile_shown_id(s, p), dev);
+			continue;
+		}
+		for (j = 0; j < ncp && strcmp(cp[j].iccid, p->iccid); j++)
+			;
+		if (j < ncp)
+			continue;
+		/* b is live on dev: binding_release() cannot fail here */
+		(void)binding_release(s, p->id, dev, app->now, "no longer on the eUICC (found by euicc sync)",
+				      NULL);
+		o = sync_change(r, "gone", "release profile %s (ICCID %s) from '%s': it is no longer on the eUICC",
+				model_profile_shown_id(s, p), p->iccid, dev);
+		cJSON_AddStringToObject(o, "profile", model_profile_shown_id(s, p));
+		cJSON_AddStringToObject(o, "full_id", p->id);
+		cJSON_AddStringToObject(o, "iccid", p->iccid);
+	}
+	/* Notifications the eUICC holds and the store has not queued. */
+	for (size_t i = 0; i < nn; i++) {
+		const struct lpa_notice *x = &nl[i];
+		size_t q;
+		cJSON *o;
+
+		for (q = 0; q < s->nnotifications; q++)
+			if (!strcmp(s->notifications[q].device, dev) && s->notifications[q].seq == (int64_t)x->seq)
+				break;
+		if (q < s->nnotifications)
+			continue;
+		if (!x->tlv.len) {
+			app_warn(app, "notification %llu on the eUICC of '%s' could not be read: %s",
+				 (unsigned long long)x->seq, dev, x->err.msg);
+			continue;
+		}
+		o = sync_change(r, "queue-notification", "queue notification %llu (%s%s%s) for %s",
+				(unsigned long long)x->seq, es10_event_name(x->event), x->iccid[0] ? ", ICCID " : "",
+				x->iccid, x->address);
+		cJSON_AddNumberToObject(o, "seq", (double)x->seq);
+		cJSON_AddStringToObject(o, "event", es10_event_name(x->event));
+		json_str(o, "iccid", x->iccid[0] ? x->iccid : NULL);
+		cJSON_AddStringToObject(o, "address", x->address);
+		glue_queue_notice(app, s, dev, x, "imported from the eUICC by euicc sync");
+		snprintf(detail, sizeof(detail), "notification %llu (%s) imported from the eUICC",
+			 (unsigned long long)x->seq, es10_event_name(x->event));
+		model_add_history(s, app->now, "euicc-sync", NULL, dev, NULL, "notification-queued", detail);
+	}
+}
+
+int cmd_euicc_sync(struct app *app, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *device = NULL, *path;
+	struct store *s = NULL;
+	struct store_txn *txn = NULL;
+	struct device *d;
+	struct glue_conn c = { .open = 0 };
+	struct es10_profile *cp = NULL;
+	struct lpa_notice *nl = NULL;
+	size_t ncp = 0, nn = 0;
+	struct sync_report r;
+	char *dev = NULL;
+	int rc = -1, ch;
+
+	memset(&r, 0, sizeof(r));
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': device = optarg; break;
+		case 'n': r.dry_run = 1; break;
+		default: return app_getopt_error(app, ch, argv);
+		}
+	}
+	if (!device)
+		return app_usage(app, "--device DEVICE is required");
+	if (optind != argc)
+		return app_usage(app, "unexpected argument '%s'", argv[optind]);
+	if (!(path = app_store_path(app)) || !app_carriers(app) || store_load(path, &s, &app->err) < 0)
+		return -1;
+	/* The eUICC's lock first, then the store's (the order every eUICC command keeps). */
+	if (!(d = euicc_device(app, s, device)) || glue_open(app, d, &c) < 0)
+		goto out;
+	dev = xstrdup(d->name);
+	if (es10_get_profiles(&c.ctx, &cp, &ncp, &app->err) < 0 ||
+	    lpa_process_notifications(&c.ctx, NULL, 0, &nl, &nn, &app->err) < 0)
+		goto out;
+	if (!r.dry_run) {
+		char *uri = xstrdup(d->euicc);
+
+		model_free(s);
+		s = NULL;
+		if (store_begin(path, app->wait_lock, &txn, &s, &app->err) < 0) {
+			free(uri);
+			goto out;
+		}
+		d = model_device(s, dev);
+		if (!d || !d->euicc || strcmp(d->euicc, uri)) {
+			free(uri);
+			app_fail(app, ESIM_E_NOTFOUND, "device '%s' was removed or changed while its eUICC was read", dev);
+			esim_hint(&app->err, "run 'esimctl euicc sync --device %s' again", dev);
+			goto out;
+		}
+		free(uri);
+		app_promote_ready(s, app->now);
+	}
+	r.app = app;
+	r.changes = cJSON_CreateArray();
+	app_print(app, "eUICC of '%s' (%zu profile%s, %zu pending notification%s):\n", dev, ncp, ncp == 1 ? "" : "s",
+		  nn, nn == 1 ? "" : "s");
+	sync_apply(app, s, dev, cp, ncp, nl, nn, &r);
+	if (!r.n)
+		app_print(app, "  the store and the eUICC agree: nothing to change\n");
+	else if (r.dry_run)
+		app_print(app, "%zu change%s (dry run: nothing written)\n", r.n, r.n == 1 ? "" : "s");
+	else
+		app_print(app, "%zu change%s recorded\n", r.n, r.n == 1 ? "" : "s");
+	if (app->json) {
+		cJSON_AddStringToObject(app->out, "device", dev);
+		cJSON_AddBoolToObject(app->out, "dry_run", r.dry_run);
+		cJSON_AddBoolToObject(app->out, "in_agreement", r.n == 0);
+		cJSON_AddItemToObject(app->out, "changes", r.changes);
+		r.changes = NULL;
+	}
+	if (txn && r.n) {
+		rc = store_commit(txn, s, &app->err);
+		txn = NULL;
+	} else {
+		rc = 0;
+	}
+out:
+	cJSON_Delete(r.changes);
+	lpa_notices_free(nl, nn);
+	es10_profiles_free(cp, ncp);
+	glue_close(&c);
+	if (txn)
+		store_abort(txn);
+	free(dev);
+	model_free(s);
+	return rc;
 }

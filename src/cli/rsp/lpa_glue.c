@@ -1,6 +1,7 @@
 /* lpa_glue.c - commands <-> SGP.22 procedures (see lpa_glue.h). */
 #include <fcntl.h>
 #include <errno.h>
+#include <signal.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -242,21 +243,8 @@ void glue_record_notices(struct app *app, struct store *s, const char *dev, stru
 			free(pn->last_error);
 			pn->last_error = xstrdup(x->err.msg);
 		} else if (x->tlv.len) {
-			struct pending_notification pn;
-			struct buf b64 = BUF_INIT;
-
-			memset(&pn, 0, sizeof(pn));
-			base64_encode((const uint8_t *)x->tlv.buf, x->tlv.len, &b64);
-			pn.device = xstrdup(dev);
-			pn.seq = (int64_t)x->seq;
-			pn.event = xstrdup(es10_event_name(x->event));
-			pn.address = xstrdup(x->address);
-			pn.iccid = x->iccid[0] ? xstrdup(x->iccid) : NULL;
-			pn.data_b64 = buf_detach(&b64, NULL);
-			pn.queued = app->now;
-			pn.attempts = 1;
-			pn.last_error = xstrdup(x->err.msg);
-			model_add_notification(s, &pn);
+			glue_queue_notice(app, s, dev, x, x->err.msg);
+			s->notifications[s->nnotifications - 1].attempts = 1;
 		}
 		if (x->kept)
 			app_warn(app, "notification %llu (%s) was delivered to %s but the eUICC kept it: %s; it is "
@@ -288,15 +276,161 @@ static void flush_notices(struct app *app, struct store *s, const struct device 
 
 /* ---- the commands' hooks ---- */
 
-int glue_download(struct app *app, struct store *s, const struct actcode *ac, struct device *d,
-		  const char *cc, struct profile *p)
+/* ---- deferred signals (SGP.22 gives no rule; ours: never lose what the eUICC did) ---- */
+
+static sigset_t saved_mask;
+static int deferring;
+
+void glue_defer_signals(void)
+{
+	sigset_t set;
+
+	if (deferring)
+		return;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, &saved_mask) == 0)
+		deferring = 1;
+}
+
+void glue_deliver_signals(void)
+{
+	if (!deferring)
+		return;
+	deferring = 0;
+	/* A signal that arrived meanwhile takes effect here, with the store committed. */
+	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+}
+
+void glue_queue_notice(struct app *app, struct store *s, const char *dev, const struct lpa_notice *x,
+			 const char *why)
+{
+	struct pending_notification pn;
+	struct buf b64 = BUF_INIT;
+
+	for (size_t q = 0; q < s->nnotifications; q++)
+		if (!strcmp(s->notifications[q].device, dev) && s->notifications[q].seq == (int64_t)x->seq)
+			return;
+	memset(&pn, 0, sizeof(pn));
+	base64_encode((const uint8_t *)x->tlv.buf, x->tlv.len, &b64);
+	pn.device = xstrdup(dev);
+	pn.seq = (int64_t)x->seq;
+	pn.event = xstrdup(es10_event_name(x->event));
+	pn.address = xstrdup(x->address);
+	pn.iccid = x->iccid[0] ? xstrdup(x->iccid) : NULL;
+	pn.data_b64 = buf_detach(&b64, NULL);
+	pn.queued = app->now;
+	pn.attempts = 0;
+	pn.last_error = why ? xstrdup(why) : NULL;
+	model_add_notification(s, &pn);
+}
+
+/* ---- the commands' hooks ---- */
+
+struct dl_state {
+	struct app *app;
+	const char *path;
+	char device[65];
+	struct profile *p;
+	char *cc;              /* the confirmation code: wiped once used */
+	glue_record_fn record;
+	struct store *final;   /* the store as committed */
+	int recorded;          /* the installation (or its error result) is in the store */
+	struct esim_err store_err;
+};
+
+static void dl_before_install(void *arg)
+{
+	struct dl_state *x = arg;
+
+	/*
+	 * hashCc was sent with PrepareDownload: the code is wiped before any store commit,
+	 * with the copy kept for masking server text (the SM-DP+ only ever saw its hash).
+	 */
+	if (x->cc)
+		secure_wipe(x->cc, strlen(x->cc));
+	secret_forget_kind(SECRET_CC);
+	glue_defer_signals();
+}
+
+/*
+ * The eUICC has installed the profile (ok) or produced an error result: record it and
+ * queue the install notification in one commit, before the notification is delivered.
+ */
+static void dl_installed(void *arg, const struct lpa_download_result *res, int ok)
+{
+	struct dl_state *x = arg;
+	struct app *app = x->app;
+	struct store_txn *txn = NULL;
+	struct store *s = NULL;
+
+	glue_defer_signals();
+	if (store_begin(x->path, app->wait_lock, &txn, &s, &x->store_err) < 0)
+		goto out;
+	app_promote_ready(s, app->now);
+	if (ok) {
+		struct profile *p = x->p;
+
+		free(p->iccid);
+		p->iccid = xstrdup(res->iccid);
+		free(p->provider);
+		free(p->profile_name);
+		free(p->profile_class);
+		p->provider = xstrdup(res->provider);
+		p->profile_name = xstrdup(res->profile_name);
+		p->profile_class = xstrdup(res->profile_class);
+		for (size_t i = 0; i < s->nprofiles; i++)
+			if (s->profiles[i].iccid && !strcmp(s->profiles[i].iccid, p->iccid) &&
+			    strcmp(s->profiles[i].id, p->id))
+				app_warn(app, "ICCID %s is also recorded for profile %s", p->iccid,
+					 model_profile_shown_id(s, &s->profiles[i]));
+		x->record(app, s, p, x->device);
+		/* A transfer that waited for a new activation code on this device is now done. */
+		if (model_device(s, x->device)) {
+			const char **done = NULL;
+			size_t ndone = binding_complete_awaiting(s, x->device, app->now, &done);
+
+			for (size_t i = 0; i < ndone; i++)
+				app_note(app, "transfer of profile %s to '%s' completed by this download\n",
+					 model_shown_id(s, done[i]), x->device);
+			free(done);
+		}
+	}
+	if (res->install.tlv.len)
+		glue_queue_notice(app, s, x->device, &res->install, "not delivered yet (install in progress)");
+	if (store_commit(txn, s, &x->store_err) < 0) {
+		model_free(s);
+		goto out;
+	}
+	x->final = s;
+	x->recorded = 1;
+out:
+	glue_deliver_signals();
+}
+
+int glue_download(struct app *app, const char *path, const struct store *s, const struct actcode *ac,
+		  const struct device *d, char *cc, struct profile *p, glue_record_fn record,
+		  struct store **final)
 {
 	struct glue_conn c;
 	struct lpa_net net;
 	struct lpa_progress prog = { NULL, NULL, NULL };
 	struct lpa_download_result res;
+	struct dl_state x;
+	struct lpa_install_hooks hooks = { dl_before_install, dl_installed, &x };
 	int rc, show = app->stderr_tty && !app->quiet;
 
+	*final = NULL;
+	memset(&x, 0, sizeof(x));
+	x.app = app;
+	x.path = path;
+	snprintf(x.device, sizeof(x.device), "%s", d->name);
+	x.p = p;
+	x.cc = cc;
+	x.record = record;
+	/* The eUICC's own lock (held until glue_close) keeps other downloads to it out. */
 	if (glue_open(app, d, &c) < 0)
 		return -1;
 	glue_net(app, s, &net);
@@ -305,13 +439,10 @@ int glue_download(struct app *app, struct store *s, const struct actcode *ac, st
 		prog.bytes = progress_bytes;
 		fprintf(stderr, "downloading from %s into '%s':\n", ac->smdp, d->name);
 	}
-	rc = lpa_download(&c.ctx, ac, cc, prompt_cc, app, d->imei, &net, &prog, &res, &app->err);
+	rc = lpa_download(&c.ctx, ac, cc, prompt_cc, app, d->imei, &net, &prog, &hooks, &res, &app->err);
+	glue_deliver_signals();
 	if (show)
 		fprintf(stderr, "\r\033[K");
-	if (res.install.tlv.len) {
-		/* Sent or not, the install result is reported: keep an unsent one. */
-		glue_record_notices(app, s, d->name, &res.install, 1);
-	}
 	if (app->json) {
 		cJSON *o = cJSON_AddObjectToObject(app->out, "download");
 
@@ -321,35 +452,149 @@ int glue_download(struct app *app, struct store *s, const struct actcode *ac, st
 		cJSON_AddBoolToObject(o, "installed", rc == 0);
 		cJSON_AddBoolToObject(o, "notification_sent", res.install.sent);
 	}
-	if (rc == 0) {
-		free(p->iccid);
-		p->iccid = xstrdup(res.iccid);
-		p->provider = res.provider;
-		p->profile_name = res.profile_name;
-		p->profile_class = xstrdup(res.profile_class);
-		res.provider = res.profile_name = NULL;
-		for (size_t i = 0; i < s->nprofiles; i++)
-			if (s->profiles[i].iccid && !strcmp(s->profiles[i].iccid, p->iccid))
-				app_warn(app, "ICCID %s is also recorded for profile %s", p->iccid, model_profile_shown_id(s, &s->profiles[i]));
-		/* A transfer that waited for a new activation code on this device is now done. */
-		{
-			const char **done = NULL;
-			size_t ndone = binding_complete_awaiting(s, d->name, app->now, &done);
-
-			for (size_t i = 0; i < ndone; i++)
-				app_note(app, "transfer of profile %s to '%s' completed by this download\n",
-					 model_shown_id(s, done[i]), d->name);
-			free(done);
-		}
-	}
-	lpa_download_result_release(&res);
+	/* The eUICC (and the software eUICC's key) is not needed for the last commit. */
 	glue_close(&c);
+	if (res.install.tlv.len && x.recorded) {
+		/* Delivered or not: record the outcome of the notification queued above. */
+		struct store_txn *txn = NULL;
+		struct store *s2 = NULL;
+		struct esim_err e = { 0 };
+
+		if (store_begin(path, app->wait_lock, &txn, &s2, &e) == 0) {
+			glue_record_notices(app, s2, x.device, &res.install, 1);
+			if (store_commit(txn, s2, &e) == 0) {
+				model_free(x.final);
+				x.final = s2;
+				s2 = NULL;
+			}
+			model_free(s2);
+		}
+		if (e.status)
+			app_warn(app, "notification %llu (install) stays queued in the store: %s",
+				 (unsigned long long)res.install.seq, e.msg);
+	}
+	if (!x.recorded && res.install.tlv.len) {
+		/* The eUICC acted but the store could not be written: the eUICC is the record. */
+		struct esim_err e = x.store_err;
+
+		if (rc == 0)
+			app->err = e;
+		snprintf(app->err.msg, sizeof(app->err.msg),
+			 "%s on the eUICC of '%.64s', but the store could not be updated: %.300s",
+			 rc == 0 ? "the profile was installed" : "the installation failed", x.device, e.msg);
+		snprintf(app->err.hint, sizeof(app->err.hint),
+			 "run 'esimctl euicc sync --device %s' to bring the store up to date", x.device);
+		if (!app->err.status)
+			app->err.status = ESIM_E_STORE;
+		rc = -1;
+	}
+	if (rc == 0)
+		*final = x.final;
+	else
+		model_free(x.final);
+	lpa_download_result_release(&res);
 	return rc;
+}
+
+/* ---- eUICCs held across a command: the eUICC's lock before the store's ---- */
+
+#define GLUE_MAX_HELD 8
+
+static struct held {
+	char *device;
+	char *uri;
+	int changed;            /* something was done: its notifications are to be delivered */
+	struct glue_conn c;
+} held[GLUE_MAX_HELD];
+static size_t nheld;
+
+static struct held *held_of(const struct device *d)
+{
+	for (size_t i = 0; i < nheld; i++)
+		if (!strcmp(held[i].device, d->name) && d->euicc && !strcmp(held[i].uri, d->euicc))
+			return &held[i];
+	return NULL;
+}
+
+int glue_hold(struct app *app, const struct device *d)
+{
+	if (!glue_has_euicc(d) || held_of(d))
+		return 0;
+	if (nheld == GLUE_MAX_HELD)
+		return app_fail(app, ESIM_E_USAGE, "too many eUICCs in one command (at most %d)", GLUE_MAX_HELD);
+	if (glue_open(app, d, &held[nheld].c) < 0)
+		return -1;
+	held[nheld].device = xstrdup(d->name);
+	held[nheld].uri = xstrdup(d->euicc);
+	held[nheld].changed = 0;
+	nheld++;
+	return 0;
+}
+
+int glue_finish(struct app *app, const char *path)
+{
+	glue_deliver_signals();
+	for (size_t i = 0; i < nheld; i++) {
+		struct held *h = &held[i];
+		struct lpa_notice *n = NULL;
+		size_t count = 0;
+		struct esim_err e = { 0 };
+
+		if (h->changed && path) {
+			struct lpa_net net;
+			struct store *s = NULL;
+			struct store_txn *txn = NULL;
+
+			/* The network without the store lock; then a short commit of the outcome. */
+			if (store_load(path, &s, &e) == 0) {
+				glue_net(app, s, &net);
+				if (lpa_process_notifications(&h->c.ctx, &net, 1, &n, &count, &e) < 0)
+					app_warn(app, "could not read the notifications of '%s': %s", h->device, e.msg);
+				model_free(s);
+				s = NULL;
+			}
+			if (count && store_begin(path, app->wait_lock, &txn, &s, &e) == 0) {
+				glue_record_notices(app, s, h->device, n, count);
+				if (store_commit(txn, s, &e) < 0)
+					app_warn(app, "the notifications of '%s' stay queued: %s", h->device, e.msg);
+			} else if (count) {
+				app_warn(app, "the notifications of '%s' stay queued: %s", h->device, e.msg);
+			}
+			model_free(s);
+			lpa_notices_free(n, count);
+		}
+		glue_close(&h->c);
+		free(h->device);
+		free(h->uri);
+	}
+	nheld = 0;
+	return 0;
+}
+
+/*
+ * Queue what the eUICC holds now (not sent): the store is committed with them before
+ * anything goes over the network.
+ */
+static void queue_card_notices(struct app *app, struct store *s, const struct device *d, struct glue_conn *c)
+{
+	struct lpa_notice *n = NULL;
+	size_t count = 0;
+	struct esim_err e = { 0 };
+
+	if (lpa_process_notifications(&c->ctx, NULL, 0, &n, &count, &e) < 0) {
+		app_warn(app, "could not read the notifications of '%s': %s", d->name, e.msg);
+		return;
+	}
+	for (size_t i = 0; i < count; i++)
+		if (n[i].tlv.len)
+			glue_queue_notice(app, s, d->name, &n[i], "not delivered yet");
+	lpa_notices_free(n, count);
 }
 
 int glue_release_on_device(struct app *app, struct store *s, struct profile *p, struct device *d)
 {
-	struct glue_conn c;
+	struct held *h;
+	struct glue_conn local, *c;
 	struct esim_err e = { 0 };
 
 	if (!glue_has_euicc(d))
@@ -357,20 +602,35 @@ int glue_release_on_device(struct app *app, struct store *s, struct profile *p, 
 	if (!p->iccid)
 		return app_fail(app, ESIM_E_USAGE, "profile %s has no ICCID, so it cannot be found on the eUICC of '%s'",
 				model_profile_shown_id(s, p), d->name);
-	if (glue_open(app, d, &c) < 0)
+	h = held_of(d);
+	if (h) {
+		c = &h->c;
+	} else if (glue_open(app, d, &local) < 0) {
 		return -1;
-	if (lpa_delete_profile(&c.ctx, p->iccid, &e) < 0) {
+	} else {
+		c = &local;
+	}
+	/* From the eUICC's change until the caller's commit (glue_finish()), signals wait. */
+	if (h)
+		glue_defer_signals();
+	if (lpa_delete_profile(&c->ctx, p->iccid, &e) < 0) {
 		if (e.status != ESIM_E_NOTFOUND) {
 			app->err = e;
-			glue_close(&c);
+			if (!h)
+				glue_close(&local);
 			return -1;
 		}
 		app_warn(app, "profile %s (ICCID %s) was already gone from the eUICC of '%s'", model_profile_shown_id(s, p), p->iccid, d->name);
 	} else {
 		app_note(app, "deleted ICCID %s from the eUICC of '%s'\n", p->iccid, d->name);
 	}
-	flush_notices(app, s, d, &c);
-	glue_close(&c);
+	if (h) {
+		h->changed = 1;
+		queue_card_notices(app, s, d, c);
+	} else {
+		flush_notices(app, s, d, c);
+		glue_close(&local);
+	}
 	return 0;
 }
 

@@ -64,9 +64,27 @@ static int seen_has(const struct seen *v, size_t n, const char *device, int64_t 
 	return 0;
 }
 
+/* What one eUICC gave us and what became of it. */
+struct card_notices {
+	const char *device;
+	struct lpa_notice *n;
+	size_t count;
+};
+
+/* What became of a stored copy sent from the queue. */
+struct copy_outcome {
+	char *device;
+	int64_t seq;
+	int sent;
+	char *error;
+};
+
 /*
  * Send every pending notification: from each reachable eUICC (which also removes it
- * there), then any stored copy whose eUICC cannot be reached.  Failures are kept.
+ * there), then any stored copy whose eUICC cannot be reached.  Failures are kept.  The
+ * network is used without the store lock (the store is read, the SM-DP+s are contacted,
+ * then the store is locked, read again and the outcomes recorded by device and sequence
+ * number), so other commands on the store are not held up by a slow SM-DP+.
  */
 int cmd_notifications_send(struct app *app, int argc, char **argv)
 {
@@ -74,19 +92,22 @@ int cmd_notifications_send(struct app *app, int argc, char **argv)
 	struct store *s = NULL;
 	struct store_txn *txn = NULL;
 	struct lpa_net net;
-	size_t failed = 0, sent = 0;
+	size_t failed = 0, sent = 0, ncards = 0, ncopies = 0;
 	int rc = -1;
 	struct esim_err last = { 0 };
 	struct seen *seen = NULL;
 	size_t nseen = 0;
+	struct card_notices *cards = NULL;
+	struct copy_outcome *copies = NULL;
 
 	if (app_parse_device_opt(app, argc, argv, &device, 0, 0) < 0)
 		return -1;
-	if (!(path = app_store_path(app)) || store_begin(path, app->wait_lock, &txn, &s, &app->err) < 0)
+	if (!(path = app_store_path(app)) || store_load(path, &s, &app->err) < 0)
 		return -1;
 	if (device && !app_find_device(app, s, device))
 		goto out;
 	glue_net(app, s, &net);
+	cards = xcalloc(s->ndevices ? s->ndevices : 1, sizeof(*cards));
 	for (size_t i = 0; i < s->ndevices; i++) {
 		const struct device *d = &s->devices[i];
 		struct glue_conn c;
@@ -115,52 +136,75 @@ int cmd_notifications_send(struct app *app, int argc, char **argv)
 					last = n[j].err;
 				}
 			}
-			glue_record_notices(app, s, d->name, n, count);
+			cards[ncards].device = d->name;
+			cards[ncards].n = n;
+			cards[ncards++].count = count;
+			n = NULL;
+			count = 0;
 		}
 		lpa_notices_free(n, count);
 		glue_close(&c);
 	}
 	/* Stored copies whose device could not give them to us (removed, unreachable). */
-	for (size_t i = 0; i < s->nnotifications;) {
+	copies = xcalloc(s->nnotifications ? s->nnotifications : 1, sizeof(*copies));
+	for (size_t i = 0; i < s->nnotifications; i++) {
 		struct pending_notification *pn = &s->notifications[i];
 		struct buf tlv = BUF_INIT;
 		struct esim_err e = { 0 };
 		int ok;
 
-		if (device && strcmp(device, pn->device)) {
-			i++;
+		if (device && strcmp(device, pn->device))
 			continue;
-		}
-		if (seen_has(seen, nseen, pn->device, pn->seq)) {
-			/* the eUICC gave it to us above and it was tried then */
-			i++;
-			continue;
-		}
+		if (seen_has(seen, nseen, pn->device, pn->seq))
+			continue;   /* the eUICC gave it to us above and it was tried then */
 		if (base64_decode(pn->data_b64, strlen(pn->data_b64), &tlv) < 0) {
 			app_warn(app, "stored notification %lld of '%s' is damaged; remove it with 'esimctl notifications remove'",
 				 (long long)pn->seq, pn->device);
-			i++;
 			continue;
 		}
 		ok = lpa_send_notification(pn->address, (const uint8_t *)tlv.buf, tlv.len, &net, &e) == 0;
 		buf_release(&tlv);
+		copies[ncopies].device = xstrdup(pn->device);
+		copies[ncopies].seq = pn->seq;
+		copies[ncopies].sent = ok;
+		copies[ncopies++].error = ok ? NULL : xstrdup(e.msg);
 		if (ok) {
 			app_note(app, "notification %lld (%s) delivered to %s\n", (long long)pn->seq, pn->event, pn->address);
-			model_remove_notification(s, i);
 			sent++;
 			continue;
 		}
-		pn->attempts++;
-		free(pn->last_error);
-		pn->last_error = xstrdup(e.msg);
 		last = e;
 		failed++;
 		app_warn(app, "notification %lld (%s) for %s was not delivered: %s", (long long)pn->seq, pn->event,
 			 pn->address, e.msg);
-		i++;
 	}
-	rc = store_commit(txn, s, &app->err);
-	txn = NULL;
+	/* Record the outcomes in the store as it is now. */
+	{
+		struct store *now = NULL;
+
+		if (store_begin(path, app->wait_lock, &txn, &now, &app->err) < 0)
+			goto out;
+		for (size_t i = 0; i < ncards; i++)
+			glue_record_notices(app, now, cards[i].device, cards[i].n, cards[i].count);
+		for (size_t i = 0; i < ncopies; i++)
+			for (size_t q = 0; q < now->nnotifications; q++) {
+				struct pending_notification *pn = &now->notifications[q];
+
+				if (strcmp(pn->device, copies[i].device) || pn->seq != copies[i].seq)
+					continue;
+				if (copies[i].sent) {
+					model_remove_notification(now, q);
+				} else {
+					pn->attempts++;
+					free(pn->last_error);
+					pn->last_error = xstrdup(copies[i].error);
+				}
+				break;
+			}
+		rc = store_commit(txn, now, &app->err);
+		txn = NULL;
+		model_free(now);
+	}
 	if (rc < 0)
 		goto out;
 	if (app->json) {
@@ -177,6 +221,14 @@ int cmd_notifications_send(struct app *app, int argc, char **argv)
 		rc = -1;
 	}
 out:
+	for (size_t i = 0; i < ncards; i++)
+		lpa_notices_free(cards[i].n, cards[i].count);
+	free(cards);
+	for (size_t i = 0; i < ncopies; i++) {
+		free(copies[i].device);
+		free(copies[i].error);
+	}
+	free(copies);
 	free(seen);
 	if (txn)
 		store_abort(txn);

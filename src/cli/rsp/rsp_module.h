@@ -19,8 +19,9 @@
 #include <stdint.h>
 
 #include "cli/cmd.h"
+#include "cli/rsp/lpa_glue.h"
 
-#define RSP_MODULE_ABI 1u
+#define RSP_MODULE_ABI 2u
 #define RSP_MODULE_SYMBOL "esimctl_rsp_module"
 
 struct rsp_module {
@@ -32,8 +33,11 @@ struct rsp_module {
 	const char *version;       /* ESIMCTL_VERSION, for messages */
 	/* the function table: the module's entry points */
 	int (*backend_probe)(const char *uri, struct buf *normalized, char eid[33], struct esim_err *err);
-	int (*glue_download)(struct app *app, struct store *s, const struct actcode *ac, struct device *d,
-			     const char *cc, struct profile *p);
+	int (*glue_download)(struct app *app, const char *path, const struct store *s,
+			     const struct actcode *ac, const struct device *d, char *cc, struct profile *p,
+			     glue_record_fn record, struct store **final);
+	int (*glue_hold)(struct app *app, const struct device *d);
+	int (*glue_finish)(struct app *app, const char *path);
 	int (*glue_release_on_device)(struct app *app, struct store *s, struct profile *p, struct device *d);
 	int (*glue_transfer_release_source)(struct app *app, struct store *s, struct profile *p,
 					    const char *from);
@@ -42,6 +46,7 @@ struct rsp_module {
 	int (*cmd_euicc_enable)(struct app *app, int argc, char **argv);
 	int (*cmd_euicc_disable)(struct app *app, int argc, char **argv);
 	int (*cmd_euicc_nickname)(struct app *app, int argc, char **argv);
+	int (*cmd_euicc_sync)(struct app *app, int argc, char **argv);
 	int (*cmd_notifications_list)(struct app *app, int argc, char **argv);
 	int (*cmd_notifications_send)(struct app *app, int argc, char **argv);
 	int (*cmd_notifications_remove)(struct app *app, int argc, char **argv);
