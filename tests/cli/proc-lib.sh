@@ -11,6 +11,7 @@
 #   await SECONDS CMD...     run CMD every 10 ms until it succeeds; 1 after SECONDS
 #   proc_stat PID            PCOMM, PSTATE from /proc/PID/stat ("" and "gone" when it is gone)
 #   is_stopped PID           PID is stopped (SIGSTOP, state T)
+#   stopped_or_exited PID    stopped, or exited (a zombie or gone)
 #   has_open PID FILE        PID has FILE open (/proc/PID/fd)
 #   lock_ino FILE            LOCKINO = FILE's inode, for flock_held (one stat(1) run)
 #   flock_held [PID]         /proc/locks shows an flock on inode LOCKINO (held by PID)
@@ -66,3 +67,6 @@ flock_held() {
 	done </proc/locks
 	return 1
 }
+
+# stopped_or_exited PID: stopped (T), exited and not yet reaped (Z), or gone
+stopped_or_exited() { proc_stat "$1"; [ "$PSTATE" = T ] || [ "$PSTATE" = Z ] || [ "$PSTATE" = gone ]; }

@@ -357,7 +357,6 @@ run 0 esimctl --wait-lock 0 device add waiter --kind phone
 # frozen holding the lock (at most 100 tries).  Then one exactly between the write of the
 # temporary file and the rename (fault shim).
 STOPS=0 TRIES=0 MISSED=0
-stopped_or_exited() { proc_stat "$1"; [ "$PSTATE" = T ] || [ "$PSTATE" = Z ]; }
 # frozen LABEL PID: the checks while PID is stopped, then SIGKILL and the checks after
 frozen() {
 	local label=$1 pid=$2 name=$3
