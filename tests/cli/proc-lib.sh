@@ -63,7 +63,7 @@ lock_ino() { LOCKINO=$(stat -c %i "$1"); }
 flock_held() {
 	local f
 	while read -r -a f; do
-		[ "${f[1]}" = FLOCK ] && [ "${f[5]##*:}" = "$LOCKINO" ] && { [ -z "${1:-}" ] || [ "${f[4]}" = "$1" ]; } && return 0
+		[ "${f[1]:-}" = FLOCK ] && [ "${f[5]##*:}" = "$LOCKINO" ] && { [ -z "${1:-}" ] || [ "${f[4]}" = "$1" ]; } && return 0
 	done </proc/locks
 	return 1
 }

@@ -595,7 +595,7 @@ static const char fake_helper[] =
 	"    IFS= read -r len || exit 4\n"
 	"    printf '%s\\n' \"${cmd#POST }\" > \"$d/path.$n\"\n"
 	"    head -c \"$len\" > \"$d/req.$n\"\n"
-	"    [ -f \"$d/hang.$n\" ] && exec sleep 20\n"
+	"    [ -f \"$d/hang.$n\" ] && exec sleep 120\n"
 	"    [ -f \"$d/reply.$n\" ] || exit 3\n"
 	"    cat \"$d/reply.$n\" ;;\n"
 	"  *) exit 4 ;;\n"

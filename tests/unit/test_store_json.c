@@ -440,9 +440,9 @@ static void test_large_store(void **state)
 	store_to_json(s, &one);
 	assert_int_equal(store_from_json(one.buf, one.len, "big", &t, &err), 0);
 	store_to_json(t, &two);
-	/* Generous: quadratic work on 100k records would take minutes (hours under valgrind). */
-	if (now_s() - t0 > (getenv("ESIMCTL_VALGRIND") ? 600.0 : 20.0))
-		fail_msg("100k profiles took %.1f s", now_s() - t0);
+	/* Reported, not checked: a time limit would depend on the machine (quadratic work
+	 * would still show, as the ctest TIMEOUT). */
+	print_message("100k profiles: write, parse and write again in %.2f s\n", now_s() - t0);
 	assert_int_equal(t->nprofiles, BIG);
 	assert_int_equal(one.len, two.len);
 	assert_memory_equal(one.buf, two.buf, one.len);
