@@ -41,10 +41,15 @@ mkdir -p "$dir/valgrind-logs"
 failed=0
 run_unit() {
 	local t=$1 log=$dir/valgrind-logs/${1##*/}.log
-	if (cd "$dir" && timeout 1200 "${VG[@]}" "./${t##*/}") >"$log" 2>&1; then
+	local st=0
+	(cd "$dir" && timeout 1200 "${VG[@]}" "./${t##*/}") >"$log" 2>&1 || st=$?
+	if [ "$st" = 0 ]; then
 		echo "valgrind: ${t##*/}: clean" >&2
+	elif [ "$st" = 77 ] && [ "${CI:-}" != true ]; then
+		# a case called skip() (tests/unit/skip_status.c); in CI nothing may be skipped
+		echo "valgrind: ${t##*/}: clean, some cases skipped: $(grep -i skip "$log" | head -3 | tr '\n' ' ')" >&2
 	else
-		echo "valgrind: ${t##*/}: FAILED (exit $?), log: $log" >&2
+		echo "valgrind: ${t##*/}: FAILED (exit $st), log: $log" >&2
 		grep -E '^==[0-9]+==|FAILED|ERROR' "$log" | head -40 >&2
 		return 1
 	fi

@@ -4,7 +4,7 @@
 # the real path: the built esimctl with a software eUICC against the independent test
 # SM-DP+ in tests/smdp (see tests/smdp/README.md), over HTTPS on 127.0.0.1.
 #
-#   sgp_require                      skip the whole file when a tool is missing
+#   sgp_require                      skip the whole file (exit 77) when a tool is missing
 #   sgp_pki nist|brp                 one test PKI per curve in $T/pki-CURVE: sets PKI, CUR, CI_PEM
 #   sgp_device NAME [euicc|euicc2] [KIND]
 #                                    soft eUICC $T/NAME.json with that manifest identity, and a
@@ -71,13 +71,11 @@ sgp_require() {
 	local tool
 	for tool in jq curl timeout cmp; do
 		if ! command -v "$tool" >/dev/null 2>&1; then
-			echo "# skipped: $tool not found"
-			finish
+			skip_all "$tool not found"
 		fi
 	done
 	if ! "$PY" -c 'import cryptography' 2>/dev/null; then
-		echo "# skipped: $PY with python3-cryptography not found"
-		finish
+		skip_all "$PY with python3-cryptography not found (Debian python3-cryptography)"
 	fi
 }
 
@@ -136,7 +134,8 @@ srv_start() {
 			--log "$SRV_LOG" --state "$SRV_STATE" --notify-address "$SGP_HOST:$port" \
 			--admin-port 0 "$@" >"$T/srv.out" 2>"$T/srv.err" &
 		SRV_PID=$!
-		for ((i = 0; i < 150; i++)); do
+		# until it is ready or has exited (at most 120 s: a loaded machine starts it slowly)
+		for ((i = 0; i < 1200; i++)); do
 			grep -q '^READY ' "$T/srv.out" && break
 			kill -0 "$SRV_PID" 2>/dev/null || break
 			sleep 0.1
@@ -206,7 +205,8 @@ log_count() {
 log_is() {
 	local got i
 	log_settle
-	for ((i = 0; i < 50; i++)); do
+	# the records may come late on a loaded machine: wait for them (at most 60 s)
+	for ((i = 0; i < 600; i++)); do
 		got=$(log_count "$2")
 		[ "$got" -ge "$3" ] && break
 		sleep 0.1

@@ -290,17 +290,19 @@ attempt 7 "HTTP 307 to getBoundProfilePackage, redirecting to 'https://elsewhere
 cancelled
 
 case_ mode trickle, connection closed inside the body
-misbehave '{"mode": "trickle", "interval": 0.001, "max_seconds": 2.5, "functions": ["getBoundProfilePackage"]}'
+# cut after a byte count, not a time, so the cut is inside the body on any machine
+misbehave '{"mode": "trickle", "interval": 0.001, "max_bytes": 400, "functions": ["getBoundProfilePackage"]}'
 attempt 7 "getBoundProfilePackage to SM-DP+ '$SMDP_ADDR' failed"
 cancelled
-log_is "the response was cut short" '.function == "getBoundProfilePackage" and .trickle_sent > 300' 1
+log_is "the response was cut short, inside the body" '.function == "getBoundProfilePackage" and .trickle_sent == 400' 1
 
 export ESIMCTL_TIMEOUT=2
 case_ mode stall on getBoundProfilePackage, ES9+ timeout 2 s
 misbehave '{"mode": "stall", "seconds": 30, "functions": ["getBoundProfilePackage"]}'
 attempt 7 "timed out"
 cancelled 2
-log_is "the server saw the client give up" '.function == "getBoundProfilePackage" and (.stall_aborted_after // 99) < 10' 1
+# the server stalls 30 s: a record with stall_aborted_after says the client went first
+log_is "the server saw the client give up during the stall" '.function == "getBoundProfilePackage" and .stall_aborted_after != null' 1
 
 case_ mode trickle on authenticateClient, ES9+ timeout 2 s
 misbehave '{"mode": "trickle", "functions": ["authenticateClient"]}'
@@ -311,14 +313,17 @@ unset ESIMCTL_TIMEOUT
 # Killed while waiting (the guard's SIGTERM, as a user's ^C): the TLS connection goes with
 # it, the store is untouched and its lock released (the next cases use it).
 case_ esimctl killed during a stalled authenticateClient
-KILL_AFTER=4
-[ -n "${ESIMCTL_VALGRIND:-}" ] && KILL_AFTER=20
-misbehave '{"mode": "stall", "seconds": 30, "functions": ["authenticateClient"]}'
+# The guard's SIGTERM comes KILL_AFTER s after the start; the stall lasts 60 s, so esimctl
+# may take up to 60 - KILL_AFTER s to reach authenticateClient (seconds, even on a loaded
+# machine) and still be killed inside it.
+KILL_AFTER=20
+[ -n "${ESIMCTL_VALGRIND:-}" ] && KILL_AFTER=40
+misbehave '{"mode": "stall", "seconds": 60, "functions": ["authenticateClient"]}'
 store_save
 log_mark
 SGP_GUARD=$KILL_AFTER run 124 esim add "$AC" --device phone --carrier Verizon
 store_same
-log_is "the connection closed with esimctl" '.function == "authenticateClient" and (.stall_aborted_after // 99) < 29' 1
+log_is "the connection closed with esimctl, during the stall" '.function == "authenticateClient" and .stall_aborted_after != null' 1
 euicc_is phone '[(.profiles | map(.iccid)), (.notifications | map(.event))]' "[[\"$PRE_ICCID\"],[\"enable\"]]"
 
 misbehave '{}'

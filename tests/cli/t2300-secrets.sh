@@ -91,20 +91,22 @@ srun 2 bad-code add "LPA:1\$$SMDP_ADDR" --carrier Verizon
 
 # The command line of a running download does not show the code: the server stalls
 # getBoundProfilePackage (after the code was used) while we look.
-misbehave '{"mode": "stall", "functions": ["getBoundProfilePackage"], "seconds": 4, "count": 1}'
+# (20 s: the look happens within that on a loaded machine; the download still succeeds)
+misbehave '{"mode": "stall", "functions": ["getBoundProfilePackage"], "seconds": 20, "count": 1}'
 log_mark
 "$ESIMCTL" add "LPA:1\$$SMDP_ADDR\$$MID4" --device phone --carrier Verizon --nickname four \
 	--confirmation-code "$CONF_CODE" >"$W/out/cmdline.out" 2>"$W/out/cmdline.err" </dev/null &
 pid=$!
 seen=
-for ((i = 0; i < 100; i++)); do
+# until authenticateClient was answered, while the download runs
+while kill -0 "$pid" 2>/dev/null; do
 	if [ "$(log_new | jq -r 'select(.event == "request" and .function == "authenticateClient") | .function' 2>/dev/null)" ]; then
 		seen=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)
 		break
 	fi
 	sleep 0.05
 done
-timeout 30 tail --pid="$pid" -f /dev/null
+timeout 300 tail --pid="$pid" -f /dev/null
 wait "$pid"
 st=$?
 check "download with a stalled server finished (exit $st)" [ "$st" = 0 ]
@@ -157,7 +159,8 @@ for k, v in hits.items():
 EOF
 hexof() { printf %s "$1" | od -An -tx1 | tr -d ' \n'; }
 if sanitized; then
-	echo "# skipped the memory scan: esimctl is built with a sanitizer (the fault shim cannot stop it)"
+	# not a skip: this build cannot take the shim; the gcc build scans
+	echo "# no memory scan in this build: esimctl is built with a sanitizer (the fault shim cannot stop it)"
 elif [ -n "${ESIMCTL_VALGRIND:-}" ]; then
 	echo "# skipped the memory scan under ESIMCTL_VALGRIND"
 elif [ "$(id -u)" != 0 ]; then
@@ -179,15 +182,17 @@ print(k.hex(), k[::-1].hex())' "$KEYPEM")
 		"$ESIMCTL" add "LPA:1\$$SMDP_ADDR\$$MID5" --device phone --carrier Verizon --nickname five \
 		--confirmation-code "$CONF_CODE" >"$W/out/memscan.out" 2>"$W/out/memscan.err" </dev/null &
 	pid=$!
-	for ((i = 0; i < 300; i++)); do
+	# until it stops at the commit, or exits without stopping (at most 600 s)
+	for ((i = 0; i < 6000; i++)); do
 		[ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" = T ] && break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	if [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" != T ]; then
 		nok "the download did not stop at its store commit"
 	elif ! "$PY" "$T/memscan.py" "$pid" "cc=$(hexof "$CONF_CODE")" "key-scalar-be=$KBE" "key-scalar-le=$KLE" \
 		"key-pem=$(hexof "$PEMPART")" "matching-id=$(hexof "$MID5")" >"$T/scan" 2>"$T/scan.err"; then
-		echo "# skipped the memory scan: /proc/$pid/mem is not readable here ($(tail -1 "$T/scan.err"))"
+		skip_part "the memory scan: /proc/$pid/mem is not readable here ($(tail -1 "$T/scan.err"))"
 	else
 		check "memory scan covered the process ($(sed -n 's/^bytes //p' "$T/scan") bytes)" grep -q '^bytes [1-9]' "$T/scan"
 		check "control: the scan finds the matching ID, which the store holds" grep -q '^matching-id [1-9]' "$T/scan"
@@ -198,7 +203,7 @@ print(k.hex(), k[::-1].hex())' "$KEYPEM")
 		sed 's/^/#   /' "$T/scan"
 	fi
 	kill -CONT "$pid" 2>/dev/null
-	timeout 30 tail --pid="$pid" -f /dev/null
+	timeout 300 tail --pid="$pid" -f /dev/null
 	wait "$pid"
 	check "the frozen download completed after SIGCONT" [ $? = 0 ]
 fi

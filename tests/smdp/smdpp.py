@@ -724,7 +724,7 @@ MODES = {
     "http-status": (ES9_FUNCTIONS, "HTTP params.status (default 503)"),
     "oversized-body": (ES9_FUNCTIONS, "stream params.bytes (default 64 MiB, <=256 MiB) of garbage"),
     "trickle": (ES9_FUNCTIONS, "send the real response 1 byte per params.interval s (default 0.1), "
-                               "for at most params.max_seconds (default 60)"),
+                               "for at most params.max_seconds (default 60) and params.max_bytes (default all)"),
     "redirect": (ES9_FUNCTIONS, "302 to params.location (default https://redirect.example.com<path>)"),
 }
 MODE_ALIASES = {"wrong-signature": "wrong-signature-1", "wrong-signature-smdp2": "wrong-signature-2"}
@@ -1808,9 +1808,10 @@ class Handler(BaseHTTPRequestHandler):
             data = self.raw_response_bytes(resp)
             interval = max(float(p.get("interval", 0.1)), 0.001)
             t_end = time.monotonic() + min(float(p.get("max_seconds", 60)), 60.0)
+            max_bytes = int(p.get("max_bytes", len(data)))
             self.close_connection = True
             for i in range(len(data)):
-                if time.monotonic() > t_end or self.peer_gone():
+                if i >= max_bytes or time.monotonic() > t_end or self.peer_gone():
                     log["trickle_sent"] = i
                     return False
                 self.wfile.write(data[i:i + 1])

@@ -2857,16 +2857,19 @@ static void sgp26_variant(const char *dir, const char *v, const char *workdir)
 
 static void test_sgp26(void **state)
 {
-	const char *src = getenv("ESIMCTL_SRC");
-	char dir[512], tmp[64], cmd[128];
+	const char *src = getenv("ESIMCTL_SRC"), *env = getenv("ESIMCTL_SGP26");
+	char dir[512] = "", tmp[64], cmd[128];
 	struct stat sb;
 
 	(void)state;
-	if (!src) {
-		print_message("ESIMCTL_SRC not set: SGP.26 test skipped\n");
+	if (env && *env) {
+		snprintf(dir, sizeof(dir), "%s", env);
+	} else if (src) {
+		snprintf(dir, sizeof(dir), "%s/../shared/sgp26", src);
+	} else {
+		print_message("ESIMCTL_SRC and ESIMCTL_SGP26 not set: SGP.26 test skipped\n");
 		skip();
 	}
-	snprintf(dir, sizeof(dir), "%s/../shared/sgp26", src);
 	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
 		print_message("%s not found: SGP.26 test skipped\n", dir);
 		skip();
