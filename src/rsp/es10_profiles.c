@@ -539,7 +539,7 @@ static int enable_disable(struct es10_ctx *ctx, uint32_t tag, const char *iccid,
 
 	if (iccid_arg(iccid, bcd, err) < 0)
 		return -1;
-	/* profileIdentifier is an untagged CHOICE, hence A0 { 5A ... } (SGP.22 §5.7.16). */
+	/* profileIdentifier is an untagged CHOICE, hence A0 { 5A ... } (SGP.22 §5.7.16, §5.7.17). */
 	mark = der_begin(&req, tag);
 	id = der_begin(&req, 0xA0);
 	der_put_tlv(&req, 0x5A, bcd, sizeof(bcd));

@@ -400,7 +400,7 @@ static int get_tlv(enum es9p_fn fn, const cJSON *root, const char *name, uint32_
 	if (get_string(fn, root, name, &s, err) < 0)
 		return -1;
 	buf_reset(out);
-	/* base64_decode skips whitespace: SM-DP+ base64 may be wrapped (SGP.22 §6.5). */
+	/* base64_decode skips whitespace: SM-DP+ base64 may be wrapped (lpac es9p_base64_trim). */
 	if (base64_decode(s, strlen(s), out) < 0)
 		return malformed(err, fn, "%s is not valid base64", name);
 	if (out->len == 0)
