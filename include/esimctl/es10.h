@@ -1,5 +1,5 @@
 /*
- * es10.h - the LPA side of ES10a/b/c (SGP.22 §3, §4, §5.5, §6) over an apdu_transport.
+ * es10.h - the LPA side of ES10a/b/c (SGP.22 §5.7.3-§5.7.21) over an apdu_transport.
  *
  * Every ES10 function is one DER request TLV sent with GlobalPlatform STORE DATA on a
  * logical channel where the ISD-R is selected, and one DER response TLV back.  This
@@ -46,14 +46,14 @@
 #include "esimctl/error.h"
 
 #define ES10_MSS_DEFAULT 120       /* STORE DATA block size (lpac's default) */
-#define ES10_CHANNEL_MAX 19        /* highest logical channel (CLA coding, §3.1) */
+#define ES10_CHANNEL_MAX 19        /* highest logical channel (ISO/IEC 7816-4 CLA coding) */
 #define ES10_RESPONSE_MAX (1u << 20) /* largest response accepted from the eUICC */
 #define ES10_ADDRESS_MAX 255       /* bytes of an FQDN (SM-DP+, SM-DS, notification) */
 #define ES10_NICKNAME_MAX 64       /* bytes of a nickname sent by es10_set_nickname */
 #define ES10_MATCHING_ID_MAX 255   /* bytes of a matchingId */
 #define ES10_TXID_MAX 16           /* TransactionId: 1..16 bytes */
 
-/* ISD-R AID (§3.1). */
+/* ISD-R AID (SGP.02 §2.2.3). */
 extern const uint8_t es10_isdr_aid[16];
 
 struct es10_ctx {
@@ -117,7 +117,7 @@ enum es10_euicc_category {
 #define ES10_RSP_RPM_SUPPORT (1u << 2)
 #define ES10_RSP_TEST_PROFILE_SUPPORT (1u << 3)
 
-/* Summary of EUICCInfo2 (BF22, §3.6).  Sizes are -1 when the eUICC did not report them. */
+/* Summary of EUICCInfo2 (BF22, SGP.22 §5.7.8).  Sizes are -1 when the eUICC did not report them. */
 struct es10_euicc_info2 {
 	struct es10_version profile_version;   /* profileVersion 81 (SAIP) */
 	struct es10_version svn;               /* svn 82 (SGP.22 version) */
@@ -161,7 +161,7 @@ int es10_set_default_dp(struct es10_ctx *ctx, const char *address, struct esim_e
 /* ---- ES10b download: AuthenticateServer, PrepareDownload, LoadBPP, CancelSession --- */
 
 /*
- * AuthenticateServer (§4.1).  The four TLVs are those from ES9+ initiateAuthentication,
+ * AuthenticateServer (SGP.22 §5.7.13).  The four TLVs are those from ES9+ initiateAuthentication,
  * complete with tags: serverSigned1 (30), serverSignature1 (5F37), euiccCiPKIdToBeUsed
  * (04) and serverCertificate (30).  ctxParams1 is built here:
  *   A0 { [80 matchingId]  A1 deviceInfo { 80 tac(4)  A1 00  [82 imei(8)] } }
@@ -186,7 +186,7 @@ int es10_smdp_signed2_info(const uint8_t *tlv, size_t len, uint8_t txid[ES10_TXI
 
 /*
  * PrepareDownload.  smdp_signed2 (30), smdp_signature2 (5F37) and smdp_certificate (30)
- * are complete TLVs from ES9+ authenticateClient; hash_cc is the 32-byte hashCc (§4.4)
+ * are complete TLVs from ES9+ authenticateClient; hash_cc is the 32-byte hashCc (SGP.22 §5.7.5)
  * or NULL.  When smdpSigned2 says a confirmation code is required and hash_cc is NULL,
  * nothing is sent: ESIM_E_USAGE.  When no code is required, hash_cc is ignored (hashCc
  * belongs in the request only then).  resp receives the complete BF21 TLV, also on error.
@@ -195,7 +195,7 @@ int es10_prepare_download(struct es10_ctx *ctx, const struct buf *smdp_signed2,
 			  const struct buf *smdp_signature2, const struct buf *smdp_certificate,
 			  const uint8_t *hash_cc, struct buf *resp, struct esim_err *err);
 
-/* bppCommandId (§5.6). */
+/* bppCommandId (SGP.22 §2.5.6). */
 enum es10_bpp_command {
 	ES10_BPP_INITIALISE_SECURE_CHANNEL = 0,
 	ES10_BPP_CONFIGURE_ISDP = 1,
@@ -205,7 +205,7 @@ enum es10_bpp_command {
 	ES10_BPP_LOAD_PROFILE_ELEMENTS = 5,
 };
 
-/* errorReason of ProfileInstallationResult (§5.6). */
+/* errorReason of ProfileInstallationResult (SGP.22 §2.5.6). */
 enum es10_install_error {
 	ES10_INSTALL_INCORRECT_INPUT_VALUES = 1,
 	ES10_INSTALL_INVALID_SIGNATURE = 2,
@@ -225,7 +225,7 @@ enum es10_install_error {
 	ES10_INSTALL_UNKNOWN_ERROR = 127,
 };
 
-/* ProfileInstallationResult (BF37, §5.7) in short. */
+/* ProfileInstallationResult (BF37, SGP.22 §2.5.6) in short. */
 struct es10_install_result {
 	int ok;                       /* 1: successResult, 0: errorResult */
 	uint8_t txid[ES10_TXID_MAX];  /* transactionId */
@@ -242,7 +242,7 @@ struct es10_install_result {
 /*
  * LoadBoundProfilePackage.  The BF36 BPP is checked completely first (malformed:
  * ESIM_E_SMDP "the SM-DP+ sent a malformed bound profile package (...)", nothing sent),
- * then sent segment by segment exactly as §5.5 lists, one ES10 command each, stopping at
+ * then sent segment by segment as SGP.22 §5.7.6 takes it, one ES10 command each, stopping at
  * the first command that returns data.  progress (may be NULL) is called after each
  * segment with the BPP bytes sent so far and len.
  *
@@ -261,7 +261,7 @@ int es10_load_bpp(struct es10_ctx *ctx, const uint8_t *bpp, size_t len,
 int es10_parse_install_result(const uint8_t *tlv, size_t len, struct es10_install_result *res,
 			      struct esim_err *err);
 
-/* CancelSessionReason (§3.4). */
+/* CancelSessionReason (SGP.22 §5.7.14). */
 enum es10_cancel_reason {
 	ES10_CANCEL_END_USER_REJECTION = 0,
 	ES10_CANCEL_POSTPONED = 1,
@@ -275,7 +275,7 @@ enum es10_cancel_reason {
 int es10_cancel_session(struct es10_ctx *ctx, const uint8_t *txid, size_t txid_len,
 			enum es10_cancel_reason reason, struct buf *resp, struct esim_err *err);
 
-/* ---- ES10b notifications (§6) ------------------------------------------------------ */
+/* ---- ES10b notifications (SGP.22 §5.7.9-§5.7.11) ----------------------------------- */
 
 /* NotificationEvent bits (BIT STRING bit n = 1u << n); also the filter argument. */
 #define ES10_EVENT_INSTALL (1u << 0)

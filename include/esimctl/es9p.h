@@ -1,5 +1,5 @@
 /*
- * es9p.h - ES9+ client: esimctl (LPA) -> SM-DP+ over HTTPS/JSON (SGP.22 digest §2).
+ * es9p.h - ES9+ client: esimctl (LPA) -> SM-DP+ over HTTPS/JSON (SGP.22 §5.6, §6.5).
  *
  * libcurl lives in esimctl-rsp.so with the rest of SGP.22 (src/io/es9p.c); the esimctl
  * binary never maps it.  One session is one libcurl handle: all its requests share one
@@ -154,7 +154,7 @@ int es9p_cancel_session(struct es9p *s, const char *txid_hex, const uint8_t *bf4
 			struct esim_err *err);
 
 /*
- * Plain-language text for an ES9+ subjectCode/reasonCode pair (SGP.22 digest §2.5,
+ * Plain-language text for an ES9+ subjectCode/reasonCode pair (SGP.22 §5.6.1-§5.6.5,
  * table in src/io/es9p_errors.c).  Known pair: *message and *hint (either may be
  * NULL as an argument) get static text and the result is 1; unknown pair: NULL, 0.
  */

@@ -6,7 +6,7 @@
  * needed; they never touch the store.  The caller records what they report (profile
  * metadata, notifications that could not be sent) and decides what to commit.
  *
- * Failures and cancellation (SGP.22 3.0.1 / digest 4.5): once the eUICC has a session
+ * Failures and cancellation (SGP.22 §5.7.14, §5.6.5): once the eUICC has a session
  * (AuthenticateServer done) and until it returns a ProfileInstallationResult, any failure
  * cancels the session on both sides: ES10b CancelSession, then ES9+ cancelSession with
  * the eUICC's signed answer.  The error reported is the one that caused the cancel.

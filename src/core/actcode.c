@@ -3,7 +3,7 @@
  *
  *   [LPA:]1$<SM-DP+ address>$<matching ID>[$<SM-DP+ OID>[$<CC flag>]]
  *
- * Policy choices where SGP.22 is silent or unconfirmed (docs/SGP22.md §1.2):
+ * Policy choices where SGP.22 is silent or unconfirmed (SGP.22 §4.1):
  * - The whole code (after trimming, "LPA:" included) is at most 1024 characters and
  *   every field at most ACTCODE_FIELD_MAX.  Only printable ASCII may appear inside it:
  *   the code is meant for QR alphanumeric mode, and pasted codes often carry stray

@@ -3,7 +3,7 @@
  *
  * The reader is meant for hostile input (card responses, SM-DP+ data, fuzzing): every
  * length is checked against the bytes that are left before anything is dereferenced,
- * and no arithmetic can wrap.  SGP.22 §3.3: tags of 1..3 bytes, definite lengths of
+ * and no arithmetic can wrap.  X.690 DER: tags of 1..3 bytes, definite lengths of
  * 1..4 length bytes.
  */
 #include <string.h>

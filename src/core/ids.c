@@ -1,5 +1,5 @@
 /*
- * ids.c - EID, ICCID and IMEI validation and BCD coding (see ids.h, SGP22.md §7).
+ * ids.c - EID, ICCID and IMEI validation and BCD coding (see ids.h; ETSI TS 102 221 §13.2, SGP.29 §10).
  *
  * The BCD helpers only check the digit alphabet and length; whether a value is a
  * well-formed identifier (check digits) is the *_validate() functions' business, so

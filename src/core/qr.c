@@ -1,5 +1,5 @@
 /*
- * qr.c - QR codes for activation codes (payload rules: SGP22.md §1.3).
+ * qr.c - QR codes for activation codes (payload: SGP.22 §4.1, ISO/IEC 18004).
  *
  * Encoding is libqrencode's; this file validates the text, copies the module matrix
  * out of libqrencode's representation and renders it as terminal text, SVG or PNG.
@@ -108,7 +108,7 @@ int qr_encode(const char *text, enum qr_level level, struct qr_matrix *out, stru
 
 	/*
 	 * Case-sensitive: with 0, libqrencode upper-cases the text to stay in
-	 * alphanumeric mode, which would change a MatchingID (SGP22.md §1.3).  QR_MODE_8
+	 * alphanumeric mode, which would change a MatchingID (SGP.22 §4.1).  QR_MODE_8
 	 * only says how non-alphanumeric bytes go (as bytes, not Kanji); libqrencode
 	 * still picks numeric/alphanumeric segments where they are shorter.
 	 */

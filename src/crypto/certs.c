@@ -306,7 +306,7 @@ static int subtrees_match(const STACK_OF(GENERAL_SUBTREE) *trees, const char *ei
 	return seen;
 }
 
-/* OID of the SGP.22 permittedEins extension (digest §4.3). */
+/* OID of the SGP.22 permittedEins extension (SGP.22 EUM certificate profile). */
 #define OID_PERMITTED_EINS "2.23.146.1.2.2.0"
 
 int rsp_cert_eum_permits(const struct rsp_cert *eum, const char *eid)

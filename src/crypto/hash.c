@@ -58,7 +58,7 @@ void rsp_hash_cc(const char *cc, const uint8_t *txid, size_t txid_len, uint8_t o
 	uint8_t tmp[32 + 255];
 	size_t n;
 
-	/* SGP.22 4.4 (digest §4.4): SHA-256(SHA-256(cc) || transactionId). */
+	/* hashCc of ES10b.PrepareDownload (SGP.22 §5.7.5): SHA-256(SHA-256(cc) || transactionId). */
 	rsp_sha256(cc ? cc : "", cc ? strlen(cc) : 0, tmp);
 	if (txid_len <= sizeof(tmp) - 32) {
 		memcpy(tmp + 32, txid, txid_len);

@@ -178,7 +178,7 @@ out:
 	return ret;
 }
 
-/* DER ECDSA-Sig-Value -> raw r||s, each left-padded to 32 bytes (digest §4.2). */
+/* DER ECDSA-Sig-Value -> raw r||s, each left-padded to 32 bytes (BSI TR-03111 plain format). */
 static int sig_der_to_raw(const uint8_t *der, size_t der_len, uint8_t raw[RSP_SIG_LEN])
 {
 	const unsigned char *p = der;

@@ -25,7 +25,7 @@ enum rsp_curve { RSP_CURVE_UNKNOWN = 0, RSP_CURVE_P256, RSP_CURVE_BRP256 };
 /* ---- hashing, randomness, encodings ---- */
 void rsp_sha256(const void *data, size_t len, uint8_t out[32]);
 int rsp_random(uint8_t *out, size_t len, struct esim_err *err);
-/* hashCc = SHA-256(SHA-256(cc) || transactionId) (SGP.22 4.4, digest 4.4). */
+/* hashCc = SHA-256(SHA-256(cc) || transactionId) (SGP.22 §5.7.5, hashCc). */
 void rsp_hash_cc(const char *cc, const uint8_t *txid, size_t txid_len, uint8_t out[32]);
 /* Standard base64 with padding, no line breaks. */
 void base64_encode(const uint8_t *in, size_t len, struct buf *out);
@@ -90,7 +90,7 @@ int rsp_ecka_derive(const struct rsp_key *priv, const uint8_t peer[RSP_PUB_LEN],
 /* X9.63 KDF with SHA-256, 48 bytes out: MCV || S-ENC || S-MAC. */
 void rsp_kdf(const uint8_t shs[32], const uint8_t *shared_info, size_t info_len, uint8_t out[48]);
 
-/* ---- SCP03t segment protection (digest 5.4) ---- */
+/* ---- SCP03t segment protection (SGP.22 §2.5.3-§2.5.4; BSP in v3) ---- */
 struct bsp {
 	uint8_t enc[16];
 	uint8_t mac[16];

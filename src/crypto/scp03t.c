@@ -27,16 +27,16 @@
 #include "esimctl/der.h"
 #include "crypto/crypto_internal.h"
 
-/* SGP.22 ErrorReason values used by bsp_unprotect (digest §5.6). */
+/* SGP.22 ErrorReason values used by bsp_unprotect (SGP.22 §2.5.6). */
 enum {
 	BSP_REASON_STRUCTURE = 7,       /* scp03tStructureError */
 	BSP_REASON_SECURITY = 8,        /* scp03tSecurityError */
 };
 
-#define BSP_MAX_SEGMENT 1020            /* tag + length + C + MAC (digest §5.4) */
+#define BSP_MAX_SEGMENT 1020            /* tag + length + C + MAC (SGP.22 v3 §2.5.3) */
 #define BSP_MAC_LEN 8
 
-/* ---- ECKA and KDF (digest §5.3) ---- */
+/* ---- ECKA and KDF (SGP.22 v3 §2.6.4.2) ---- */
 
 int rsp_key_public(const struct rsp_key *k, uint8_t pub[RSP_PUB_LEN], struct esim_err *err)
 {
@@ -171,7 +171,7 @@ void rsp_kdf(const uint8_t shs[32], const uint8_t *shared_info, size_t info_len,
 	EVP_MD_CTX_free(ctx);
 }
 
-/* ---- SCP03t segment protection (digest §5.4) ---- */
+/* ---- SCP03t segment protection (SGP.22 §2.5.3-§2.5.4; v3 §2.6.4) ---- */
 
 void bsp_init(struct bsp *b, const uint8_t kdf_out[48])
 {

@@ -3,7 +3,7 @@
  *
  * Layers, bottom up:
  *   apdu_exchange()   one command through the transport; 61xx GET RESPONSE, 6Cxx resend
- *   store_data()      one ES10 request as a STORE DATA chain (SGP22.md §3.2)
+ *   store_data()      one ES10 request as a STORE DATA chain (GlobalPlatform, SGP.22 §5.7)
  *   es10_*()          build the request TLV with der.h, send, parse the answer
  *
  * Everything the eUICC returns is hostile until proven otherwise: each parser walks the
@@ -58,7 +58,7 @@ static const struct {
 	{ TAG_SET_DEFAULT_DP, "SetDefaultDpAddress" },
 	{ TAG_CANCEL_SESSION, "CancelSession" },
 	{ TAG_RAT, "GetRAT" },
-	/* Later BPP segments (§5.5) start with these. */
+	/* Later BPP segments (SGP.22 §5.7.6) start with these. */
 	{ 0xA0, "LoadBoundProfilePackage" },
 	{ 0xA1, "LoadBoundProfilePackage" },
 	{ 0xA2, "LoadBoundProfilePackage" },
@@ -207,7 +207,7 @@ int get_bits(const struct der_node *n, unsigned *bits)
 	return 0;
 }
 
-/* DER BIT STRING: trailing zero bits dropped (§3.3: install 07 80, all four 04 F0). */
+/* DER BIT STRING: trailing zero bits dropped (X.690 §11.2.2: install 07 80, all four 04 F0). */
 void put_bits(struct buf *b, uint32_t tag, unsigned bits)
 {
 	uint8_t v[5] = { 0 };
@@ -329,7 +329,7 @@ int get_iccid(const struct der_node *n, char out[21])
 	return 0;
 }
 
-/* Caller's ICCID (18..20 digits) -> 10 bytes of swapped BCD, F-padded (§7.1). */
+/* Caller's ICCID (18..20 digits) -> 10 bytes of swapped BCD, F-padded (ETSI TS 102 221 §13.2). */
 int iccid_arg(const char *iccid, uint8_t bcd[10], struct esim_err *err)
 {
 	size_t n = 0;

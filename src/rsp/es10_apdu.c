@@ -123,7 +123,7 @@ int check_open(struct es10_ctx *ctx, struct esim_err *err)
 	return 0;
 }
 
-/* One ES10 request as a STORE DATA chain (§3.2); resp (reset first) gets the answer. */
+/* One ES10 request as a STORE DATA chain (SGP.22 §5.7); resp (reset first) gets the answer. */
 int store_data(struct es10_ctx *ctx, const uint8_t *req, size_t reqlen, struct buf *resp,
 		      struct esim_err *err)
 {
@@ -156,7 +156,7 @@ int store_data(struct es10_ctx *ctx, const uint8_t *req, size_t reqlen, struct b
 		/*
 		 * GET RESPONSE after STORE DATA goes in the proprietary class (80|ch), as
 		 * lpac and euicc-go send it; after SELECT es10_open() uses the ISO class.
-		 * The software eUICC accepts both (SGP22.md §3.2).
+		 * The software eUICC accepts both (see soft.c).
 		 */
 		if (apdu_exchange(ctx, &a, cla_proprietary(ctx->channel), resp, &sw, err) < 0)
 			return -1;

@@ -17,7 +17,7 @@
 
 /*
  * BF38 / BF21 response: A0 { expected children... } is success; A1 { [80 txId] code } is
- * an error, code tagged 02 (by the ASN.1) or 81 (as euicc-go reads it), §3.4.
+ * an error, code tagged 02 (by the ASN.1) or 81 (as euicc-go reads it), SGP.22 §5.7.13 / §5.7.5.
  */
 static int auth_response(struct es10_ctx *ctx, const struct der_node *top, const uint32_t *want,
 			 size_t nwant, enum es10_code_kind kind, const char *fn,
@@ -89,7 +89,7 @@ int es10_authenticate_server(struct es10_ctx *ctx, const struct buf *server_sign
 	buf_add(&req, server_signature1->buf, server_signature1->len);
 	buf_add(&req, ci_pkid->buf, ci_pkid->len);
 	buf_add(&req, server_certificate->buf, server_certificate->len);
-	/* ctxParams1 (§4.1): A0 { [80 matchingId] A1 deviceInfo { 80 tac A1 caps [82 imei] } } */
+	/* ctxParams1 (SGP.22 §5.7.13): A0 { [80 matchingId] A1 deviceInfo { 80 tac A1 caps [82 imei] } } */
 	ctx1 = der_begin(&req, 0xA0);
 	if (matching_id)
 		der_put_tlv(&req, 0x80, matching_id, strlen(matching_id));
@@ -173,7 +173,7 @@ out:
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* LoadBoundProfilePackage (§5.5) and ProfileInstallationResult (§5.7).               */
+/* LoadBoundProfilePackage (SGP.22 §5.7.6) and ProfileInstallationResult (§2.5.6).    */
 
 struct segment {
 	const uint8_t *p;
@@ -266,7 +266,7 @@ static int bpp_segments(const uint8_t *bpp, size_t len, struct segments *s, cons
 	return 0;
 }
 
-/* NotificationMetadata BF2F (§6). */
+/* NotificationMetadata BF2F (SGP.22 §5.7.9). */
 int parse_metadata(const struct der_node *md, struct es10_notification *out)
 {
 	struct der_node n;

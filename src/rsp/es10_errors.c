@@ -1,7 +1,7 @@
 /*
  * es10_errors.c - ES10 result codes and status words -> names and messages.
  *
- * Names are the ASN.1 identifiers of SGP.22 (§3.4, §5.6), so a user can look them up;
+ * Names are the ASN.1 identifiers of SGP.22 (§5.7.13, §5.7.5, §2.5.6), so a user can look them up;
  * messages say what happened in words.  Const tables, searched linearly (they are tiny).
  */
 #include <stddef.h>

@@ -14,7 +14,7 @@
 #include "rsp/es10_internal.h"
 
 /* ------------------------------------------------------------------------------------ */
-/* Notifications (§6).                                                                 */
+/* Notifications (SGP.22 §5.7.9-§5.7.11).                                              */
 
 /*
  * A list response BFxx { A0 { items } | 81 error }: *list is the A0 node, or *code the
@@ -539,7 +539,7 @@ static int enable_disable(struct es10_ctx *ctx, uint32_t tag, const char *iccid,
 
 	if (iccid_arg(iccid, bcd, err) < 0)
 		return -1;
-	/* profileIdentifier is an untagged CHOICE, hence A0 { 5A ... } (§3.3). */
+	/* profileIdentifier is an untagged CHOICE, hence A0 { 5A ... } (SGP.22 §5.7.16, §5.7.17). */
 	mark = der_begin(&req, tag);
 	id = der_begin(&req, 0xA0);
 	der_put_tlv(&req, 0x5A, bcd, sizeof(bcd));
@@ -575,7 +575,7 @@ int es10_delete(struct es10_ctx *ctx, const char *iccid, struct esim_err *err)
 
 	if (iccid_arg(iccid, bcd, err) < 0)
 		return -1;
-	/* DeleteProfileRequest is the bare CHOICE: no A0, no refresh flag (§3.4). */
+	/* DeleteProfileRequest is the bare CHOICE: no A0, no refresh flag (SGP.22 §5.7.18). */
 	mark = der_begin(&req, TAG_DELETE);
 	der_put_tlv(&req, 0x5A, bcd, sizeof(bcd));
 	der_end(&req, mark);

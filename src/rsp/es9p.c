@@ -175,7 +175,7 @@ int es9p_build_initiate_authentication(const char *smdp_address, const uint8_t c
 		return esim_fail(err, ESIM_E_OTHER, "initiateAuthentication: missing argument");
 	if (!(obj = cJSON_CreateObject()))
 		return oom(err);
-	/* euiccChallenge is the one binary field sent raw, not as a TLV (digest §2.2). */
+	/* euiccChallenge is the one binary field sent raw, not as a TLV (SGP.22 §6.5.2.6). */
 	if (!cJSON_AddStringToObject(obj, "smdpAddress", smdp_address) ||
 	    add_b64(obj, "euiccChallenge", challenge, 16) < 0 ||
 	    add_b64(obj, "euiccInfo1", euicc_info1, len) < 0) {
@@ -361,7 +361,7 @@ static int refusal(enum es9p_fn fn, const char *status, const cJSON *fes, struct
 }
 
 /*
- * header.functionExecutionStatus (digest §2.3): 0 on success or warning, -1 malformed,
+ * header.functionExecutionStatus (SGP.22 §6.5.1.4): 0 on success or warning, -1 malformed,
  * -2 refused (Failed or Expired).
  */
 static int check_header(enum es9p_fn fn, const cJSON *root, struct esim_err *err)
@@ -411,7 +411,7 @@ static int get_tlv(enum es9p_fn fn, const cJSON *root, const char *name, uint32_
 	if (get_string(fn, root, name, &s, err) < 0)
 		return -1;
 	buf_reset(out);
-	/* base64_decode skips whitespace: SM-DP+ base64 may be wrapped (digest §2.2). */
+	/* base64_decode skips whitespace: SM-DP+ base64 may be wrapped (lpac es9p_base64_trim). */
 	if (base64_decode(s, strlen(s), out) < 0)
 		return malformed(err, fn, "%s is not valid base64", name);
 	if (out->len == 0)
@@ -1052,7 +1052,7 @@ static int setup_curl(struct es9p *s, long connect_ms, long timeout_ms, int syst
 		      struct esim_err *err)
 {
 	static const char *const headers[] = {
-		/* the HTTP header of ES9+ requests (SGP.22 §6, HTTP binding of ES9+) */
+		/* the HTTP header of ES9+ requests (SGP.22 §6.5.1, HTTP binding of ES9+) */
 		"Content-Type: application/json",
 		"X-Admin-Protocol: gsma/rsp/v2.2.0",
 		"User-Agent: gsma-rsp-lpad",

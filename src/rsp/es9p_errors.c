@@ -3,7 +3,7 @@
  *
  * The pairs are those of SGP.22 as used by lpac (euicc/es9p_errors.c), euicc-go
  * (v2/rsp_errors.go) and osmo-smdpp; where the implementations disagree on a reason
- * code both rows are here (digest §2.5).  The message says what happened, the hint
+ * code both rows are here (SGP.22 §5.6.1-§5.6.5).  The message says what happened, the hint
  * what the user can do.  Const tables, searched linearly (they are small).
  */
 #include <stdio.h>
@@ -90,7 +90,7 @@ static const struct es9p_error_row rows[] = {
 	  "report this as an esimctl bug" },
 };
 
-/* What a reason code usually means, whatever the subject (digest §2.5, names unconfirmed). */
+/* What a reason code usually means, whatever the subject (SGP.22 §5.6; names unconfirmed). */
 static const struct {
 	const char *reason;
 	const char *meaning;

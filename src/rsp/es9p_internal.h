@@ -32,7 +32,7 @@ const char *es9p_fn_path(enum es9p_fn fn);
 int es9p_txid_valid(const char *s);
 
 /*
- * Request bodies (SGP.22 digest §2.2, §2.4), appended to out (initialised).
+ * Request bodies (SGP.22 §6.5.2.6-§6.5.2.10), appended to out (initialised).
  *   initiateAuthentication {"smdpAddress","euiccChallenge" (raw 16 bytes),"euiccInfo1"}
  *   authenticateClient     {"transactionId","authenticateServerResponse"}
  *   getBoundProfilePackage {"transactionId","prepareDownloadResponse"}

@@ -1,7 +1,7 @@
 /*
  * lpa.c - SGP.22 LPA procedures over ES10 (the eUICC) and ES9+ (the SM-DP+).
  *
- * The download follows the digest's section 0 table step by step; see lpa.h for the
+ * The download follows SGP.22's download steps (§5.6.1-§5.6.4, §5.7); see lpa.h for the
  * failure and cancellation rules.  Nothing here touches the store.
  */
 #include <stdio.h>
@@ -117,7 +117,7 @@ static const char *route(const struct lpa_net *net, const char *address)
 }
 
 /*
- * The LPA's own checks of serverSigned1 (digest 2.4): its transactionId is the one in the
+ * The LPA's own checks of serverSigned1 (SGP.22 §5.6.1): its transactionId is the one in the
  * JSON, its euiccChallenge is ours, its serverAddress is the SM-DP+ we asked.
  */
 static int check_server_signed1(const struct buf *ss1, const uint8_t *txid, size_t txid_len,
@@ -219,7 +219,7 @@ static void bytes_cb(void *arg, size_t done, size_t total)
 
 /*
  * The eUICC installs the StoreMetadataRequest carried in the BPP (the plaintext of the
- * 88 segments, each followed by its 8-byte MAC; digest 5.1), not the profileMetadata
+ * 88 segments, each followed by its 8-byte MAC; SGP.22 §2.5.4), not the profileMetadata
  * that authenticateClient returned and that was shown and recorded.  The fields kept
  * about the profile must agree, or the session is cancelled with metadataMismatch(4).
  * A BPP whose A1 cannot be read is left to the eUICC, which refuses it.

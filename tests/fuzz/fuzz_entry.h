@@ -1105,7 +1105,7 @@ static inline int fz_session(struct fz_soft *fs, struct es10_ctx *ctx, struct fz
 	}
 	memcpy(dp->otpk, n.value, RSP_PUB_LEN);
 
-	/* InitialiseSecureChannel (§5.2, §5.3) and the session keys. */
+	/* InitialiseSecureChannel (SGP.22 §5.5, ES8+) and the session keys. */
 	if (rsp_ecka_generate(RSP_CURVE_P256, &otsk, otpk_dp, err) < 0 ||
 	    rsp_ecka_derive(otsk, dp->otpk, shs, err) < 0 || eid_to_bcd(id->eid, eid) < 0)
 		goto out;
@@ -1305,7 +1305,7 @@ static inline int fz_bpp_run(struct es10_ctx *ctx, struct fz_dp *dp, const struc
 		done = fz_send(ctx, &whole, resp);
 		goto out;
 	}
-	/* SGP.22 §5.5: BF36 header + BF23; A0 header + first 87; ...; A1 header; each 88... */
+	/* SGP.22 §5.7.6: BF36 header + BF23; A0 header + first 87; ...; A1 header; each 88... */
 	der_put_tag(&cmd, 0xBF36);
 	der_put_len(&cmd, body.len);
 	buf_add(&cmd, bf23->buf, bf23->len);

@@ -24,8 +24,8 @@ keys are PKCS#8 PEM, all certificates exist in PEM and DER.  manifest.json in
 OUTDIR lists every file (paths relative to OUTDIR) plus the EIDs, SKIs, host
 and SM-DP+ OID; smdpp.py reads it with --pki OUTDIR.
 
-Certificate profiles (SGP.22 section 4.5 as summarised in the SGP.22 digest
-section 4.3, and the SGP.26 certificates):
+Certificate profiles (SGP.22 section 4.5 as the public implementations
+read it, and the SGP.26 certificates):
 
   CI      self-signed, CA, keyUsage keyCertSign+cRLSign, SKI,
           policy 2.23.146.1.2.1.0, SAN RID 2.999.1
@@ -65,7 +65,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-# id-rspRole (SGP.22 section 4.5.2.1.0.x; digest section 4.3)
+# id-rspRole (SGP.22 section 4.5.2.1.0.x)
 OID_ROLE_CI = "2.23.146.1.2.1.0"
 OID_ROLE_EUICC = "2.23.146.1.2.1.1"
 OID_ROLE_EUM = "2.23.146.1.2.1.2"

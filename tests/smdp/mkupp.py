@@ -8,7 +8,7 @@ Usage:
 
 A UPP is a plain DER stream of SIMalliance/TCA "eUICC Profile Package"
 ProfileElements (SGP.22 section 2.5, SAIP PE_Definitions).  The synthetic one
-is only meant to travel through the BPP (SGP.22 digest section 5) and to be
+is only meant to travel through the BPP (SGP.22 section 2.5.4) and to be
 recognisable after decryption; it is not a usable SIM profile:
 
     A0 ProfileHeader  { 80 01 02 major-version

@@ -6,12 +6,12 @@
 
 It generates a PKI per curve (NIST P-256 and brainpoolP256r1) with mkpki.py,
 starts smdpp.py on a free port and acts as a minimal LPA + eUICC written here
-from the SGP.22 digest, independently of smdpp.py's own code (own TLV parser,
+from SGP.22 as public implementations describe it, independently of smdpp.py's own code (own TLV parser,
 own BSP unwrapping): a full profile download over real HTTPS, BPP decryption
 and UPP round trip, install (BF37) and delete (OtherSignedNotification)
 notifications, cancelSession, the error codes, the misbehaviour modes and the
 TLS negative certificates.  It also checks the KDF / SCP03t test vectors of
-digest sections 5.3-5.4 against both implementations.
+pySim's test_esim_bsp.py against both implementations.
 
 --sgp26 DIR additionally runs one NIST download against the GSMA SGP.26 tree in
 DIR (with a TS.48 package from DIR/upp, internal use only).
@@ -153,7 +153,7 @@ def kdf(shs, key_type, key_len, host_id, eid):
 
 
 class Unwrap:
-    """eUICC side of SCP03t (digest 5.4/5.6): verify the MAC, decrypt, unpad."""
+    """eUICC side of SCP03t (SGP.22 v3 2.6.4, 2.5.6): verify the MAC, decrypt, unpad."""
 
     def __init__(self, enc, mac, mcv):
         self.enc, self.mac, self.mcv, self.ctr = enc, mac, mcv, 1
@@ -190,7 +190,7 @@ class BppError(Exception):
 
 
 class EuiccError(Exception):
-    """What a real eUICC would return as an error code (digest 3.4)."""
+    """What a real eUICC would return as an error code (SGP.22 5.7.13, 5.7.5)."""
 
     def __init__(self, code, msg):
         super().__init__("%s (%s)" % (msg, code))
@@ -217,7 +217,7 @@ class SoftEuicc:
         self.seq = 0
         self.s = {}          # the "session context" of the eUICC
 
-    # ES10b GetEUICCChallenge / GetEUICCInfo1 (digest 3.4 / 3.6)
+    # ES10b GetEUICCChallenge / GetEUICCInfo1 (SGP.22 5.7.7 / 5.7.8)
     def get_challenge(self):
         self.s = {"challenge": os.urandom(16)}
         return self.s["challenge"]
@@ -247,7 +247,7 @@ class SoftEuicc:
             raise EuiccError(1, "invalidCertificate (policy)")
         return c
 
-    # ES10b AuthenticateServer (digest 3.4, 4.1, 4.3 "checks made by the eUICC")
+    # ES10b AuthenticateServer (SGP.22 5.7.13, "checks made by the eUICC")
     def authenticate_server(self, ia, matching_id, imei=None, sign_corrupt=False):
         ss1_raw = base64.b64decode(ia["serverSigned1"])
         _, ss1_val, _ = one(ss1_raw, "30")
@@ -273,7 +273,7 @@ class SoftEuicc:
         self.s["sig1"] = T("5F37", sig)
         return T("BF38", T("A0", signed1, self.s["sig1"], self.cert, self.eum))
 
-    # ES10b PrepareDownload (digest 3.4, 4.1, 4.4)
+    # ES10b PrepareDownload (SGP.22 5.7.5)
     def prepare_download(self, ac, cc=None):
         ss2_raw = base64.b64decode(ac["smdpSigned2"])
         _, sig2, sig2_raw = one(base64.b64decode(ac["smdpSignature2"]), "5F37")
@@ -297,7 +297,7 @@ class SoftEuicc:
         signed2 = T("30", T("80", self.s["txid"]), T("5F49", self.s["otpk"]), *extra)
         return T("BF21", T("A0", signed2, T("5F37", sign_rs(self.key, signed2 + sig2_raw))))
 
-    # ES10b LoadBoundProfilePackage, in one go (digest 5.2-5.6)
+    # ES10b LoadBoundProfilePackage, in one go (SGP.22 5.7.6, ES8+ 5.5)
     def load_bpp(self, bpp):
         out = {"cmd": 0}
         _, body, _ = one(bpp, "BF36")
@@ -353,7 +353,7 @@ class SoftEuicc:
     def _iccid_of(self, metadata):
         return kids(one(metadata, "BF25")[1])["5A"][0]
 
-    # notifications (digest 5.7, 6)
+    # notifications (SGP.22 2.5.6, 5.7.9-5.7.11)
     def pir(self, ok=True, cmd=5, reason=8, address=None):
         self.seq += 1
         meta = T("BF2F", T("80", bytes([self.seq])), T("81", b"\x07\x80"),
@@ -579,7 +579,7 @@ def events(srv, kind):
 # ==========================================================================
 
 def test_vectors(R):
-    """digest 5.3 / 5.4 vectors, against smdpp.py's code and ours."""
+    """KDF / SCP03t vectors (pySim test_esim_bsp.py), against smdpp.py's code and ours."""
     sys.path.insert(0, HERE)
     import smdpp
     # ECDH (P-256)
@@ -619,7 +619,7 @@ def test_vectors(R):
     R.check("vector 87 BF2400 (selftest unwrap)", u.open(v87) == H("BF2400"))
     R.check("vector 88 BF25 (selftest unwrap)", u.open(v88) == p88)
     R.check("vector 87 BF26 (selftest unwrap)", u.open(v87b) == p87b)
-    # DER details the rest depends on (digest 3.3 / 7.1)
+    # DER details the rest depends on (X.690 DER / ETSI TS 102 221 13.2)
     R.check("ICCID swapped BCD 20", smdpp.iccid_to_swapped_bcd("89000123456789012341") == H("98001032547698103214"))
     R.check("ICCID swapped BCD 19", smdpp.iccid_to_swapped_bcd("8949449999999990031") == H("98944499999999093 0F1"))
     R.check("NotificationEvent bits", [smdpp.der_bitstring({i}) for i in range(4)] ==
@@ -723,7 +723,7 @@ def test_flows(R, work, pki, curve, upp_file):
                     tls12=(curve == "brp"))
     c = "[%s] " % curve
     try:
-        # ---- full download, digest section 0 steps 1-10
+        # ---- full download, ES9+ and ES10b calls in SGP.22 order
         ia = initiate(cli, eu)
         R.check(c + "initiateAuthentication ok", ia.ok, ia)
         j = ia.json
@@ -1143,7 +1143,7 @@ def test_misbehave(R, srv, cli, eu, c, quick=False):
 
 
 def test_tls(R, work, pki, curve):
-    """Negative TLS certificates (digest 2.1 TLS), and the ttl expiry."""
+    """Negative TLS certificates (ES9+ TLS, docs/trust.md), and the ttl expiry."""
     m = json.load(open(os.path.join(pki, "manifest.json")))
     ca = os.path.join(pki, m["ci"]["cert_pem"])
     key = os.path.join(pki, m["dptls"]["key_pem"])

@@ -12,17 +12,17 @@ It prints "READY <port>" on stdout once it listens on 127.0.0.1 (use --port 0
 for a free port).  See README.md next to this file for the profiles SPEC, the
 misbehaviour modes, the admin endpoints and the log format.
 
-This is written from the SGP.22 digest (SGP22.md in the shared docs), section
-numbers below refer to it ("digest section N") unless they say "SGP.22".  It
+This is written from SGP.22 v2.x as the public implementations describe it;
+section numbers below are SGP.22's unless another document is named.  It
 shares no code with the C client on purpose: the DER codec, the ECDSA format
 conversion, the KDF and SCP03t below are all local, so that the client and the
 server cannot agree on the same mistake.
 
 Layout of this file:
     1. DER codec                      5. download orders, UPP, metadata
-    2. identifiers (ICCID, EID)       6. BPP builder (digest section 5)
+    2. identifiers (ICCID, EID)       6. BPP builder (SGP.22 2.5.4)
     3. crypto (ECDSA r||s, KDF,       7. misbehaviour modes
-       SCP03t)                        8. the ES9+ functions (digest section 2.4)
+       SCP03t)                        8. the ES9+ functions (SGP.22 5.6)
     4. PKI loading and cert checks    9. HTTP(S) layer, admin endpoints, main
 """
 
@@ -61,12 +61,12 @@ DEFAULT_HOST = "testsmdpplus1.example.com"
 MAX_REQUEST_BODY = 2 * 1024 * 1024
 
 OID_ROLE_EUICC = "2.23.146.1.2.1.1"
-OID_ROLE_EUM = ("2.23.146.1.2.1.2", "2.23.146.1.2.1.0.0.0")    # older / newer EUM variants (digest 4.3)
+OID_ROLE_EUM = ("2.23.146.1.2.1.2", "2.23.146.1.2.1.0.0.0")    # older / newer EUM variants (SGP.22 cert profiles)
 OID_PERMITTED_EINS = "2.23.146.1.2.2.0"
 
 
 # ==========================================================================
-# 1. DER codec (digest section 3.3: tags up to 2 bytes here, lengths 1-4 bytes)
+# 1. DER codec (ITU-T X.690 DER: tags up to 2 bytes here, lengths 1-4 bytes)
 # ==========================================================================
 
 class DerError(ValueError):
@@ -77,7 +77,7 @@ class Tlv:
     """One decoded TLV.  tag is an int (0xBF38, 0x5F37, 0x80 ...), value the
     contents, raw the exact encoded bytes (tag + length + value) as received:
     signatures are always checked over raw slices, never over re-encodings
-    (digest section 8 item 2)."""
+    (SGP.22 signs encoded bytes)."""
     __slots__ = ("tag", "value", "raw")
 
     def __init__(self, tag, value, raw):
@@ -168,14 +168,14 @@ def der_parse_single(buf, expect_tag=None):
 
 
 def der_int(v):
-    """INTEGER contents, minimal two's complement (digest section 3.3)."""
+    """INTEGER contents, minimal two's complement (ITU-T X.690 8.3.2)."""
     n = max(1, (v.bit_length() + 8) // 8) if v >= 0 else max(1, ((-v - 1).bit_length() + 8) // 8)
     return v.to_bytes(n, "big", signed=True)
 
 
 def der_bitstring(bits):
     """Named-bit BIT STRING contents from a set of bit numbers (bit 0 = MSB of
-    the first byte); DER drops trailing zero bits (digest section 3.3)."""
+    the first byte); DER drops trailing zero bits (ITU-T X.690 11.2.2)."""
     if not bits:
         return b"\x00"
     nbits = max(bits) + 1
@@ -222,11 +222,11 @@ def oid_decode(content):
 
 
 # ==========================================================================
-# 2. Identifiers (digest section 7)
+# 2. Identifiers (ETSI TS 102 221 13.2, GSMA SGP.29)
 # ==========================================================================
 
 def iccid_to_swapped_bcd(iccid):
-    """ICCID -> 10 bytes swapped-nibble BCD with F padding (tag 5A, digest 7.1)."""
+    """ICCID -> 10 bytes swapped-nibble BCD with F padding (tag 5A, ETSI TS 102 221 13.2)."""
     if not (iccid.isdigit() and 18 <= len(iccid) <= 20):
         raise ValueError("ICCID must be 18..20 digits: %r" % iccid)
     s = iccid.ljust(20, "F")
@@ -238,7 +238,7 @@ def iccid_from_swapped_bcd(b):
 
 
 def eid_to_bytes(eid):
-    """32-digit EID -> 16 bytes plain BCD (digest 7.2)."""
+    """32-digit EID -> 16 bytes plain BCD (SGP.22 5.7.20 GetEID)."""
     if not (len(eid) == 32 and eid.isdigit()):
         raise ValueError("bad EID %r" % eid)
     return bytes.fromhex(eid)
@@ -252,8 +252,8 @@ def mccmnc_bytes(mccmnc):
 
 
 # ==========================================================================
-# 3. Crypto: ECDSA in raw r||s form (digest 4.2), ECDH + X9.63 KDF (5.3),
-#    SCP03t segment protection (5.4)
+# 3. Crypto: ECDSA in raw r||s form (BSI TR-03111), ECDH + X9.63 KDF (SGP.22 v3 2.6.4.2),
+#    SCP03t segment protection (SGP.22 v3 2.6.4)
 # ==========================================================================
 
 def coord_len(curve):
@@ -294,7 +294,7 @@ def ec_load_point(curve, point):
 
 
 def x963_kdf(z, shared_info, length):
-    """ANSI X9.63 KDF with SHA-256 (digest 5.3 step 3)."""
+    """ANSI X9.63 KDF with SHA-256 (SGP.22 v3 2.6.4.2)."""
     out, i = b"", 1
     while len(out) < length:
         out += hashlib.sha256(z + i.to_bytes(4, "big") + shared_info).digest()
@@ -303,7 +303,7 @@ def x963_kdf(z, shared_info, length):
 
 
 def bsp_session_keys(shs, host_id, eid_bin, key_type=0x88, key_len=16):
-    """digest 5.3: returns (initial MCV, S-ENC, S-MAC)."""
+    """SGP.22 v3 2.6.4.2: returns (initial MCV, S-ENC, S-MAC)."""
     shared_info = (bytes([key_type, key_len, len(host_id)]) + host_id + bytes([len(eid_bin)]) + eid_bin)
     k = x963_kdf(shs, shared_info, 3 * key_len)
     return k[:key_len], k[key_len:2 * key_len], k[2 * key_len:3 * key_len]
@@ -326,11 +326,11 @@ def aes_cmac(key, data):
 
 
 class Scp03t:
-    """SCP03t / BSP segment protection, digest 5.4.  One instance holds the
+    """SCP03t / BSP segment protection, SGP.22 v3 2.6.4.  One instance holds the
     key set, MAC chaining value and block counter; the counter advances for
     every segment including MAC-only 88 segments."""
 
-    MAX_SEGMENT = 1020          # tag + length + data + MAC (digest 5.4)
+    MAX_SEGMENT = 1020          # tag + length + data + MAC (SGP.22 v3 2.5.3)
 
     def __init__(self, s_enc, s_mac, mcv):
         self.s_enc, self.s_mac, self.mcv = s_enc, s_mac, mcv
@@ -367,7 +367,7 @@ class Scp03t:
 
 
 # ==========================================================================
-# 4. PKI loading and certificate checks (digest 4.3)
+# 4. PKI loading and certificate checks (SGP.22 cert profiles, SGP.26)
 # ==========================================================================
 
 class CertKey:
@@ -504,7 +504,7 @@ class Pki:
 
 
 # ==========================================================================
-# 5. Download orders, UPP, metadata (digest 5.1 StoreMetadataRequest)
+# 5. Download orders, UPP, metadata (ES8+.StoreMetadata, SGP.22 5.5)
 # ==========================================================================
 
 EVENT_BITS = {"install": 0, "enable": 1, "disable": 2, "delete": 3}
@@ -573,7 +573,7 @@ class Order:
                 "misbehave": self.misbehave.describe() if self.misbehave else None}
 
     def metadata(self, notify_address, spn_suffix=""):
-        """StoreMetadataRequest BF25 (SGP.22 5.7.? / digest 5.1), DER order."""
+        """StoreMetadataRequest BF25 (ES8+.StoreMetadata, SGP.22 5.5), DER order."""
         v = der_tlv(0x5A, iccid_to_swapped_bcd(self.iccid))
         v += der_tlv(0x91, (self.spn + spn_suffix).encode())
         v += der_tlv(0x92, self.name.encode())
@@ -614,7 +614,7 @@ DEFAULT_ORDERS = [
 
 
 # ==========================================================================
-# 6. BPP builder (digest 5.1-5.4)
+# 6. BPP builder (SGP.22 2.5.4, 5.5)
 # ==========================================================================
 
 class BppParts:
@@ -635,7 +635,7 @@ def build_bpp(pki, txid, host_id, otpk_euicc_sign, otpk_euicc_ecdh, eid_kdf, met
     ot_dp = ec.generate_private_key(curve)
     otpk_dp = ec_point(ot_dp.public_key())
 
-    # BF23 InitialiseSecureChannelRequest (digest 5.2); smdpSign per digest 4.1
+    # BF23 InitialiseSecureChannelRequest (ES8+.InitialiseSecureChannel, SGP.22 5.5)
     remote_op = der_tlv(0x82, b"\x01")
     txid_tlv = der_tlv(0x80, txid)
     crt = der_tlv(0xA6, der_tlv(0x80, b"\x88") + der_tlv(0x81, b"\x10") + der_tlv(0x84, host_id))
@@ -645,7 +645,7 @@ def build_bpp(pki, txid, host_id, otpk_euicc_sign, otpk_euicc_ecdh, eid_kdf, met
     bf23_val = remote_op + txid_tlv + crt + otpk_dp_tlv
     bf23 = der_tlv(0xBF23, bf23_val + sig_tlv(smdp_sign))
 
-    # Key agreement + KDF (digest 5.3)
+    # Key agreement + KDF (SGP.22 v3 2.6.4.2)
     shs = ot_dp.exchange(ec.ECDH(), ec_load_point(curve, otpk_euicc_ecdh))
     mcv, s_enc, s_mac = bsp_session_keys(shs, host_id, eid_to_bytes(eid_kdf))
     bsp = Scp03t(s_enc, s_mac, mcv)
@@ -797,7 +797,7 @@ def flip(buf, off, mask=0x01):
 # ==========================================================================
 
 class ApiError(Exception):
-    """A business failure: HTTP 200 + header status Failed/Expired (digest 2.3)."""
+    """A business failure: HTTP 200 + header status Failed/Expired (SGP.22 6.5.1.4)."""
 
     def __init__(self, subject, reason, message=None, status="Failed", http=200):
         super().__init__(message or "%s/%s" % (subject, reason))
@@ -1040,8 +1040,8 @@ class SmdpCore:
         return None
 
     def verify_euicc_chain(self, euicc_cert, eum_cert, ci_ski=None):
-        """CI -> EUM -> eUICC, signature by signature (digest 4.3).  Returns the
-        EID.  Raises ApiError with the codes of digest 2.5."""
+        """CI -> EUM -> eUICC, signature by signature (SGP.22 5.6.3).  Returns the
+        EID.  Raises ApiError with the codes of SGP.22 5.6.3."""
         aki = cert_aki(eum_cert)
         if ci_ski is not None and aki != ci_ski:
             raise ApiError("8.11.1", "3.9", "EUM certificate not issued by the CI in use")
@@ -1080,7 +1080,7 @@ class SmdpCore:
     # ------------------------------------------------ ES9+ initiateAuthentication
 
     def initiate_authentication(self, ctx, body):
-        """digest 2.4 / SGP.22 5.6.1"""
+        """SGP.22 5.6.1 (JSON: 6.5.2.6)"""
         self.prune()
         addr = self.field(body, "smdpAddress")
         challenge = self.field_b64(body, "euiccChallenge")
@@ -1115,7 +1115,7 @@ class SmdpCore:
         key = txid.hex().upper()
         ctx.txid = key
 
-        # serverSigned1 (digest 4.1): 80 txid, 81 euiccChallenge, 83 serverAddress, 84 serverChallenge
+        # serverSigned1 (SGP.22 5.7.13): 80 txid, 81 euiccChallenge, 83 serverAddress, 84 serverChallenge
         signed_challenge = flip(challenge, 0) if mode == "bad-euicc-challenge" else challenge
         signed_addr = "other-smdp.example.com" if mode == "wrong-server-address" else addr
         ss1 = der_tlv(0x30, der_tlv(0x80, txid) + der_tlv(0x81, signed_challenge)
@@ -1139,7 +1139,7 @@ class SmdpCore:
     # ---------------------------------------------------- ES9+ authenticateClient
 
     def authenticate_client(self, ctx, body):
-        """digest 2.4 / 4.1 / SGP.22 5.6.3"""
+        """SGP.22 5.6.3 (JSON: 6.5.2.8)"""
         txid = self.field_txid(body)
         resp_raw = self.field_b64(body, "authenticateServerResponse")
         s = self.session(ctx, txid)
@@ -1179,7 +1179,7 @@ class SmdpCore:
             raise ApiError("8.1", "6.1", "serverChallenge mismatch")
         s.euicc_cert, s.eum_cert, s.eid = euicc_cert, eum_cert, eid
 
-        # ctxParams1 (digest 3.3): A0 { [80 matchingId] A1 deviceInfo }
+        # ctxParams1 (SGP.22 5.7.13): A0 { [80 matchingId] A1 deviceInfo }
         ctxp = s1.get(0xA0)
         if ctxp is None:
             raise ApiError("1.3.1", "2.2", "ctxParams1 missing")
@@ -1207,7 +1207,7 @@ class SmdpCore:
         s.order = order
         s.cc_required = order.cc is not None
         metadata = order.metadata(self.notify_address)
-        # smdpSigned2 (digest 4.1): 80 txid, 01 01 ccRequiredFlag
+        # smdpSigned2 (SGP.22 5.6.3): 80 txid, 01 01 ccRequiredFlag
         ss2 = der_tlv(0x30, der_tlv(0x80, txid) + der_tlv(0x01, b"\xFF" if s.cc_required else b"\x00"))
         s.euicc_sig1_tlv = sig1.raw
         sig2 = ecdsa_sign_raw(self.pki.dppb.key, ss2 + sig1.raw)
@@ -1229,7 +1229,7 @@ class SmdpCore:
     # ------------------------------------------------ ES9+ getBoundProfilePackage
 
     def get_bound_profile_package(self, ctx, body):
-        """digest 2.4 / 4.1 / 4.4 / 5"""
+        """SGP.22 5.6.2 (JSON: 6.5.2.7)"""
         txid = self.field_txid(body)
         pdr_raw = self.field_b64(body, "prepareDownloadResponse")
         s = self.session(ctx, txid)
@@ -1262,7 +1262,7 @@ class SmdpCore:
             e2 = {c.tag: c for c in signed2.children()}
         except DerError as e:
             raise ApiError("1.3.1", "2.1", "prepareDownloadResponse: %s" % e)
-        # euiccSignature2 over euiccSigned2 || 5F37 smdpSignature2 (digest 4.1)
+        # euiccSignature2 over euiccSigned2 || 5F37 smdpSignature2 (SGP.22 5.7.5)
         if not ecdsa_verify_raw(s.euicc_cert.public_key(), sig2.value, signed2.raw + s.smdp_sig2_tlv):
             raise ApiError("8.1", "6.1", "euiccSignature2 invalid")
         if e2.get(0x80) is None or e2[0x80].value != txid:
@@ -1276,7 +1276,7 @@ class SmdpCore:
             raise ApiError("8.1", "6.1", "euiccOtpk invalid: %s" % e)
 
         order = s.order
-        if s.cc_required:                                        # digest 4.4
+        if s.cc_required:                                        # hashCc, SGP.22 5.7.5
             hcc = e2.get(0x04)
             if hcc is None:
                 raise ApiError("8.2.7", "2.2", "Confirmation Code missing")
@@ -1359,7 +1359,7 @@ class SmdpCore:
     # --------------------------------------------------- ES9+ handleNotification
 
     def handle_notification(self, ctx, body):
-        """digest 2.4 / 5.7 / 6.  Always 204; the outcome goes to the state log."""
+        """SGP.22 5.6.4 (JSON: 6.5.2.9).  Always 204; the outcome goes to the state log."""
         raw = self.field_b64(body, "pendingNotification")
         rec = {"valid": False}
         try:
@@ -1467,7 +1467,7 @@ class SmdpCore:
     # -------------------------------------------------------- ES9+ cancelSession
 
     def cancel_session(self, ctx, body):
-        """digest 2.4 / 4.5: BF41 { A0 { 30 {80 txid, 81 smdpOid, 82 reason}, 5F37 } }"""
+        """SGP.22 5.6.5 (JSON: 6.5.2.10): BF41 { A0 { 30 {80 txid, 81 smdpOid, 82 reason}, 5F37 } }"""
         txid = self.field_txid(body)
         raw = self.field_b64(body, "cancelSessionResponse")
         s = self.session(ctx, txid)
@@ -1735,7 +1735,7 @@ class Handler(BaseHTTPRequestHandler):
         self.core.log_request(log)
 
     def es9(self, ctx, raw):
-        """Header checks (digest 2.1), JSON decoding, then the function."""
+        """Header checks (SGP.22 6.5.1), JSON decoding, then the function."""
         proto = self.headers.get("X-Admin-Protocol") or ""
         ctype = (self.headers.get("Content-Type") or "").lower()
         if not proto.startswith("gsma/rsp/v"):

@@ -27,7 +27,7 @@ struct ac_case {
 #define BAD(in, sub) { in, 0, NULL, NULL, NULL, 0, sub }
 
 static const struct ac_case cases[] = {
-	/* SGP22.md §1.1 examples (pySim round-trip set) and lpac's */
+	/* SGP.22 §4.1 examples (pySim round-trip set) and lpac's */
 	OK("1$SMDP.GSMA.COM$04386-AGYFT-A74Y8-3F815", "smdp.gsma.com", "04386-AGYFT-A74Y8-3F815", "", 0),
 	OK("1$SMDP.GSMA.COM$04386-AGYFT-A74Y8-3F815$$1", "smdp.gsma.com", "04386-AGYFT-A74Y8-3F815", "", 1),
 	OK("1$SMDP.GSMA.COM$04386-AGYFT-A74Y8-3F815$1.3.6.1.4.1.31746$1", "smdp.gsma.com",

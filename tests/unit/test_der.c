@@ -1,4 +1,4 @@
-/* test_der.c - DER reader/writer: SGP.22 digest §3.3/§3.5 byte examples, hostile input. */
+/* test_der.c - DER reader/writer: X.690 DER rules, ES10 byte examples, hostile input. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -39,7 +39,7 @@ static void assert_hex(const struct buf *got, const char *want_hex)
 
 static const uint8_t iccid[10] = { 0x98, 0x00, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x14 };
 
-/* ---- builders for the §3.5 examples ---- */
+/* ---- builders for the ES10 byte examples ---- */
 
 static void build_enable(struct buf *b)
 {
@@ -367,7 +367,7 @@ static void test_nested_long(void **state)
 	buf_release(&b);
 }
 
-/* Accepted although not minimal: SGP.22 digest §3.3 says "accept any definite length". */
+/* Accepted although not minimal: the reader accepts any definite length. */
 static const struct {
 	const char *hex;
 	int ok;         /* der_parse result 0 / -1 */

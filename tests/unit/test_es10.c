@@ -3,8 +3,8 @@
  *
  * The fake holds a script of (expected C-APDU, canned R-APDU) steps and fails the test
  * on the first C-APDU that differs, so every test pins the exact bytes es10.c sends.
- * Request bytes are the examples of SGP22.md §3.2, §3.5, §4.1 and §7.1; responses are
- * built from §3.6, §5.7 and §6.  The STORE DATA framing of the expected commands is
+ * Request bytes are worked examples of SGP.22 §5.7 requests; responses are
+ * built from §5.7.8, §2.5.6 and §5.7.9.  The STORE DATA framing of the expected commands is
  * generated here independently of es10.c (expect_es10()), except in the chaining tests,
  * which spell every APDU out.
  */
@@ -23,7 +23,7 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ---- fixtures (see SGP22.md; lengths computed with an independent TLV encoder) ---- */
+/* ---- fixtures (lengths computed with an independent TLV encoder) ---- */
 
 #define ICCID_20 "89000123456789012341"
 #define ICCID_20_BCD "98001032547698103214"
@@ -36,7 +36,7 @@ static const char notif_list[] =
 	"BF2859A057BF2F2E800105810206400C19" ADDR_HEX "5A0A" ICCID_20_BCD
 	"BF2F2380020080810207800C19" ADDR_HEX;
 
-/* §5.7 example: seq 1, successResult with ISD-P AID ...1100 */
+/* ProfileInstallationResult (SGP.22 §2.5.6): seq 1, successResult with ISD-P AID ...1100 */
 static const char pir_ok[] =
 	"BF3781AFBF2769" "8010" TXID_HEX
 	"BF2F2E800101810207800C19" ADDR_HEX "5A0A" ICCID_20_BCD
@@ -77,7 +77,7 @@ static const char pd_err[] = "BF2117A115" "8010" TXID_HEX "020105";
 static const char cancel_ok[] =
 	"BF4161A05F301A" "8010" TXID_HEX "810388370A820100" "5F3740" SIG_HEX;
 
-/* Three profiles: full, odd text + 19-digit ICCID, minimal (§3.6 ProfileInfo). */
+/* Three profiles: full, odd text + 19-digit ICCID, minimal (ProfileInfo, SGP.22 §5.7.15). */
 static const char profiles[] =
 	"BF2D81DFA081DC"
 	"E381845A0A" ICCID_20_BCD "4F10A0000005591010FFFFFFFF89000010009F700101"
@@ -98,7 +98,7 @@ static const char euicc_info2[] =
 	"AA2C0414F54172BDF98A95D65CBEB88A38A1C11D800A85C30414C0BC70BA36929D43B467FF57570530E5"
 	"7AB8FCD88B01029902070004030002010C0D47492D42412D55502D30343139";
 
-/* §4.1 */
+/* serverSigned1 (SGP.22 §5.7.13) */
 static const char server_signed1[] =
 	"3051" "8010" TXID_HEX "8110101112131415161718191A1B1C1D1E1F" "8319" ADDR_HEX
 	"8410202122232425262728292A2B2C2D2E2F";
@@ -276,7 +276,7 @@ static uint8_t test_cla(int ch, int proprietary)
 }
 
 /*
- * Script one ES10 command: the STORE DATA chain of req (MSS 120, §3.2) answered with
+ * Script one ES10 command: the STORE DATA chain of req (MSS 120, GlobalPlatform) answered with
  * resp + 90 00; responses over 256 bytes come in 61xx / GET RESPONSE pieces.
  */
 static void expect_es10_raw(int ch, const uint8_t *req, size_t reqlen, const uint8_t *resp,
@@ -398,7 +398,7 @@ static void assert_contains(const char *hay, const char *needle)
 		fail_msg("'%s' does not contain '%s'", hay, needle);
 }
 
-/* ---- framing: §3.2 chaining, 61xx, 6Cxx, channels -------------------------------------- */
+/* ---- framing: STORE DATA chaining, 61xx, 6Cxx, channels ------------------------------------- */
 
 static void test_chaining_300(void **state)
 {
@@ -482,7 +482,7 @@ static void test_chaining_mss_table(void **state)
 	buf_release(&resp);
 }
 
-/* §3.2 example trace, GetEID on channel 1 with 61 15 and GET RESPONSE. */
+/* Example trace, GetEID (SGP.22 §5.7.20) on channel 1 with 61 15 and GET RESPONSE. */
 static void test_get_eid_trace(void **state)
 {
 	struct es10_ctx ctx;
@@ -577,7 +577,7 @@ static void test_61xx_forever(void **state)
 	close_session(&ctx);
 }
 
-/* CLA coding for channels 0-19 (§3.1). */
+/* CLA coding for channels 0-19 (ISO/IEC 7816-4). */
 static void test_channel_cla(void **state)
 {
 	static const struct {
@@ -798,7 +798,7 @@ static void test_transport_failure(void **state)
 	assert_int_equal(err.status, ESIM_E_USAGE);
 }
 
-/* ---- §3.5 byte examples and result codes, table-driven --------------------------------- */
+/* ---- ES10 byte examples and result codes, table-driven --------------------------------- */
 
 enum op {
 	OP_ENABLE, OP_ENABLE_NOREFRESH, OP_DISABLE, OP_DELETE, OP_NICKNAME, OP_PROFILES_ALL,
@@ -1635,7 +1635,7 @@ static void test_cancel_session_args(void **state)
 	buf_release(&out);
 }
 
-/* ---- LoadBoundProfilePackage (§5.5) ------------------------------------------------------- */
+/* ---- LoadBoundProfilePackage (SGP.22 §5.7.6) ------------------------------------------------ */
 
 struct bpp_fixture {
 	struct buf bpp;
@@ -1661,7 +1661,7 @@ static void seg_push(struct bpp_fixture *f, const void *a, size_t alen, const vo
 
 /*
  * BF36 { BF23, A0 {87, 87}, A1 {88, 88}, [A2 {87}], A3 {86 1020, 86 1020, 86 476} } and
- * the segments §5.5 prescribes, built from the pieces.
+ * the segments SGP.22 §5.7.6 takes, built from the pieces.
  */
 static void bpp_build(struct bpp_fixture *f, int with_a2)
 {
@@ -1679,7 +1679,7 @@ static void bpp_build(struct bpp_fixture *f, int with_a2)
 	size_t i;
 
 	memset(f, 0, sizeof(*f));
-	/* BF23 { 82 01 01, 80 txId, A6 CRT, 5F49 otPK.DP, 5F37 smdpSign } (§5.1) */
+	/* BF23 { 82 01 01, 80 txId, A6 CRT, 5F49 otPK.DP, 5F37 smdpSign } (SGP.22 §5.5, ES8+) */
 	hexs(&v, "820101 8010" TXID_HEX " A610 800188 810110 8408 8080808080808080 5F4941 04");
 	fill(&v, 0x11, 64);
 	hexs(&v, "5F3740");
@@ -2018,8 +2018,8 @@ static void test_install_result_parse(void **state)
 		int ret;
 		int ok;
 	} cases[] = {
-		{ "success (§5.7)", pir_ok, 0, 1 },
-		{ "error (§5.7)", pir_err, 0, 0 },
+		{ "success (SGP.22 §2.5.6)", pir_ok, 0, 1 },
+		{ "error (SGP.22 §2.5.6)", pir_err, 0, 0 },
 		{ "no signature", "BF37 05 BF27 02 8000", -1, 0 },
 		{ "empty BF27", "BF37 08 BF27 00 5F37 02 0000", -1, 0 },
 		{ "txid 0 bytes", "BF37 0A BF27 02 8000 5F37 02 0000", -1, 0 },
@@ -2055,7 +2055,7 @@ static void test_install_result_parse(void **state)
 	}
 }
 
-/* ---- identifiers (§7.1) ----------------------------------------------------------------- */
+/* ---- identifiers (ETSI TS 102 221 §13.2) ----------------------------------------------- */
 
 static void test_iccid_encoding(void **state)
 {

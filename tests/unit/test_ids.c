@@ -166,7 +166,7 @@ static void test_eid_hint(void **state)
 	assert_non_null(strstr(err.hint, "would be 66"));
 }
 
-/* Check digits computed as SGP22.md §7.2 says make valid EIDs. */
+/* Check digits computed as GSMA SGP.29 §10 says make valid EIDs. */
 static void test_eid_generated(void **state)
 {
 	uint32_t x = 99;
@@ -270,7 +270,7 @@ static void test_iccid_bcd(void **state)
 		const char *iccid;
 		const char *bcd;
 	} rows[] = {
-		/* SGP22.md §7.1 */
+		/* ETSI TS 102 221 §13.2 */
 		{ "89000123456789012341", "98 00 10 32 54 76 98 10 32 14" },
 		{ "8949449999999990031", "98 94 44 99 99 99 99 09 30 F1" },
 		{ "894400000000000002", "98 44 00 00 00 00 00 00 20 FF" },
@@ -345,7 +345,7 @@ static void test_eid_bcd(void **state)
 	(void)state;
 	assert_int_equal(eid_to_bcd(eids[0], b), 0);
 	hex(b, sizeof(b), h);
-	/* SGP22.md §7.2 */
+	/* GSMA SGP.29 §10 */
 	assert_string_equal(h, "89 04 90 32 12 34 51 23 45 12 34 56 78 90 12 35");
 	for (i = 0; i < sizeof(eids) / sizeof(eids[0]); i++) {
 		assert_int_equal(eid_to_bcd(eids[i], b), 0);

@@ -1,5 +1,5 @@
 /*
- * test_rspcrypto.c - SGP.22 crypto: digest §4.4 hashCc, §5.3 ECDH + KDF, §5.4 SCP03t
+ * test_rspcrypto.c - SGP.22 crypto: hashCc (§5.7.5), ECDH + KDF and SCP03t (v3 §2.6.4)
  * vectors (pySim test_esim_bsp.py), signatures on both curves, certificate checks on
  * certificates made here and, when available, on the SGP.26 test PKI.
  *
@@ -85,7 +85,7 @@ static int read_file(const char *path, struct buf *out)
 	return 0;
 }
 
-/* ---- vectors from pySim tests/unittests/test_esim_bsp.py (digest §5.4) ---- */
+/* ---- vectors from pySim tests/unittests/test_esim_bsp.py (SGP.22 v3 §2.6.4) ---- */
 
 static const char seg0_hex[] =
 	"A048800102810101821A53494D616C6C69616E63652053616D706C652050726F66696C65830A890001234567"
@@ -318,7 +318,7 @@ static void test_base64_roundtrip(void **state)
 	}
 }
 
-/* ---- ECDH and KDF (digest §5.3) ---- */
+/* ---- ECDH and KDF (SGP.22 v3 §2.6.4.2) ---- */
 
 /* SEC1 ECPrivateKey DER on P-256 with no public key: 30 { 02 01 01, 04 20 d, A0 { 06 oid } }. */
 static void sec1_p256(const char *d_hex, struct buf *out)
@@ -466,7 +466,7 @@ static void test_ecdh_generated(void **state)
 	}
 }
 
-/* ---- SCP03t (digest §5.4) ---- */
+/* ---- SCP03t (SGP.22 v3 §2.6.4) ---- */
 
 static const struct {
 	uint8_t tag;
@@ -1484,7 +1484,7 @@ static void test_sgp26_attributes(void **state)
 	assert_int_equal(rsp_cert_has_policy(dppb, "2.23.146.1.2.1.5"), 1);
 	assert_int_equal(rsp_cert_has_policy(eum, "2.23.146.1.2.1.2"), 1);
 
-	/* 2020-04-01 .. 2054: valid in 2030, not in 2019 (digest: no clock in core). */
+	/* 2020-04-01 .. 2054: valid in 2030, not in 2019 (core has no clock: time is an argument). */
 	assert_int_equal(rsp_cert_valid_at(eum, 1893456000), 1);
 	assert_int_equal(rsp_cert_valid_at(eum, 1546300800), 0);
 	{

@@ -849,7 +849,7 @@ static void prepare_ok(struct tctx *t, struct dp_session *s)
 }
 
 /* ---------------------------------------------------------------------------------- */
-/* Bound Profile Package (SM-DP+ side, §5) */
+/* Bound Profile Package (SM-DP+ side, SGP.22 §2.5.4) */
 
 enum tamper {
 	T_NONE,
@@ -1132,7 +1132,7 @@ static void build_bpp(struct tctx *t, const struct bpp_opts *o, const struct dp_
 		struct der_node n;
 
 		assert_int_equal(der_parse((const uint8_t *)b->whole.buf, b->whole.len, &n), 0);
-		/* SGP.22 §5.5 segmentation */
+		/* SGP.22 §5.7.6 segmentation */
 		hdr(new_seg(b), 0xBF36, n.len);
 		buf_add(&b->segs[0], bf23.buf, bf23.len);
 	}
@@ -1197,7 +1197,7 @@ struct pir {
 	uint8_t aid[16];
 };
 
-/* Verify a ProfileInstallationResult (§5.7) and decode its outcome. */
+/* Verify a ProfileInstallationResult (SGP.22 §2.5.6) and decode its outcome. */
 static void check_pir(struct tctx *t, const struct buf *resp, const struct dp_session *s,
 		      const char *iccid, struct pir *out)
 {

@@ -4,11 +4,11 @@
  * Three layers, bottom up:
  *   - the state file (identity, profiles, notifications) in JSON, persisted after every
  *     change with atomic_write_file();
- *   - the ISD-R: ES10a/b/c functions (SGP.22 §3.4-§3.6 of docs SGP22.md), mutual
- *     authentication (§4), the Bound Profile Package loader (§5.5-§5.7), notifications
- *     (§6) and profile state rules (§7.3);
+ *   - the ISD-R: ES10a/b/c functions (SGP.22 §5.7), mutual
+ *     authentication (§5.7.13, §5.7.5), the BPP loader (§5.7.6, §2.5), notifications
+ *     (§5.7.9-§5.7.11) and profile state rules (§5.7.16-§5.7.18);
  *   - the card edge: ISO 7816-4 logical channels, SELECT, GlobalPlatform STORE DATA
- *     chaining and 61xx / GET RESPONSE (§3.1-§3.2).
+ *     chaining and 61xx / GET RESPONSE (ISO/IEC 7816-4, ETSI TS 102 221).
  *
  * Everything that arrives over transmit() is hostile: TLVs are read with der.h or the
  * incremental header reader below, and every length is checked before use.
@@ -81,7 +81,7 @@ static const uint8_t isdp_aid_base[16] = {
 };
 #define ISDP_FIRST 0x10
 
-/* Certificate policies (SGP.22 §4.3 of the digest). */
+/* Certificate policies (SGP.22 certificate profiles, id-rspRole). */
 #define OID_POLICY_DPAUTH "2.23.146.1.2.1.4"
 #define OID_POLICY_DPPB "2.23.146.1.2.1.5"
 
@@ -99,7 +99,7 @@ static const char *const ppr_names[4] = { "update_control", "ppr1", "ppr2", "ppr
 enum profile_class { CLASS_TEST = 0, CLASS_PROVISIONING = 1, CLASS_OPERATIONAL = 2 };
 static const char *const class_names[3] = { "test", "provisioning", "operational" };
 
-/* AuthenticateServer / PrepareDownload error codes (§3.4). */
+/* AuthenticateServer / PrepareDownload error codes (SGP.22 §5.7.13, §5.7.5). */
 enum auth_error {
 	AUTH_INVALID_CERTIFICATE = 1,
 	AUTH_INVALID_SIGNATURE = 2,
@@ -111,7 +111,7 @@ enum auth_error {
 	AUTH_UNDEFINED = 127,
 };
 
-/* ProfileInstallationResult bppCommandId and errorReason (§5.6, §5.7). */
+/* ProfileInstallationResult bppCommandId and errorReason (SGP.22 §2.5.6). */
 enum bpp_cmd {
 	BPP_INIT_SECURE_CHANNEL = 0,
 	BPP_CONFIGURE_ISDP = 1,
@@ -187,7 +187,7 @@ struct soft_state {
 	char *root_ds;
 };
 
-/* Bound Profile Package loader (§5.5, §5.6). */
+/* Bound Profile Package loader (SGP.22 §5.7.6, §2.5.4). */
 enum load_stage {
 	L_BF36, L_BF23, L_A0_HDR, L_A0, L_A1_HDR, L_A1, L_A2A3_HDR, L_A2, L_A3_HDR, L_A3, L_DONE,
 };
@@ -208,7 +208,7 @@ struct load {
 
 enum sess_stage { SESS_NONE, SESS_CHALLENGE, SESS_AUTH, SESS_PREPARED, SESS_LOADING };
 
-/* One RSP session, memory only (§4). */
+/* One RSP session, memory only (SGP.22 §5.7.13, §5.7.5). */
 struct session {
 	int stage;
 	uint8_t challenge[16];
@@ -1042,7 +1042,7 @@ static int txid_equal(const struct session *se, const struct der_node *n)
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* notifications (§6) */
+/* notifications (SGP.22 §5.7.9-§5.7.11) */
 
 static void notif_meta(struct buf *b, uint64_t seq, int event, const char *address,
 		       const uint8_t *iccid_bcd)
@@ -1149,7 +1149,7 @@ static void put_ci_list(const struct soft *s, struct buf *r, uint32_t tag, int s
 	der_end(r, m);
 }
 
-/* EUICCInfo2 (§3.6). */
+/* EUICCInfo2 (SGP.22 §5.7.8). */
 static void put_info2(const struct soft *s, struct buf *r)
 {
 	static const uint8_t profile_version[3] = { 2, 3, 1 };   /* SAIP */
@@ -1321,7 +1321,7 @@ static int next_child(struct der_iter *it, uint32_t tag, struct der_node *n)
 }
 
 /*
- * AuthenticateServer (§4.1, §4.3 item 1).
+ * AuthenticateServer (SGP.22 §5.7.13).
  * BF38 { 30 serverSigned1, 5F37 serverSignature1, 04 euiccCiPKIdToBeUsed,
  *        30 serverCertificate, A0 ctxParams1 }
  */
@@ -1438,7 +1438,7 @@ out:
 }
 
 /*
- * PrepareDownload (§4.1, §4.3 item 2, §4.4).
+ * PrepareDownload (SGP.22 §5.7.5).
  * BF21 { 30 smdpSigned2, 5F37 smdpSignature2, [04 hashCc], 30 CERT.DPpb }
  * smdpSigned2 = 30 { 80 txid, 01 ccRequiredFlag, [5F49 bppEuiccOtpk] }
  */
@@ -1574,7 +1574,7 @@ out:
 }
 
 /*
- * CancelSession (§4.5): BF41 { 80 txid, 81 reason } ->
+ * CancelSession (SGP.22 §5.7.14): BF41 { 80 txid, 81 reason } ->
  * BF41 { A0 { 30 { 80 txid, 81 smdpOid, 82 reason }, 5F37 sig } } or BF41 { 81 error }.
  */
 static uint16_t es10_cancel_session(struct soft *s, const struct der_node *req, struct buf *r)
@@ -1621,7 +1621,7 @@ out:
 	return sw;
 }
 
-/* ---- profiles (§3.6, §7.3) ---- */
+/* ---- profiles (SGP.22 §5.7.15-§5.7.18) ---- */
 
 static struct soft_profile *profile_by_id(struct soft *s, const struct der_node *id)
 {
@@ -1811,7 +1811,7 @@ static int parse_profile_ref(const struct der_node *req, struct der_node *id)
 }
 
 /*
- * Profile state changes (§7.3).  Persisting is the commit point: on a failed write the
+ * State changes (SGP.22 §5.7.16-§5.7.18).  Persisting is the commit point: on a failed write the
  * in-memory state is reloaded from the file so that memory and file never disagree.
  */
 static int reload_state(struct soft *s);
@@ -2071,7 +2071,7 @@ static uint16_t es10_remove_notification(struct soft *s, const struct der_node *
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* LoadBoundProfilePackage (§5) */
+/* LoadBoundProfilePackage (SGP.22 §5.7.6) */
 
 static int stage_cmd(int stage)
 {
@@ -2093,7 +2093,7 @@ static int stage_cmd(int stage)
 }
 
 /*
- * End of an installation attempt: build ProfileInstallationResult (§5.7), keep it as a
+ * End of an installation attempt: build ProfileInstallationResult (SGP.22 §2.5.6), keep it as a
  * pending notification, forget the session.  ok: l->meta has become profile p.
  *   BF37 { BF27 { 80 txid, BF2F {...}, [06 smdpOid], A2 { A0 {4F aid, 04 sima}
  *                                                     | A1 {80 cmd, 81 reason} } },
@@ -2155,7 +2155,7 @@ out:
 	return sw;
 }
 
-/* InitialiseSecureChannelRequest (§5.2, §5.3). */
+/* InitialiseSecureChannelRequest (SGP.22 §5.5, ES8+). */
 static int load_bf23(struct soft *s, const struct der_node *bf23, int *reason)
 {
 	struct session *se = &s->sess;
@@ -2222,7 +2222,7 @@ out:
 	return rc;
 }
 
-/* StoreMetadataRequest BF25 (§5.1) into l->meta. */
+/* StoreMetadataRequest BF25 (SGP.22 §5.5, ES8+.StoreMetadata) into l->meta. */
 static int parse_metadata(struct soft *s, const struct buf *plain, struct soft_profile *p,
 			  int *reason)
 {
@@ -2632,7 +2632,7 @@ static const struct {
 	{ 0xBF43, es10_get_rat },
 };
 
-/* Tags that only occur as LoadBoundProfilePackage segments (§5.5). */
+/* Tags that only occur as LoadBoundProfilePackage segments (SGP.22 §5.7.6). */
 static int is_bpp_segment(uint32_t tag)
 {
 	return (tag >= 0xA0 && tag <= 0xA3) || (tag >= 0x86 && tag <= 0x88);
@@ -2671,7 +2671,7 @@ static uint16_t es10_dispatch(struct soft *s, const uint8_t *req, size_t len, st
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* card edge: ISO 7816-4 / GlobalPlatform (§3.1, §3.2) */
+/* card edge: ISO 7816-4 / ETSI TS 102 221 §11.1.17 / GlobalPlatform STORE DATA */
 
 static void chan_init(struct channel *c)
 {
