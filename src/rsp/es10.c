@@ -3,7 +3,7 @@
  *
  * Layers, bottom up:
  *   apdu_exchange()   one command through the transport; 61xx GET RESPONSE, 6Cxx resend
- *   store_data()      one ES10 request as a STORE DATA chain (GlobalPlatform, SGP.22 §5.7)
+ *   es10_store_data()      one ES10 request as a STORE DATA chain (GlobalPlatform, SGP.22 §5.7)
  *   es10_*()          build the request TLV with der.h, send, parse the answer
  *
  * Everything the eUICC returns is hostile until proven otherwise: each parser walks the
@@ -68,7 +68,7 @@ static const struct {
 	{ 0x88, "LoadBoundProfilePackage" },
 };
 
-const char *fn_name(const uint8_t *req, size_t len)
+const char *es10_fn_name(const uint8_t *req, size_t len)
 {
 	uint32_t tag;
 	size_t i;
@@ -87,17 +87,17 @@ const char *fn_name(const uint8_t *req, size_t len)
 /* ------------------------------------------------------------------------------------ */
 /* Errors.                                                                             */
 
-int malformed(struct esim_err *err, const char *fn, const char *what)
+int es10_malformed(struct esim_err *err, const char *fn, const char *what)
 {
 	return esim_fail(err, ESIM_E_EUICC, "malformed response to %s (%s)", fn, what);
 }
 
-int smdp_malformed(struct esim_err *err, const char *what)
+int es10_smdp_malformed(struct esim_err *err, const char *what)
 {
 	return esim_fail(err, ESIM_E_SMDP, "the SM-DP+ sent a malformed %s", what);
 }
 
-int sw_fail(struct esim_err *err, const char *what, unsigned sw)
+int es10_sw_fail(struct esim_err *err, const char *what, unsigned sw)
 {
 	esim_fail(err, ESIM_E_EUICC, "eUICC error in %s: %s (SW %04X)", what,
 		  es10_sw_message(sw), sw);
@@ -110,7 +110,7 @@ int sw_fail(struct esim_err *err, const char *what, unsigned sw)
  * A business error code from the eUICC.  subject completes "cannot <subject>"; the
  * message names the code so it can be looked up in SGP.22.
  */
-int code_fail(struct esim_err *err, enum esim_status status, enum es10_code_kind kind,
+int es10_code_fail(struct esim_err *err, enum esim_status status, enum es10_code_kind kind,
 		     const char *fn, const char *subject, int code)
 {
 	esim_fail(err, status, "cannot %s: %s (%s %d)", subject, es10_code_message(kind, code),
@@ -124,20 +124,20 @@ int code_fail(struct esim_err *err, enum esim_status status, enum es10_code_kind
 /* Parsing helpers.                                                                    */
 
 /* The response must be exactly one constructed TLV with this tag. */
-int parse_top(const uint8_t *p, size_t len, uint32_t tag, struct der_node *top)
+int es10_parse_top(const uint8_t *p, size_t len, uint32_t tag, struct der_node *top)
 {
 	if (der_parse(p, len, top) < 0 || top->tag != tag || !top->constructed)
 		return -1;
 	return 0;
 }
 
-int resp_top(const struct buf *resp, uint32_t tag, struct der_node *top)
+int es10_resp_top(const struct buf *resp, uint32_t tag, struct der_node *top)
 {
-	return parse_top((const uint8_t *)resp->buf, resp->len, tag, top);
+	return es10_parse_top((const uint8_t *)resp->buf, resp->len, tag, top);
 }
 
 /* Every direct child well-formed. */
-int check_children(const struct der_node *parent)
+int es10_check_children(const struct der_node *parent)
 {
 	struct der_iter it;
 	struct der_node n;
@@ -150,7 +150,7 @@ int check_children(const struct der_node *parent)
 }
 
 /* The only child of a CHOICE wrapper. */
-int only_child(const struct der_node *parent, struct der_node *out)
+int es10_only_child(const struct der_node *parent, struct der_node *out)
 {
 	struct der_iter it;
 	struct der_node extra;
@@ -162,7 +162,7 @@ int only_child(const struct der_node *parent, struct der_node *out)
 }
 
 /* Small non-negative INTEGER (result codes, enums): 0..INT_MAX. */
-int get_int(const struct der_node *n, int *out)
+int es10_get_int(const struct der_node *n, int *out)
 {
 	uint64_t v;
 
@@ -189,7 +189,7 @@ static int get_be(const struct der_node *n, int64_t *out)
 }
 
 /* BIT STRING -> bits (bit n of the ASN.1 value = 1u << n; bits past 31 dropped). */
-int get_bits(const struct der_node *n, unsigned *bits)
+int es10_get_bits(const struct der_node *n, unsigned *bits)
 {
 	size_t nbits, i;
 	unsigned unused;
@@ -208,7 +208,7 @@ int get_bits(const struct der_node *n, unsigned *bits)
 }
 
 /* DER BIT STRING: trailing zero bits dropped (X.690 §11.2.2: install 07 80, all four 04 F0). */
-void put_bits(struct buf *b, uint32_t tag, unsigned bits)
+void es10_put_bits(struct buf *b, uint32_t tag, unsigned bits)
 {
 	uint8_t v[5] = { 0 };
 	int hi = -1, i;
@@ -247,7 +247,7 @@ char *es10_version_str(const struct es10_version *v, char out[12])
 }
 
 /* FQDN-like text: printable ASCII without spaces, at most ES10_ADDRESS_MAX bytes. */
-int get_address(const struct der_node *n, char out[ES10_ADDRESS_MAX + 1])
+int es10_get_address(const struct der_node *n, char out[ES10_ADDRESS_MAX + 1])
 {
 	size_t i;
 
@@ -299,7 +299,7 @@ static size_t utf8_seq(const uint8_t *p, size_t left)
  * Free text from the card as a printable C string: C0/C1 controls, DEL and invalid
  * UTF-8 become '?'.  Never longer than the input.
  */
-char *dup_text(const struct der_node *n)
+char *es10_dup_text(const struct der_node *n)
 {
 	char *s = xmalloc(n->len + 1);
 	size_t i = 0, o = 0;
@@ -322,7 +322,7 @@ char *dup_text(const struct der_node *n)
 	return s;
 }
 
-int get_iccid(const struct der_node *n, char out[21])
+int es10_get_iccid(const struct der_node *n, char out[21])
 {
 	if (n->len != 10 || iccid_from_bcd(n->value, out) < 0)
 		return -1;
@@ -330,7 +330,7 @@ int get_iccid(const struct der_node *n, char out[21])
 }
 
 /* Caller's ICCID (18..20 digits) -> 10 bytes of swapped BCD, F-padded (ETSI TS 102 221 §13.2). */
-int iccid_arg(const char *iccid, uint8_t bcd[10], struct esim_err *err)
+int es10_iccid_arg(const char *iccid, uint8_t bcd[10], struct esim_err *err)
 {
 	size_t n = 0;
 
@@ -344,37 +344,37 @@ int iccid_arg(const char *iccid, uint8_t bcd[10], struct esim_err *err)
 }
 
 /* A TLV from the SM-DP+ that we pass on: one complete TLV with the expected tag. */
-int smdp_tlv(const struct buf *b, uint32_t tag, const char *what, struct esim_err *err)
+int es10_smdp_tlv(const struct buf *b, uint32_t tag, const char *what, struct esim_err *err)
 {
 	struct der_node n;
 
 	if (!b || der_parse((const uint8_t *)b->buf, b->len, &n) < 0 || n.tag != tag)
-		return smdp_malformed(err, what);
+		return es10_smdp_malformed(err, what);
 	return 0;
 }
 
 /* A response that is BFxx { 80 result }: the result code, also in ctx->last_result. */
-int get_result(struct es10_ctx *ctx, const struct buf *resp, uint32_t tag, const char *fn,
+int es10_get_result(struct es10_ctx *ctx, const struct buf *resp, uint32_t tag, const char *fn,
 		      int *code, struct esim_err *err)
 {
 	struct der_node top, n;
 
-	if (resp_top(resp, tag, &top) < 0 || der_find(&top, 0x80, &n) != 1 || get_int(&n, code) < 0)
-		return malformed(err, fn, "no result code");
+	if (es10_resp_top(resp, tag, &top) < 0 || der_find(&top, 0x80, &n) != 1 || es10_get_int(&n, code) < 0)
+		return es10_malformed(err, fn, "no result code");
 	ctx->last_result = *code;
 	return 0;
 }
 
 /* Send req and check that the answer is a tag TLV; resp holds it. */
-int command(struct es10_ctx *ctx, const struct buf *req, struct buf *resp, uint32_t tag,
+int es10_command(struct es10_ctx *ctx, const struct buf *req, struct buf *resp, uint32_t tag,
 		   struct der_node *top, struct esim_err *err)
 {
 	if (ctx)
 		ctx->last_result = -1;
-	if (store_data(ctx, (const uint8_t *)req->buf, req->len, resp, err) < 0)
+	if (es10_store_data(ctx, (const uint8_t *)req->buf, req->len, resp, err) < 0)
 		return -1;
-	if (resp_top(resp, tag, top) < 0)
-		return malformed(err, fn_name((const uint8_t *)req->buf, req->len),
+	if (es10_resp_top(resp, tag, top) < 0)
+		return es10_malformed(err, es10_fn_name((const uint8_t *)req->buf, req->len),
 				 "not a single well-formed TLV of the expected type");
 	return 0;
 }
@@ -391,10 +391,10 @@ int es10_get_eid(struct es10_ctx *ctx, char out[33], struct esim_err *err)
 
 	out[0] = '\0';
 	buf_add(&req, req_bytes, sizeof(req_bytes));
-	if (command(ctx, &req, &resp, TAG_EID, &top, err) < 0)
+	if (es10_command(ctx, &req, &resp, TAG_EID, &top, err) < 0)
 		goto out;
 	if (der_find(&top, 0x5A, &n) != 1 || n.len != 16) {
-		malformed(err, "GetEID", "no 16-byte EID");
+		es10_malformed(err, "GetEID", "no 16-byte EID");
 		goto out;
 	}
 	hex_encode(n.value, n.len, &hex);
@@ -407,14 +407,14 @@ out:
 	return ret;
 }
 
-int simple_get(struct es10_ctx *ctx, uint32_t tag, struct buf *resp, struct der_node *top,
+int es10_simple_get(struct es10_ctx *ctx, uint32_t tag, struct buf *resp, struct der_node *top,
 		      struct esim_err *err)
 {
 	struct buf req = BUF_INIT;
 	int ret;
 
 	der_put_tlv(&req, tag, NULL, 0);
-	ret = command(ctx, &req, resp, tag, top, err);
+	ret = es10_command(ctx, &req, resp, tag, top, err);
 	buf_release(&req);
 	return ret;
 }
@@ -423,10 +423,10 @@ int es10_get_euicc_info1(struct es10_ctx *ctx, struct buf *tlv, struct esim_err 
 {
 	struct der_node top;
 
-	if (simple_get(ctx, TAG_EUICC_INFO1, tlv, &top, err) < 0)
+	if (es10_simple_get(ctx, TAG_EUICC_INFO1, tlv, &top, err) < 0)
 		goto fail;
-	if (check_children(&top) < 0) {
-		malformed(err, "GetEUICCInfo1", "bad contents");
+	if (es10_check_children(&top) < 0) {
+		es10_malformed(err, "GetEUICCInfo1", "bad contents");
 		goto fail;
 	}
 	return 0;
@@ -482,7 +482,7 @@ static int parse_euicc_info2(const uint8_t *p, size_t len, struct es10_euicc_inf
 	info->installed_apps = info->free_nvm = info->free_ram = -1;
 	info->euicc_category = ES10_CATEGORY_ABSENT;
 	*why = "not a BF22 TLV";
-	if (parse_top(p, len, TAG_EUICC_INFO2, &top) < 0)
+	if (es10_parse_top(p, len, TAG_EUICC_INFO2, &top) < 0)
 		return -1;
 	der_iter_init(&it, &top);
 	while ((r = der_iter_next(&it, &n)) == 1) {
@@ -512,7 +512,7 @@ static int parse_euicc_info2(const uint8_t *p, size_t len, struct es10_euicc_inf
 			bad = parse_ext_card_resource(&n, info);
 			break;
 		case 0x88:
-			bad = get_bits(&n, &info->rsp_capability);
+			bad = es10_get_bits(&n, &info->rsp_capability);
 			break;
 		case 0xA9:
 			bad = count_pkids(&n, &info->ci_pkid_verification_count);
@@ -540,7 +540,7 @@ static int parse_euicc_info2(const uint8_t *p, size_t len, struct es10_euicc_inf
 				bad = 1;
 				break;
 			}
-			s = dup_text(&n);
+			s = es10_dup_text(&n);
 			memcpy(info->sas_number, s, strlen(s) + 1);
 			free(s);
 			break;
@@ -571,7 +571,7 @@ int es10_parse_euicc_info2(const uint8_t *tlv, size_t len, struct es10_euicc_inf
 	const char *why;
 
 	if (parse_euicc_info2(tlv, len, info ? info : &tmp, &why) < 0)
-		return malformed(err, "GetEUICCInfo2", why);
+		return es10_malformed(err, "GetEUICCInfo2", why);
 	return 0;
 }
 
@@ -584,7 +584,7 @@ int es10_get_euicc_info2(struct es10_ctx *ctx, struct buf *tlv, struct es10_euic
 
 	if (tlv)
 		buf_reset(tlv);
-	if (simple_get(ctx, TAG_EUICC_INFO2, &resp, &top, err) < 0)
+	if (es10_simple_get(ctx, TAG_EUICC_INFO2, &resp, &top, err) < 0)
 		goto out;
 	if (es10_parse_euicc_info2((const uint8_t *)resp.buf, resp.len, info, err) < 0)
 		goto out;
@@ -602,10 +602,10 @@ int es10_get_challenge(struct es10_ctx *ctx, uint8_t out[16], struct esim_err *e
 	struct der_node top, n;
 	int ret = -1;
 
-	if (simple_get(ctx, TAG_CHALLENGE, &resp, &top, err) < 0)
+	if (es10_simple_get(ctx, TAG_CHALLENGE, &resp, &top, err) < 0)
 		goto out;
 	if (der_find(&top, 0x80, &n) != 1 || n.len != 16) {
-		malformed(err, "GetEUICCChallenge", "no 16-byte challenge");
+		es10_malformed(err, "GetEUICCChallenge", "no 16-byte challenge");
 		goto out;
 	}
 	memcpy(out, n.value, 16);
@@ -623,15 +623,15 @@ int es10_get_configured_addresses(struct es10_ctx *ctx, struct es10_addresses *o
 	int ret = -1, r;
 
 	memset(out, 0, sizeof(*out));
-	if (simple_get(ctx, TAG_CONFIGURED_ADDRESSES, &resp, &top, err) < 0)
+	if (es10_simple_get(ctx, TAG_CONFIGURED_ADDRESSES, &resp, &top, err) < 0)
 		goto out;
 	r = der_find(&top, 0x80, &n);
-	if (r < 0 || (r == 1 && get_address(&n, out->default_dp) < 0)) {
-		malformed(err, "GetEuiccConfiguredAddresses", "bad defaultDpAddress");
+	if (r < 0 || (r == 1 && es10_get_address(&n, out->default_dp) < 0)) {
+		es10_malformed(err, "GetEuiccConfiguredAddresses", "bad defaultDpAddress");
 		goto out;
 	}
-	if (der_find(&top, 0x81, &n) != 1 || get_address(&n, out->root_ds) < 0) {
-		malformed(err, "GetEuiccConfiguredAddresses", "no valid rootDsAddress");
+	if (der_find(&top, 0x81, &n) != 1 || es10_get_address(&n, out->root_ds) < 0) {
+		es10_malformed(err, "GetEuiccConfiguredAddresses", "no valid rootDsAddress");
 		goto out;
 	}
 	ret = 0;
@@ -659,11 +659,11 @@ int es10_set_default_dp(struct es10_ctx *ctx, const char *address, struct esim_e
 	mark = der_begin(&req, TAG_SET_DEFAULT_DP);
 	der_put_tlv(&req, 0x80, address, len);
 	der_end(&req, mark);
-	if (command(ctx, &req, &resp, TAG_SET_DEFAULT_DP, &top, err) < 0 ||
-	    get_result(ctx, &resp, TAG_SET_DEFAULT_DP, "SetDefaultDpAddress", &code, err) < 0)
+	if (es10_command(ctx, &req, &resp, TAG_SET_DEFAULT_DP, &top, err) < 0 ||
+	    es10_get_result(ctx, &resp, TAG_SET_DEFAULT_DP, "SetDefaultDpAddress", &code, err) < 0)
 		goto out;
 	if (code != 0) {
-		code_fail(err, ESIM_E_EUICC, ES10_CODE_SET_DEFAULT_DP, "SetDefaultDpAddress",
+		es10_code_fail(err, ESIM_E_EUICC, ES10_CODE_SET_DEFAULT_DP, "SetDefaultDpAddress",
 			  "set the default SM-DP+ address", code);
 		goto out;
 	}

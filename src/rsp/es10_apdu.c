@@ -116,7 +116,7 @@ static int apdu_exchange(struct es10_ctx *ctx, const struct apdu *a, uint8_t gr_
 	}
 }
 
-int check_open(struct es10_ctx *ctx, struct esim_err *err)
+int es10_check_open(struct es10_ctx *ctx, struct esim_err *err)
 {
 	if (!ctx || !ctx->t || ctx->channel < 0)
 		return esim_fail(err, ESIM_E_USAGE, "no eUICC session is open");
@@ -124,16 +124,16 @@ int check_open(struct es10_ctx *ctx, struct esim_err *err)
 }
 
 /* One ES10 request as a STORE DATA chain (SGP.22 §5.7); resp (reset first) gets the answer. */
-int store_data(struct es10_ctx *ctx, const uint8_t *req, size_t reqlen, struct buf *resp,
+int es10_store_data(struct es10_ctx *ctx, const uint8_t *req, size_t reqlen, struct buf *resp,
 		      struct esim_err *err)
 {
-	const char *name = fn_name(req, reqlen);
+	const char *name = es10_fn_name(req, reqlen);
 	size_t mss = ctx->mss >= 1 && ctx->mss <= 255 ? ctx->mss : ES10_MSS_DEFAULT;
 	size_t blocks, i;
 	unsigned sw;
 
 	buf_reset(resp);
-	if (check_open(ctx, err) < 0)
+	if (es10_check_open(ctx, err) < 0)
 		return -1;
 	if (reqlen == 0)
 		return esim_fail(err, ESIM_E_USAGE, "empty ES10 request");
@@ -161,7 +161,7 @@ int store_data(struct es10_ctx *ctx, const uint8_t *req, size_t reqlen, struct b
 		if (apdu_exchange(ctx, &a, cla_proprietary(ctx->channel), resp, &sw, err) < 0)
 			return -1;
 		if (sw != SW_OK)
-			return sw_fail(err, name, sw);
+			return es10_sw_fail(err, name, sw);
 	}
 	return 0;
 }
@@ -218,7 +218,7 @@ int es10_open(struct es10_ctx *ctx, struct apdu_transport *t, struct esim_err *e
 		if (apdu_exchange(ctx, &a, 0x00, &data, &sw, err) < 0)
 			goto fail;
 		if (sw != SW_OK) {
-			sw_fail(err, "MANAGE CHANNEL (open a logical channel)", sw);
+			es10_sw_fail(err, "MANAGE CHANNEL (open a logical channel)", sw);
 			goto fail;
 		}
 		ch = data.len == 1 ? (uint8_t)data.buf[0] : -1;
@@ -237,7 +237,7 @@ int es10_open(struct es10_ctx *ctx, struct apdu_transport *t, struct esim_err *e
 		if (apdu_exchange(ctx, &a, cla_interindustry(ctx->channel), &data, &sw, err) < 0)
 			goto fail;
 		if (sw != SW_OK) {
-			sw_fail(err, "SELECT ISD-R", sw);
+			es10_sw_fail(err, "SELECT ISD-R", sw);
 			if (sw == 0x6A82)
 				esim_hint(err, "the card has no ISD-R: is it an eUICC?");
 			goto fail;
@@ -277,6 +277,6 @@ void es10_close(struct es10_ctx *ctx)
 int es10_transmit(struct es10_ctx *ctx, const uint8_t *req, size_t reqlen, struct buf *resp,
 		  struct esim_err *err)
 {
-	return store_data(ctx, req, reqlen, resp, err);
+	return es10_store_data(ctx, req, reqlen, resp, err);
 }
 

@@ -28,30 +28,30 @@ static int auth_response(struct es10_ctx *ctx, const struct der_node *top, const
 	size_t i;
 	int code, r;
 
-	if (only_child(top, &alt) < 0)
-		return malformed(err, fn, "not one CHOICE alternative");
+	if (es10_only_child(top, &alt) < 0)
+		return es10_malformed(err, fn, "not one CHOICE alternative");
 	if (alt.tag == 0xA0) {
 		der_iter_init(&it, &alt);
 		for (i = 0; i < nwant; i++)
 			if (der_iter_next(&it, &n) != 1 || n.tag != want[i])
-				return malformed(err, fn, "incomplete result");
+				return es10_malformed(err, fn, "incomplete result");
 		while ((r = der_iter_next(&it, &n)) == 1)
 			;
 		if (r < 0)
-			return malformed(err, fn, "bad contents");
+			return es10_malformed(err, fn, "bad contents");
 		return 0;
 	}
 	if (alt.tag != 0xA1)
-		return malformed(err, fn, "unknown CHOICE alternative");
+		return es10_malformed(err, fn, "unknown CHOICE alternative");
 	r = der_find(&alt, 0x80, &n);
 	if (r < 0 || (r == 1 && (n.len < 1 || n.len > ES10_TXID_MAX)))
-		return malformed(err, fn, "bad transactionId");
+		return es10_malformed(err, fn, "bad transactionId");
 	if (der_find(&alt, 0x02, &n) != 1 && der_find(&alt, 0x81, &n) != 1)
-		return malformed(err, fn, "error without a code");
-	if (get_int(&n, &code) < 0)
-		return malformed(err, fn, "bad error code");
+		return es10_malformed(err, fn, "error without a code");
+	if (es10_get_int(&n, &code) < 0)
+		return es10_malformed(err, fn, "bad error code");
 	ctx->last_result = code;
-	return code_fail(err, ESIM_E_EUICC, kind, fn, subject, code);
+	return es10_code_fail(err, ESIM_E_EUICC, kind, fn, subject, code);
 }
 
 int es10_authenticate_server(struct es10_ctx *ctx, const struct buf *server_signed1,
@@ -68,10 +68,10 @@ int es10_authenticate_server(struct es10_ctx *ctx, const struct buf *server_sign
 	int ret = -1;
 
 	buf_reset(resp);
-	if (smdp_tlv(server_signed1, 0x30, "serverSigned1", err) < 0 ||
-	    smdp_tlv(server_signature1, TAG_SIGNATURE, "serverSignature1", err) < 0 ||
-	    smdp_tlv(ci_pkid, 0x04, "euiccCiPKIdToBeUsed", err) < 0 ||
-	    smdp_tlv(server_certificate, 0x30, "serverCertificate", err) < 0)
+	if (es10_smdp_tlv(server_signed1, 0x30, "serverSigned1", err) < 0 ||
+	    es10_smdp_tlv(server_signature1, TAG_SIGNATURE, "serverSignature1", err) < 0 ||
+	    es10_smdp_tlv(ci_pkid, 0x04, "euiccCiPKIdToBeUsed", err) < 0 ||
+	    es10_smdp_tlv(server_certificate, 0x30, "serverCertificate", err) < 0)
 		return -1;
 	if (matching_id && strlen(matching_id) > ES10_MATCHING_ID_MAX)
 		return esim_fail(err, ESIM_E_USAGE, "matching ID: longer than %d bytes",
@@ -102,7 +102,7 @@ int es10_authenticate_server(struct es10_ctx *ctx, const struct buf *server_sign
 	der_end(&req, ctx1);
 	der_end(&req, mark);
 
-	if (command(ctx, &req, resp, TAG_AUTH_SERVER, &top, err) < 0)
+	if (es10_command(ctx, &req, resp, TAG_AUTH_SERVER, &top, err) < 0)
 		goto out;
 	ret = auth_response(ctx, &top, want, sizeof(want) / sizeof(want[0]),
 			    ES10_CODE_AUTH_SERVER, "AuthenticateServer",
@@ -117,14 +117,14 @@ int es10_smdp_signed2_info(const uint8_t *tlv, size_t len, uint8_t txid[ES10_TXI
 {
 	struct der_node top, n;
 
-	if (der_parse(tlv, len, &top) < 0 || top.tag != 0x30 || check_children(&top) < 0)
-		return smdp_malformed(err, "smdpSigned2");
+	if (der_parse(tlv, len, &top) < 0 || top.tag != 0x30 || es10_check_children(&top) < 0)
+		return es10_smdp_malformed(err, "smdpSigned2");
 	if (der_find(&top, 0x80, &n) != 1 || n.len < 1 || n.len > ES10_TXID_MAX)
-		return smdp_malformed(err, "smdpSigned2 (transactionId)");
+		return es10_smdp_malformed(err, "smdpSigned2 (transactionId)");
 	memcpy(txid, n.value, n.len);
 	*txid_len = n.len;
 	if (der_find(&top, 0x01, &n) != 1 || n.len != 1)
-		return smdp_malformed(err, "smdpSigned2 (ccRequiredFlag)");
+		return es10_smdp_malformed(err, "smdpSigned2 (ccRequiredFlag)");
 	*cc_required = n.value[0] != 0;
 	return 0;
 }
@@ -141,9 +141,9 @@ int es10_prepare_download(struct es10_ctx *ctx, const struct buf *smdp_signed2,
 	int cc_required, ret = -1;
 
 	buf_reset(resp);
-	if (smdp_tlv(smdp_signed2, 0x30, "smdpSigned2", err) < 0 ||
-	    smdp_tlv(smdp_signature2, TAG_SIGNATURE, "smdpSignature2", err) < 0 ||
-	    smdp_tlv(smdp_certificate, 0x30, "smdpCertificate", err) < 0 ||
+	if (es10_smdp_tlv(smdp_signed2, 0x30, "smdpSigned2", err) < 0 ||
+	    es10_smdp_tlv(smdp_signature2, TAG_SIGNATURE, "smdpSignature2", err) < 0 ||
+	    es10_smdp_tlv(smdp_certificate, 0x30, "smdpCertificate", err) < 0 ||
 	    es10_smdp_signed2_info((const uint8_t *)smdp_signed2->buf, smdp_signed2->len, txid,
 				   &txid_len, &cc_required, err) < 0)
 		return -1;
@@ -162,7 +162,7 @@ int es10_prepare_download(struct es10_ctx *ctx, const struct buf *smdp_signed2,
 	buf_add(&req, smdp_certificate->buf, smdp_certificate->len);
 	der_end(&req, mark);
 
-	if (command(ctx, &req, resp, TAG_PREPARE_DOWNLOAD, &top, err) < 0)
+	if (es10_command(ctx, &req, resp, TAG_PREPARE_DOWNLOAD, &top, err) < 0)
 		goto out;
 	ret = auth_response(ctx, &top, want, sizeof(want) / sizeof(want[0]),
 			    ES10_CODE_PREPARE_DOWNLOAD, "PrepareDownload",
@@ -232,7 +232,7 @@ static int bpp_segments(const uint8_t *bpp, size_t len, struct segments *s, cons
 	int r;
 
 	*why = "not a single BF36 TLV";
-	if (!bpp || parse_top(bpp, len, TAG_BPP, &top) < 0)
+	if (!bpp || es10_parse_top(bpp, len, TAG_BPP, &top) < 0)
 		return -1;
 	der_iter_init(&it, &top);
 	*why = "no BF23 initialiseSecureChannelRequest first";
@@ -267,22 +267,22 @@ static int bpp_segments(const uint8_t *bpp, size_t len, struct segments *s, cons
 }
 
 /* NotificationMetadata BF2F (SGP.22 §5.7.9). */
-int parse_metadata(const struct der_node *md, struct es10_notification *out)
+int es10_parse_metadata(const struct der_node *md, struct es10_notification *out)
 {
 	struct der_node n;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (md->tag != TAG_NOTIFICATION_METADATA || check_children(md) < 0)
+	if (md->tag != TAG_NOTIFICATION_METADATA || es10_check_children(md) < 0)
 		return -1;
 	if (der_find(md, 0x80, &n) != 1 || der_get_uint(&n, &out->seq) < 0)
 		return -1;
-	if (der_find(md, 0x81, &n) != 1 || get_bits(&n, &out->event) < 0)
+	if (der_find(md, 0x81, &n) != 1 || es10_get_bits(&n, &out->event) < 0)
 		return -1;
-	if (der_find(md, 0x0C, &n) != 1 || get_address(&n, out->address) < 0)
+	if (der_find(md, 0x0C, &n) != 1 || es10_get_address(&n, out->address) < 0)
 		return -1;
 	r = der_find(md, 0x5A, &n);
-	if (r == 1 && get_iccid(&n, out->iccid) < 0)
+	if (r == 1 && es10_get_iccid(&n, out->iccid) < 0)
 		return -1;
 	return 0;
 }
@@ -297,11 +297,11 @@ static int parse_install_result(const uint8_t *p, size_t len, struct es10_instal
 	memset(res, 0, sizeof(*res));
 	res->bpp_command_id = res->error_reason = -1;
 	*why = "not a BF37 TLV";
-	if (parse_top(p, len, TAG_PIR, &top) < 0 || check_children(&top) < 0)
+	if (es10_parse_top(p, len, TAG_PIR, &top) < 0 || es10_check_children(&top) < 0)
 		return -1;
 	*why = "no BF27 and 5F37";
 	if (der_find(&top, TAG_PIR_DATA, &data) != 1 || der_find(&top, TAG_SIGNATURE, &n) != 1 ||
-	    check_children(&data) < 0)
+	    es10_check_children(&data) < 0)
 		return -1;
 	*why = "bad transactionId";
 	if (der_find(&data, 0x80, &n) != 1 || n.len < 1 || n.len > ES10_TXID_MAX)
@@ -309,16 +309,16 @@ static int parse_install_result(const uint8_t *p, size_t len, struct es10_instal
 	memcpy(res->txid, n.value, n.len);
 	res->txid_len = n.len;
 	*why = "bad notificationMetadata";
-	if (der_find(&data, TAG_NOTIFICATION_METADATA, &n) != 1 || parse_metadata(&n, &md) < 0)
+	if (der_find(&data, TAG_NOTIFICATION_METADATA, &n) != 1 || es10_parse_metadata(&n, &md) < 0)
 		return -1;
 	res->seq = md.seq;
 	memcpy(res->address, md.address, sizeof(res->address));
 	memcpy(res->iccid, md.iccid, sizeof(res->iccid));
 	*why = "bad finalResult";
-	if (der_find(&data, 0xA2, &fin) != 1 || only_child(&fin, &alt) < 0)
+	if (der_find(&data, 0xA2, &fin) != 1 || es10_only_child(&fin, &alt) < 0)
 		return -1;
 	if (alt.tag == 0xA0) {
-		if (check_children(&alt) < 0 || der_find(&alt, 0x4F, &n) != 1 ||
+		if (es10_check_children(&alt) < 0 || der_find(&alt, 0x4F, &n) != 1 ||
 		    n.len < 1 || n.len > sizeof(res->aid))
 			return -1;
 		memcpy(res->aid, n.value, n.len);
@@ -326,12 +326,12 @@ static int parse_install_result(const uint8_t *p, size_t len, struct es10_instal
 		res->ok = 1;
 		return 0;
 	}
-	if (alt.tag != 0xA1 || check_children(&alt) < 0)
+	if (alt.tag != 0xA1 || es10_check_children(&alt) < 0)
 		return -1;
-	if (der_find(&alt, 0x80, &n) != 1 || get_int(&n, &res->bpp_command_id) < 0)
+	if (der_find(&alt, 0x80, &n) != 1 || es10_get_int(&n, &res->bpp_command_id) < 0)
 		return -1;
 	r = der_find(&alt, 0x81, &n);
-	if (r != 1 || get_int(&n, &res->error_reason) < 0)
+	if (r != 1 || es10_get_int(&n, &res->error_reason) < 0)
 		return -1;
 	res->ok = 0;
 	return 0;
@@ -344,7 +344,7 @@ int es10_parse_install_result(const uint8_t *tlv, size_t len, struct es10_instal
 	const char *why;
 
 	if (parse_install_result(tlv, len, res ? res : &tmp, &why) < 0)
-		return malformed(err, "LoadBoundProfilePackage", why);
+		return es10_malformed(err, "LoadBoundProfilePackage", why);
 	return 0;
 }
 
@@ -365,7 +365,7 @@ int es10_load_bpp(struct es10_ctx *ctx, const uint8_t *bpp, size_t len,
 	memset(res, 0, sizeof(*res));
 	res->bpp_command_id = res->error_reason = -1;
 	buf_reset(pir);
-	if (check_open(ctx, err) < 0)
+	if (es10_check_open(ctx, err) < 0)
 		return -1;
 	ctx->last_result = -1;
 	if (bpp_segments(bpp, len, &segs, &why) < 0) {
@@ -374,7 +374,7 @@ int es10_load_bpp(struct es10_ctx *ctx, const uint8_t *bpp, size_t len,
 		goto out;
 	}
 	for (i = 0; i < segs.n; i++) {
-		if (store_data(ctx, segs.v[i].p, segs.v[i].len, &resp, err) < 0)
+		if (es10_store_data(ctx, segs.v[i].p, segs.v[i].len, &resp, err) < 0)
 			goto out;
 		if (progress)
 			progress(arg, (size_t)(segs.v[i].p - bpp) + segs.v[i].len, len);
@@ -385,14 +385,14 @@ int es10_load_bpp(struct es10_ctx *ctx, const uint8_t *bpp, size_t len,
 		esim_fail(err, ESIM_E_EUICC, "the eUICC returned no ProfileInstallationResult");
 		goto out;
 	}
-	if (resp_top(&resp, TAG_PIR, &top) < 0) {
-		malformed(err, "LoadBoundProfilePackage", "not a BF37 TLV");
+	if (es10_resp_top(&resp, TAG_PIR, &top) < 0) {
+		es10_malformed(err, "LoadBoundProfilePackage", "not a BF37 TLV");
 		goto out;
 	}
 	/* The eUICC produced a result: whatever we make of it, it is the notification. */
 	buf_add(pir, resp.buf, resp.len);
 	if (parse_install_result((const uint8_t *)resp.buf, resp.len, res, &why) < 0) {
-		malformed(err, "LoadBoundProfilePackage", why);
+		es10_malformed(err, "LoadBoundProfilePackage", why);
 		goto out;
 	}
 	if (!res->ok) {
@@ -433,27 +433,27 @@ int es10_cancel_session(struct es10_ctx *ctx, const uint8_t *txid, size_t txid_l
 	der_put_tlv(&req, 0x80, txid, txid_len);
 	der_put_uint(&req, 0x81, (uint64_t)reason);
 	der_end(&req, mark);
-	if (command(ctx, &req, resp, TAG_CANCEL_SESSION, &top, err) < 0)
+	if (es10_command(ctx, &req, resp, TAG_CANCEL_SESSION, &top, err) < 0)
 		goto out;
-	if (only_child(&top, &alt) < 0) {
-		malformed(err, "CancelSession", "not one CHOICE alternative");
+	if (es10_only_child(&top, &alt) < 0) {
+		es10_malformed(err, "CancelSession", "not one CHOICE alternative");
 		goto out;
 	}
 	if (alt.tag == 0xA0) {
-		if (check_children(&alt) < 0 || der_find(&alt, 0x30, &n) != 1 ||
+		if (es10_check_children(&alt) < 0 || der_find(&alt, 0x30, &n) != 1 ||
 		    der_find(&alt, TAG_SIGNATURE, &n) != 1) {
-			malformed(err, "CancelSession", "incomplete signed response");
+			es10_malformed(err, "CancelSession", "incomplete signed response");
 			goto out;
 		}
 		ret = 0;
 		goto out;
 	}
-	if (alt.tag != 0x81 || get_int(&alt, &code) < 0) {
-		malformed(err, "CancelSession", "unknown CHOICE alternative");
+	if (alt.tag != 0x81 || es10_get_int(&alt, &code) < 0) {
+		es10_malformed(err, "CancelSession", "unknown CHOICE alternative");
 		goto out;
 	}
 	ctx->last_result = code;
-	code_fail(err, ESIM_E_EUICC, ES10_CODE_CANCEL_ERROR, "CancelSession",
+	es10_code_fail(err, ESIM_E_EUICC, ES10_CODE_CANCEL_ERROR, "CancelSession",
 		  "cancel the download session", code);
 out:
 	if (ret < 0)

@@ -43,33 +43,33 @@
 #define GET_RESPONSE_MAX 4096   /* 61xx rounds per command, whatever the data */
 #define RESEND_MAX 3            /* 6Cxx rounds per command */
 
-const char *fn_name(const uint8_t *req, size_t len);
-int malformed(struct esim_err *err, const char *fn, const char *what);
-int smdp_malformed(struct esim_err *err, const char *what);
-int sw_fail(struct esim_err *err, const char *what, unsigned sw);
-int code_fail(struct esim_err *err, enum esim_status status, enum es10_code_kind kind,
+const char *es10_fn_name(const uint8_t *req, size_t len);
+int es10_malformed(struct esim_err *err, const char *fn, const char *what);
+int es10_smdp_malformed(struct esim_err *err, const char *what);
+int es10_sw_fail(struct esim_err *err, const char *what, unsigned sw);
+int es10_code_fail(struct esim_err *err, enum esim_status status, enum es10_code_kind kind,
 		     const char *fn, const char *subject, int code);
-int parse_top(const uint8_t *p, size_t len, uint32_t tag, struct der_node *top);
-int resp_top(const struct buf *resp, uint32_t tag, struct der_node *top);
-int check_children(const struct der_node *parent);
-int only_child(const struct der_node *parent, struct der_node *out);
-int get_int(const struct der_node *n, int *out);
-int get_bits(const struct der_node *n, unsigned *bits);
-void put_bits(struct buf *b, uint32_t tag, unsigned bits);
-int get_address(const struct der_node *n, char out[ES10_ADDRESS_MAX + 1]);
-char *dup_text(const struct der_node *n);
-int get_iccid(const struct der_node *n, char out[21]);
-int iccid_arg(const char *iccid, uint8_t bcd[10], struct esim_err *err);
-int smdp_tlv(const struct buf *b, uint32_t tag, const char *what, struct esim_err *err);
-int get_result(struct es10_ctx *ctx, const struct buf *resp, uint32_t tag, const char *fn,
+int es10_parse_top(const uint8_t *p, size_t len, uint32_t tag, struct der_node *top);
+int es10_resp_top(const struct buf *resp, uint32_t tag, struct der_node *top);
+int es10_check_children(const struct der_node *parent);
+int es10_only_child(const struct der_node *parent, struct der_node *out);
+int es10_get_int(const struct der_node *n, int *out);
+int es10_get_bits(const struct der_node *n, unsigned *bits);
+void es10_put_bits(struct buf *b, uint32_t tag, unsigned bits);
+int es10_get_address(const struct der_node *n, char out[ES10_ADDRESS_MAX + 1]);
+char *es10_dup_text(const struct der_node *n);
+int es10_get_iccid(const struct der_node *n, char out[21]);
+int es10_iccid_arg(const char *iccid, uint8_t bcd[10], struct esim_err *err);
+int es10_smdp_tlv(const struct buf *b, uint32_t tag, const char *what, struct esim_err *err);
+int es10_get_result(struct es10_ctx *ctx, const struct buf *resp, uint32_t tag, const char *fn,
 		      int *code, struct esim_err *err);
-int command(struct es10_ctx *ctx, const struct buf *req, struct buf *resp, uint32_t tag,
+int es10_command(struct es10_ctx *ctx, const struct buf *req, struct buf *resp, uint32_t tag,
 		   struct der_node *top, struct esim_err *err);
-int simple_get(struct es10_ctx *ctx, uint32_t tag, struct buf *resp, struct der_node *top,
+int es10_simple_get(struct es10_ctx *ctx, uint32_t tag, struct buf *resp, struct der_node *top,
 		      struct esim_err *err);
-int check_open(struct es10_ctx *ctx, struct esim_err *err);
-int store_data(struct es10_ctx *ctx, const uint8_t *req, size_t reqlen, struct buf *resp,
+int es10_check_open(struct es10_ctx *ctx, struct esim_err *err);
+int es10_store_data(struct es10_ctx *ctx, const uint8_t *req, size_t reqlen, struct buf *resp,
 		      struct esim_err *err);
-int parse_metadata(const struct der_node *md, struct es10_notification *out);
+int es10_parse_metadata(const struct der_node *md, struct es10_notification *out);
 
 #endif

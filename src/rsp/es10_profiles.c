@@ -25,13 +25,13 @@ static int list_or_error(const struct der_node *top, struct der_node *list, int 
 	struct der_node alt;
 
 	*code = -1;
-	if (only_child(top, &alt) < 0)
+	if (es10_only_child(top, &alt) < 0)
 		return -1;
 	if (alt.tag == 0xA0) {
 		*list = alt;
 		return 0;
 	}
-	if (alt.tag == 0x81 && get_int(&alt, code) == 0)
+	if (alt.tag == 0x81 && es10_get_int(&alt, code) == 0)
 		return 0;
 	return -1;
 }
@@ -48,7 +48,7 @@ static int parse_notifications(const uint8_t *p, size_t len, struct es10_notific
 	*out = NULL;
 	*count = 0;
 	*why = "not a BF28 list";
-	if (parse_top(p, len, TAG_LIST_NOTIFICATION, &top) < 0 ||
+	if (es10_parse_top(p, len, TAG_LIST_NOTIFICATION, &top) < 0 ||
 	    list_or_error(&top, &list, code) < 0)
 		return -1;
 	if (*code >= 0)
@@ -60,7 +60,7 @@ static int parse_notifications(const uint8_t *p, size_t len, struct es10_notific
 			alloc = alloc ? 2 * alloc : 8;
 			v = xrealloc(v, alloc * sizeof(*v));
 		}
-		if (parse_metadata(&n, &v[k]) < 0)
+		if (es10_parse_metadata(&n, &v[k]) < 0)
 			goto fail;
 		k++;
 	}
@@ -81,9 +81,9 @@ int es10_parse_notifications(const uint8_t *tlv, size_t len, struct es10_notific
 	int code;
 
 	if (parse_notifications(tlv, len, out, n, &code, &why) < 0)
-		return malformed(err, "ListNotification", why);
+		return es10_malformed(err, "ListNotification", why);
 	if (code >= 0)
-		return code_fail(err, ESIM_E_EUICC, ES10_CODE_LIST_NOTIFICATION,
+		return es10_code_fail(err, ESIM_E_EUICC, ES10_CODE_LIST_NOTIFICATION,
 				 "ListNotification", "list notifications", code);
 	return 0;
 }
@@ -103,17 +103,17 @@ int es10_list_notifications(struct es10_ctx *ctx, unsigned events, struct es10_n
 		return esim_fail(err, ESIM_E_USAGE, "notification filter: unknown event bits");
 	mark = der_begin(&req, TAG_LIST_NOTIFICATION);
 	if (events)
-		put_bits(&req, 0x81, events);
+		es10_put_bits(&req, 0x81, events);
 	der_end(&req, mark);
-	if (command(ctx, &req, &resp, TAG_LIST_NOTIFICATION, &top, err) < 0)
+	if (es10_command(ctx, &req, &resp, TAG_LIST_NOTIFICATION, &top, err) < 0)
 		goto out;
 	if (parse_notifications((const uint8_t *)resp.buf, resp.len, out, n, &code, &why) < 0) {
-		malformed(err, "ListNotification", why);
+		es10_malformed(err, "ListNotification", why);
 		goto out;
 	}
 	if (code >= 0) {
 		ctx->last_result = code;
-		code_fail(err, ESIM_E_EUICC, ES10_CODE_LIST_NOTIFICATION, "ListNotification",
+		es10_code_fail(err, ESIM_E_EUICC, ES10_CODE_LIST_NOTIFICATION, "ListNotification",
 			  "list notifications", code);
 		goto out;
 	}
@@ -157,15 +157,15 @@ int es10_retrieve_notification(struct es10_ctx *ctx, uint64_t seq, struct buf *t
 	der_put_uint(&req, 0x80, seq);
 	der_end(&req, inner);
 	der_end(&req, mark);
-	if (command(ctx, &req, &resp, TAG_RETRIEVE_NOTIFICATIONS, &top, err) < 0)
+	if (es10_command(ctx, &req, &resp, TAG_RETRIEVE_NOTIFICATIONS, &top, err) < 0)
 		goto out;
 	if (list_or_error(&top, &list, &code) < 0) {
-		malformed(err, "RetrieveNotificationsList", "not a list");
+		es10_malformed(err, "RetrieveNotificationsList", "not a list");
 		goto out;
 	}
 	if (code >= 0) {
 		ctx->last_result = code;
-		code_fail(err, code == 1 ? ESIM_E_NOTFOUND : ESIM_E_EUICC,
+		es10_code_fail(err, code == 1 ? ESIM_E_NOTFOUND : ESIM_E_EUICC,
 			  ES10_CODE_RETRIEVE_NOTIFICATION, "RetrieveNotificationsList",
 			  "retrieve the notification", code);
 		goto out;
@@ -174,7 +174,7 @@ int es10_retrieve_notification(struct es10_ctx *ctx, uint64_t seq, struct buf *t
 	while ((r = der_iter_next(&it, &n)) == 1) {
 		items++;
 		if (pending_seq(&n, &s) < 0) {
-			malformed(err, "RetrieveNotificationsList", "bad PendingNotification");
+			es10_malformed(err, "RetrieveNotificationsList", "bad PendingNotification");
 			goto out;
 		}
 		if (s == seq && !found) {
@@ -183,12 +183,12 @@ int es10_retrieve_notification(struct es10_ctx *ctx, uint64_t seq, struct buf *t
 		}
 	}
 	if (r < 0) {
-		malformed(err, "RetrieveNotificationsList", "bad contents");
+		es10_malformed(err, "RetrieveNotificationsList", "bad contents");
 		goto out;
 	}
 	if (!found) {
 		if (items)
-			malformed(err, "RetrieveNotificationsList", "other notifications returned");
+			es10_malformed(err, "RetrieveNotificationsList", "other notifications returned");
 		else
 			esim_fail(err, ESIM_E_NOTFOUND, "no notification with sequence number %"
 				  PRIu64 " on the eUICC", seq);
@@ -214,13 +214,13 @@ int es10_remove_notification(struct es10_ctx *ctx, uint64_t seq, struct esim_err
 	mark = der_begin(&req, TAG_REMOVE_NOTIFICATION);
 	der_put_uint(&req, 0x80, seq);
 	der_end(&req, mark);
-	if (command(ctx, &req, &resp, TAG_REMOVE_NOTIFICATION, &top, err) < 0 ||
-	    get_result(ctx, &resp, TAG_REMOVE_NOTIFICATION, "RemoveNotificationFromList", &code,
+	if (es10_command(ctx, &req, &resp, TAG_REMOVE_NOTIFICATION, &top, err) < 0 ||
+	    es10_get_result(ctx, &resp, TAG_REMOVE_NOTIFICATION, "RemoveNotificationFromList", &code,
 		       err) < 0)
 		goto out;
 	if (code != 0) {
 		snprintf(subject, sizeof(subject), "remove notification %" PRIu64, seq);
-		code_fail(err, code == 1 ? ESIM_E_NOTFOUND : ESIM_E_EUICC,
+		es10_code_fail(err, code == 1 ? ESIM_E_NOTFOUND : ESIM_E_EUICC,
 			  ES10_CODE_REMOVE_NOTIFICATION, "RemoveNotificationFromList", subject,
 			  code);
 		goto out;
@@ -262,7 +262,7 @@ void es10_profiles_free(struct es10_profile *p, size_t n)
 static void set_text(char **dst, const struct der_node *n)
 {
 	free(*dst);
-	*dst = dup_text(n);
+	*dst = es10_dup_text(n);
 }
 
 /* notificationConfigurationInfo B6 { 30 { 80 events, 81 address } * } */
@@ -283,8 +283,8 @@ static int parse_notif_config(const struct der_node *b6, struct es10_profile *p)
 	while ((r = der_iter_next(&it, &n)) == 1) {
 		unsigned events;
 
-		if (n.tag != 0x30 || der_find(&n, 0x80, &ev) != 1 || get_bits(&ev, &events) < 0 ||
-		    der_find(&n, 0x81, &addr) != 1 || get_address(&addr, address) < 0)
+		if (n.tag != 0x30 || der_find(&n, 0x80, &ev) != 1 || es10_get_bits(&ev, &events) < 0 ||
+		    der_find(&n, 0x81, &addr) != 1 || es10_get_address(&addr, address) < 0)
 			return -1;
 		if (p->notif_count == alloc) {
 			alloc = alloc ? 2 * alloc : 4;
@@ -340,7 +340,7 @@ static int parse_profile(const struct der_node *e3, struct es10_profile *p)
 	while ((r = der_iter_next(&it, &n)) == 1) {
 		switch (n.tag) {
 		case 0x5A:
-			if (get_iccid(&n, p->iccid) < 0)
+			if (es10_get_iccid(&n, p->iccid) < 0)
 				return -1;
 			break;
 		case 0x4F: {
@@ -354,7 +354,7 @@ static int parse_profile(const struct der_node *e3, struct es10_profile *p)
 			break;
 		}
 		case TAG_PROFILE_STATE:
-			if (get_int(&n, &v) < 0)
+			if (es10_get_int(&n, &v) < 0)
 				return -1;
 			p->state = v == 0 || v == 1 ? v : ES10_STATE_UNKNOWN;
 			break;
@@ -368,12 +368,12 @@ static int parse_profile(const struct der_node *e3, struct es10_profile *p)
 			set_text(&p->name, &n);
 			break;
 		case 0x93:
-			if (get_int(&n, &v) < 0)
+			if (es10_get_int(&n, &v) < 0)
 				return -1;
 			p->icon_type = v == 0 || v == 1 ? v : ES10_ICON_NONE;
 			break;
 		case 0x95:
-			if (get_int(&n, &v) < 0)
+			if (es10_get_int(&n, &v) < 0)
 				return -1;
 			p->profile_class = v <= 2 ? v : ES10_CLASS_UNKNOWN;
 			break;
@@ -389,7 +389,7 @@ static int parse_profile(const struct der_node *e3, struct es10_profile *p)
 				decode_mccmnc(&owner, p->owner_mccmnc);
 			break;
 		case 0x99:
-			if (get_bits(&n, &p->pprs) < 0)
+			if (es10_get_bits(&n, &p->pprs) < 0)
 				return -1;
 			break;
 		default:
@@ -411,7 +411,7 @@ static int parse_profiles(const uint8_t *tlv, size_t len, struct es10_profile **
 	*out = NULL;
 	*count = 0;
 	*why = "not a BF2D list";
-	if (parse_top(tlv, len, TAG_PROFILES_INFO, &top) < 0 ||
+	if (es10_parse_top(tlv, len, TAG_PROFILES_INFO, &top) < 0 ||
 	    list_or_error(&top, &list, code) < 0)
 		return -1;
 	if (*code >= 0)
@@ -444,9 +444,9 @@ int es10_parse_profiles(const uint8_t *tlv, size_t len, struct es10_profile **ou
 	int code;
 
 	if (parse_profiles(tlv, len, out, n, &code, &why) < 0)
-		return malformed(err, "GetProfilesInfo", why);
+		return es10_malformed(err, "GetProfilesInfo", why);
 	if (code >= 0)
-		return code_fail(err, ESIM_E_EUICC, ES10_CODE_PROFILES_INFO, "GetProfilesInfo",
+		return es10_code_fail(err, ESIM_E_EUICC, ES10_CODE_PROFILES_INFO, "GetProfilesInfo",
 				 "list profiles", code);
 	return 0;
 }
@@ -464,7 +464,7 @@ int es10_get_profiles_query(struct es10_ctx *ctx, const char *iccid, const uint8
 
 	*out = NULL;
 	*n = 0;
-	if (iccid && iccid_arg(iccid, bcd, err) < 0)
+	if (iccid && es10_iccid_arg(iccid, bcd, err) < 0)
 		return -1;
 	mark = der_begin(&req, TAG_PROFILES_INFO);
 	if (iccid) {
@@ -475,15 +475,15 @@ int es10_get_profiles_query(struct es10_ctx *ctx, const char *iccid, const uint8
 	if (tags)
 		der_put_tlv(&req, 0x5C, tags, tags_len);
 	der_end(&req, mark);
-	if (command(ctx, &req, &resp, TAG_PROFILES_INFO, &top, err) < 0)
+	if (es10_command(ctx, &req, &resp, TAG_PROFILES_INFO, &top, err) < 0)
 		goto out;
 	if (parse_profiles((const uint8_t *)resp.buf, resp.len, out, n, &code, &why) < 0) {
-		malformed(err, "GetProfilesInfo", why);
+		es10_malformed(err, "GetProfilesInfo", why);
 		goto out;
 	}
 	if (code >= 0) {
 		ctx->last_result = code;
-		code_fail(err, ESIM_E_EUICC, ES10_CODE_PROFILES_INFO, "GetProfilesInfo",
+		es10_code_fail(err, ESIM_E_EUICC, ES10_CODE_PROFILES_INFO, "GetProfilesInfo",
 			  "list profiles", code);
 		goto out;
 	}
@@ -511,12 +511,12 @@ static int profile_op(struct es10_ctx *ctx, const struct buf *req, uint32_t tag,
 	char subject[64];
 	int ret = -1, code;
 
-	if (command(ctx, req, &resp, tag, &top, err) < 0 ||
-	    get_result(ctx, &resp, tag, fn, &code, err) < 0)
+	if (es10_command(ctx, req, &resp, tag, &top, err) < 0 ||
+	    es10_get_result(ctx, &resp, tag, fn, &code, err) < 0)
 		goto out;
 	if (code != 0) {
 		snprintf(subject, sizeof(subject), "%s profile %s", verb, iccid);
-		code_fail(err, code == 1 ? ESIM_E_NOTFOUND : ESIM_E_EUICC, kind, fn, subject, code);
+		es10_code_fail(err, code == 1 ? ESIM_E_NOTFOUND : ESIM_E_EUICC, kind, fn, subject, code);
 		if (kind == ES10_CODE_DELETE && code == 2)
 			esim_hint(err, "disable the profile first");
 		else if (code == 5)
@@ -537,7 +537,7 @@ static int enable_disable(struct es10_ctx *ctx, uint32_t tag, const char *iccid,
 	size_t mark, id;
 	int ret;
 
-	if (iccid_arg(iccid, bcd, err) < 0)
+	if (es10_iccid_arg(iccid, bcd, err) < 0)
 		return -1;
 	/* profileIdentifier is an untagged CHOICE, hence A0 { 5A ... } (SGP.22 §5.7.16, §5.7.17). */
 	mark = der_begin(&req, tag);
@@ -573,7 +573,7 @@ int es10_delete(struct es10_ctx *ctx, const char *iccid, struct esim_err *err)
 	size_t mark;
 	int ret;
 
-	if (iccid_arg(iccid, bcd, err) < 0)
+	if (es10_iccid_arg(iccid, bcd, err) < 0)
 		return -1;
 	/* DeleteProfileRequest is the bare CHOICE: no A0, no refresh flag (SGP.22 §5.7.18). */
 	mark = der_begin(&req, TAG_DELETE);
@@ -593,7 +593,7 @@ int es10_set_nickname(struct es10_ctx *ctx, const char *iccid, const char *nickn
 	size_t mark, len;
 	int ret;
 
-	if (iccid_arg(iccid, bcd, err) < 0)
+	if (es10_iccid_arg(iccid, bcd, err) < 0)
 		return -1;
 	len = nickname ? strlen(nickname) : 0;
 	if (!nickname || len > ES10_NICKNAME_MAX)
@@ -619,13 +619,13 @@ int es10_memory_reset(struct es10_ctx *ctx, unsigned options, struct esim_err *e
 	if (options == 0 || (options & ~ES10_RESET_ALL))
 		return esim_fail(err, ESIM_E_USAGE, "memory reset: no or unknown options");
 	mark = der_begin(&req, TAG_MEMORY_RESET);
-	put_bits(&req, 0x82, options);
+	es10_put_bits(&req, 0x82, options);
 	der_end(&req, mark);
-	if (command(ctx, &req, &resp, TAG_MEMORY_RESET, &top, err) < 0 ||
-	    get_result(ctx, &resp, TAG_MEMORY_RESET, "eUICCMemoryReset", &code, err) < 0)
+	if (es10_command(ctx, &req, &resp, TAG_MEMORY_RESET, &top, err) < 0 ||
+	    es10_get_result(ctx, &resp, TAG_MEMORY_RESET, "eUICCMemoryReset", &code, err) < 0)
 		goto out;
 	if (code != 0) {
-		code_fail(err, code == 1 ? ESIM_E_NOTFOUND : ESIM_E_EUICC, ES10_CODE_MEMORY_RESET,
+		es10_code_fail(err, code == 1 ? ESIM_E_NOTFOUND : ESIM_E_EUICC, ES10_CODE_MEMORY_RESET,
 			  "eUICCMemoryReset", "reset the eUICC memory", code);
 		goto out;
 	}
@@ -640,10 +640,10 @@ int es10_get_rat(struct es10_ctx *ctx, struct buf *tlv, struct esim_err *err)
 {
 	struct der_node top;
 
-	if (simple_get(ctx, TAG_RAT, tlv, &top, err) < 0)
+	if (es10_simple_get(ctx, TAG_RAT, tlv, &top, err) < 0)
 		goto fail;
-	if (check_children(&top) < 0) {
-		malformed(err, "GetRAT", "bad contents");
+	if (es10_check_children(&top) < 0) {
+		es10_malformed(err, "GetRAT", "bad contents");
 		goto fail;
 	}
 	return 0;
