@@ -266,7 +266,8 @@ static void fake_close(void *priv)
 	F.closed++;
 }
 
-static struct apdu_transport fake_t = { fake_open, fake_transmit, fake_close, NULL };
+static struct apdu_transport fake_t = { .open = fake_open, .transmit = fake_transmit,
+					.close = fake_close, .priv = NULL };
 
 static uint8_t test_cla(int ch, int proprietary)
 {
