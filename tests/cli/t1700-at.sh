@@ -73,6 +73,7 @@ lifecycle() {
 	id=$(jq -r .profile.id "$OUT")
 	log_is "install notification, valid" ".event == \"notification\" and .type == \"install\" and .valid == true" 1
 	apdus=$(wc -l <"$T/$dev.apdus")
+	grep '^esimctl: apdu:' "$ERR" | sed "s/^/# $scheme download: /"
 	check "ESIMCTL_TIMING=1 counts the $apdus APDUs the modem carried" \
 		grep -q "^esimctl: apdu: $apdus commands, [1-9][0-9]* bytes sent, [1-9][0-9]* bytes received\$" "$ERR"
 	if [ "$scheme" = at-csim ]; then
