@@ -77,7 +77,8 @@ void es10_ctx_init(struct es10_ctx *ctx);
 
 /*
  * Connect: t->open(), [TERMINAL CAPABILITY], MANAGE CHANNEL open, SELECT ISD-R on the
- * new channel.  ctx keeps the pointer t (it must stay valid until es10_close()).  The
+ * new channel (or t->open_channel() doing both, or SELECT on channel 0 for a transport
+ * with basic_channel set: esimctl/apdu.h).  ctx keeps the pointer t (it must stay valid until es10_close()).  The
  * transport is owned from here on: on failure it has already been closed (t->close()
  * ran) and es10_close(ctx) is a harmless no-op; on success es10_close() closes it.
  */
