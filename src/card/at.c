@@ -296,12 +296,14 @@ static int at_transmit_cb(void *priv, const uint8_t *tx, size_t txlen, uint8_t *
 	struct at_port *p = priv;
 	char cmd[AT_CMD_MAX + 1];
 	struct at_answer a;
-	int ch = txlen ? cla_channel(tx[0]) : 0;
-	int use_cgla = !p->csim_only && ch != 0;
-	const char *prefix = use_cgla ? "+CGLA:" : "+CSIM:";
+	const char *prefix;
+	int ch, use_cgla;
 
-	if (!p || txlen < 4)
+	if (!p || !tx || txlen < 4)
 		return esim_fail(err, ESIM_E_EUICC, "AT modem: invalid APDU");
+	ch = cla_channel(tx[0]);
+	use_cgla = !p->csim_only && ch != 0;
+	prefix = use_cgla ? "+CGLA:" : "+CSIM:";
 	if (use_cgla && (p->session < 0 || ch != p->session))
 		return esim_fail(err, ESIM_E_EUICC, "AT modem: APDU for logical channel %d, but the "
 				 "open channel is %ld", ch, p->session);
