@@ -4,7 +4,17 @@
  * A backend (software eUICC, PC/SC reader, AT modem) fills a struct apdu_transport.
  * transmit() sends one C-APDU (ISO 7816-4 short form) and returns the R-APDU including
  * the two status bytes SW1 SW2.  Logical channels, SELECT and STORE DATA chaining are
- * done above this layer (src/euicc/es10.c), so every backend sees plain APDUs.
+ * done above this layer (src/rsp/es10_apdu.c), so every backend sees plain APDUs.
+ *
+ * How es10_open() reaches the ISD-R, in this order:
+ *   1. basic_channel set: SELECT on the basic channel 0, no logical channel (a modem with
+ *      AT+CSIM only: many refuse MANAGE CHANNEL through it);
+ *   2. open_channel set: one call opens a logical channel with the AID selected on it
+ *      (AT+CCHO does both, 3GPP TS 27.007 §8.45); close_channel ends it (AT+CCHC, §8.46);
+ *   3. neither: MANAGE CHANNEL open (ISO 7816-4 §11.1.2), then SELECT by AID on it, and
+ *      MANAGE CHANNEL close at the end.
+ * In every case the APDUs that follow carry the channel number in CLA (ISO 7816-4 §5.4.1),
+ * so a backend that must name the channel (AT+CGLA) reads it from there.
  */
 #ifndef ESIMCTL_APDU_H
 #define ESIMCTL_APDU_H
@@ -27,12 +37,30 @@ struct apdu_transport {
 			struct esim_err *err);
 	/* Disconnect; also frees priv.  Safe to call once after a failed open. */
 	void (*close)(void *priv);
+	/*
+	 * Optional: open a logical channel and select aid on it in one step.  *channel gets
+	 * the channel number 1..19 that the following APDUs code in CLA.  A SELECT that the
+	 * card refuses is ESIM_E_EUICC naming it.  NULL: see the list above.
+	 */
+	int (*open_channel)(void *priv, const uint8_t *aid, size_t aidlen, int *channel,
+			    struct esim_err *err);
+	/* Optional, with open_channel: close that channel (errors are not reported). */
+	void (*close_channel)(void *priv, int channel);
+	/* 1: the backend reaches the basic channel only (see the list above). */
+	int basic_channel;
+	/*
+	 * Set by the backend when it opens: a warning for the user that is no error (for
+	 * example "ModemManager is running and may use this port").  The command prints it.
+	 */
+	char warning[256];
 	void *priv;
 };
 
 /*
- * Open a backend by URI: "soft:PATH" (software eUICC state file).  Other schemes give
- * ESIM_E_USAGE naming the supported ones.
+ * Open a backend by URI: "soft:PATH" (software eUICC state file), "at:DEVICE" (AT modem
+ * with logical channels: AT+CCHO/AT+CGLA/AT+CCHC), "at-csim:DEVICE" (AT modem, AT+CSIM on
+ * the basic channel); src/card/at.c.  Other schemes give ESIM_E_USAGE naming the
+ * supported ones.
  */
 int apdu_transport_open_uri(const char *uri, struct apdu_transport *out, struct esim_err *err);
 

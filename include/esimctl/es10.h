@@ -66,13 +66,19 @@ struct es10_ctx {
 	struct apdu_transport *t; /* borrowed while open; its close() runs in es10_close() */
 	int channel;             /* logical channel in use (0..19), -1 when not open */
 	int last_result;         /* last ES10 result code received, -1 for none */
+	int own_channel;         /* 1: the transport's open_channel() opened it */
+	/* APDUs exchanged since es10_ctx_init() (C-APDU bytes sent, R-APDU bytes received,
+	 * status words included), whatever the backend. */
+	unsigned long apdus;
+	unsigned long long apdu_tx_bytes, apdu_rx_bytes;
 };
 
 void es10_ctx_init(struct es10_ctx *ctx);
 
 /*
  * Connect: t->open(), [TERMINAL CAPABILITY], MANAGE CHANNEL open, SELECT ISD-R on the
- * new channel.  ctx keeps the pointer t (it must stay valid until es10_close()).  The
+ * new channel (or t->open_channel() doing both, or SELECT on channel 0 for a transport
+ * with basic_channel set: esimctl/apdu.h).  ctx keeps the pointer t (it must stay valid until es10_close()).  The
  * transport is owned from here on: on failure it has already been closed (t->close()
  * ran) and es10_close(ctx) is a harmless no-op; on success es10_close() closes it.
  */

@@ -1,15 +1,17 @@
 /*
  * transport.c - apdu_transport_open_uri(): pick an eUICC backend by URI scheme.
  *
- * This build has one backend, the software eUICC ("soft:PATH", src/card/soft/soft.c).
+ * Backends: the software eUICC ("soft:PATH", src/card/soft/soft.c) and AT modems
+ * ("at:DEVICE", "at-csim:DEVICE", src/card/at.c).
  */
 #include <string.h>
 
 #include "esimctl/apdu.h"
 #include "esimctl/error.h"
+#include "card/at.h"
 #include "card/soft/soft.h"
 
-#define SUPPORTED "soft:PATH"
+#define SUPPORTED "soft:PATH, at:DEVICE, at-csim:DEVICE"
 
 int apdu_transport_open_uri(const char *uri, struct apdu_transport *out, struct esim_err *err)
 {
@@ -30,6 +32,10 @@ int apdu_transport_open_uri(const char *uri, struct apdu_transport *out, struct 
 					 "path: soft:PATH");
 		return soft_euicc_open(colon + 1, out, err);
 	}
+	if (slen == 2 && strncmp(uri, "at", 2) == 0 && colon)
+		return at_transport_open(colon + 1, 0, out, err);
+	if (slen == 7 && strncmp(uri, "at-csim", 7) == 0 && colon)
+		return at_transport_open(colon + 1, 1, out, err);
 	if (slen > 64)
 		slen = 64;
 	return esim_fail(err, ESIM_E_USAGE, "eUICC backend '%.*s' is not supported by this build; "

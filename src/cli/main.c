@@ -42,7 +42,8 @@ static const struct cmd device_cmds[] = {
 	  "  --eid EID          the eUICC's 32-digit EID (check digits are verified)\n"
 	  "  --imei IMEI        the 15-digit IMEI (Luhn check digit is verified)\n"
 	  "  --primary          make this the primary device (tablets route voice through it)\n"
-	  "  --euicc URI        reach the device's eUICC: soft:PATH (software eUICC)\n" },
+	  "  --euicc URI        reach the device's eUICC: soft:PATH (software eUICC),\n"
+	  "                     at:DEVICE or at-csim:DEVICE (modem's AT port)\n" },
 	{ "list", cmd_device_list, NULL, "list devices and what they hold",
 	  "usage: esimctl device list\n" },
 	{ "remove", cmd_device_remove, NULL, "remove a device",

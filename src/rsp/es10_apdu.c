@@ -64,6 +64,9 @@ static int raw_transmit(struct es10_ctx *ctx, const uint8_t *tx, size_t txlen, u
 	if (*rxlen < 2 || *rxlen > APDU_RX_MAX)
 		return esim_fail(err, ESIM_E_EUICC, "eUICC transport returned a %zu-byte response",
 				 *rxlen);
+	ctx->apdus++;
+	ctx->apdu_tx_bytes += txlen;
+	ctx->apdu_rx_bytes += *rxlen;
 	return 0;
 }
 
@@ -191,6 +194,7 @@ int es10_open(struct es10_ctx *ctx, struct apdu_transport *t, struct esim_err *e
 		return esim_fail(err, ESIM_E_USAGE, "es10_open: no transport");
 	ctx->t = NULL;
 	ctx->channel = -1;
+	ctx->own_channel = 0;
 	ctx->last_result = -1;
 	if (t->open && t->open(t->priv, err) < 0) {
 		if (err && err->status == ESIM_OK)
@@ -212,7 +216,25 @@ int es10_open(struct es10_ctx *ctx, struct apdu_transport *t, struct esim_err *e
 		buf_reset(&data);
 	}
 
-	if (!ctx->basic_channel) {
+	if (!ctx->basic_channel && !t->basic_channel && t->open_channel) {
+		/* The backend opens the channel and selects the ISD-R in one step (AT+CCHO). */
+		if (t->open_channel(t->priv, es10_isdr_aid, sizeof(es10_isdr_aid), &ch, err) < 0) {
+			if (err && err->status == ESIM_OK)
+				esim_fail(err, ESIM_E_EUICC, "cannot open a logical channel to the ISD-R");
+			goto fail;
+		}
+		if (ch < 1 || ch > ES10_CHANNEL_MAX) {
+			ctx->channel = ch;
+			ctx->own_channel = 1;
+			esim_fail(err, ESIM_E_EUICC, "eUICC opened an invalid logical channel (%d)", ch);
+			goto fail;
+		}
+		ctx->channel = ch;
+		ctx->own_channel = 1;
+		buf_release(&data);
+		return 0;
+	}
+	if (!ctx->basic_channel && !t->basic_channel) {
 		struct apdu a = { 0x00, 0x70, 0x00, 0x00, NULL, 0, 1 };
 
 		if (apdu_exchange(ctx, &a, 0x00, &data, &sw, err) < 0)
@@ -259,7 +281,10 @@ void es10_close(struct es10_ctx *ctx)
 	if (!ctx || !ctx->t)
 		return;
 	t = ctx->t;
-	if (ctx->channel > 0) {
+	if (ctx->own_channel) {
+		if (t->close_channel)
+			t->close_channel(t->priv, ctx->channel);
+	} else if (ctx->channel > 0) {
 		struct apdu a = { 0x00, 0x70, 0x80, (uint8_t)ctx->channel, NULL, 0, 0 };
 		struct buf data = BUF_INIT;
 		struct esim_err ignored;
@@ -270,6 +295,7 @@ void es10_close(struct es10_ctx *ctx)
 	}
 	ctx->t = NULL;
 	ctx->channel = -1;
+	ctx->own_channel = 0;
 	if (t->close)
 		t->close(t->priv);
 }

@@ -739,7 +739,8 @@ static inline int fz_es10(const uint8_t *data, size_t size)
 	}
 	case 5: {
 		struct fz_card card = { NULL, 0, 0, 1 };
-		struct apdu_transport t = { fz_card_open, fz_card_transmit, fz_card_close, &card };
+		struct apdu_transport t = { .open = fz_card_open, .transmit = fz_card_transmit,
+					    .close = fz_card_close, .priv = &card };
 		struct es10_ctx ctx;
 		struct es10_install_result res;
 		struct buf pir = BUF_INIT;
@@ -760,7 +761,8 @@ static inline int fz_es10(const uint8_t *data, size_t size)
 	}
 	default: {
 		struct fz_card card = { NULL, 0, 0, 0 };
-		struct apdu_transport t = { fz_card_open, fz_card_transmit, fz_card_close, &card };
+		struct apdu_transport t = { .open = fz_card_open, .transmit = fz_card_transmit,
+					    .close = fz_card_close, .priv = &card };
 		struct es10_ctx ctx;
 		int op, flags;
 

@@ -266,7 +266,8 @@ static void fake_close(void *priv)
 	F.closed++;
 }
 
-static struct apdu_transport fake_t = { fake_open, fake_transmit, fake_close, NULL };
+static struct apdu_transport fake_t = { .open = fake_open, .transmit = fake_transmit,
+					.close = fake_close, .priv = NULL };
 
 static uint8_t test_cla(int ch, int proprietary)
 {
@@ -633,6 +634,96 @@ static void test_channel_cla(void **state)
 			assert_int_equal(F.closed, 1);
 			assert_null(ctx.t);
 		}
+	}
+}
+
+/* A transport that opens its own channel (AT+CCHO) or has the basic channel only. */
+static int hook_channel = 2, hook_opened, hook_closed = -1, hook_fail;
+static uint8_t hook_aid[16];
+static size_t hook_aidlen;
+
+static int hook_open_channel(void *priv, const uint8_t *aid, size_t aidlen, int *channel,
+			     struct esim_err *err)
+{
+	(void)priv;
+	hook_opened++;
+	memcpy(hook_aid, aid, aidlen < 16 ? aidlen : 16);
+	hook_aidlen = aidlen;
+	if (hook_fail)
+		return esim_fail(err, ESIM_E_EUICC, "modem answered ERROR to AT+CCHO");
+	*channel = hook_channel;
+	return 0;
+}
+
+static void hook_close_channel(void *priv, int channel)
+{
+	(void)priv;
+	hook_closed = channel;
+}
+
+static void test_transport_channel_hooks(void **state)
+{
+	static const struct {
+		int channel, fail, basic;   /* what the transport does */
+		int rc, ctx_channel;
+		const char *store;          /* CLA of STORE DATA; NULL: no APDU expected */
+	} rows[] = {
+		{ 2, 0, 0, 0, 2, "82" },
+		{ 5, 0, 0, 0, 5, "C1" },
+		{ 19, 0, 0, 0, 19, "CF" },
+		{ 0, 0, 0, -1, -1, NULL },   /* invalid channel numbers from the transport */
+		{ 20, 0, 0, -1, -1, NULL },
+		{ 2, 1, 0, -1, -1, NULL },   /* the transport cannot open one */
+		{ 2, 0, 1, 0, 0, "80" },     /* basic channel only: SELECT on channel 0 */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct apdu_transport t = fake_t;
+		struct es10_ctx ctx;
+		struct esim_err err = { 0 };
+		char tx[96], eid[33];
+
+		fake_reset();
+		hook_channel = rows[i].channel;
+		hook_fail = rows[i].fail;
+		hook_opened = 0;
+		hook_closed = -1;
+		t.open_channel = hook_open_channel;
+		t.close_channel = hook_close_channel;
+		t.basic_channel = rows[i].basic;
+		es10_ctx_init(&ctx);
+		if (rows[i].basic)
+			expect("00 A4 04 00 10 A0000005591010FFFFFFFF8900000100", "9000");
+		if (rows[i].store) {
+			snprintf(tx, sizeof(tx), "%s E2 91 00 06 BF3E035C015A 00", rows[i].store);
+			expect(tx, "BF3E12 5A10 89049032123451234512345678901235 90 00");
+		}
+		/* No MANAGE CHANNEL and no SELECT unless basic: the transport did both. */
+		if (es10_open(&ctx, &t, &err) != rows[i].rc)
+			fail_msg("row %zu: es10_open: %s", i, err.msg);
+		assert_int_equal(hook_opened, rows[i].basic ? 0 : 1);
+		if (!rows[i].basic) {
+			assert_int_equal(hook_aidlen, 16);
+			assert_memory_equal(hook_aid, es10_isdr_aid, 16);
+		}
+		if (rows[i].rc < 0) {
+			assert_int_equal(err.status, ESIM_E_EUICC);
+			assert_int_equal(F.closed, 1);
+			assert_int_equal(F.transmits, 0);
+			/* a channel the transport did open is closed again */
+			assert_int_equal(hook_closed, rows[i].fail ? -1 : rows[i].channel);
+			continue;
+		}
+		assert_int_equal(ctx.channel, rows[i].ctx_channel);
+		assert_int_equal(es10_get_eid(&ctx, eid, &err), 0);
+		assert_string_equal(eid, "89049032123451234512345678901235");
+		es10_close(&ctx);
+		assert_int_equal(F.pos, F.n);
+		assert_int_equal(F.closed, 1);
+		assert_int_equal(hook_closed, rows[i].basic ? -1 : rows[i].channel);
+		assert_int_equal(ctx.apdus, rows[i].basic ? 2 : 1);
 	}
 }
 
@@ -2287,6 +2378,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_chaining_300, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chaining_mss_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_eid_trace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transport_channel_hooks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_response_rounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_6cxx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_61xx_forever, setup, teardown),

@@ -2570,9 +2570,14 @@ static void test_transport_uri(void **state)
 	assert_int_equal(apdu_transport_open_uri("pcsc:0", &tr, &err), -1);
 	assert_int_equal(err.status, ESIM_E_USAGE);
 	assert_string_equal(err.msg, "eUICC backend 'pcsc' is not supported by this build; "
-			    "supported: soft:PATH");
-	assert_int_equal(apdu_transport_open_uri("at:/dev/ttyUSB2", &tr, &err), -1);
-	assert_non_null(strstr(err.msg, "'at'"));
+			    "supported: soft:PATH, at:DEVICE, at-csim:DEVICE");
+	/* at: is a backend now: a missing port is unreachable, not unsupported. */
+	snprintf(uri, sizeof(uri), "at:%s/no-such-tty", t->dir);
+	assert_int_equal(apdu_transport_open_uri(uri, &tr, &err), -1);
+	assert_int_equal(err.status, ESIM_E_NOREADER);
+	assert_non_null(strstr(err.msg, "cannot open serial port"));
+	assert_int_equal(apdu_transport_open_uri("at-csim:", &tr, &err), -1);
+	assert_int_equal(err.status, ESIM_E_USAGE);
 	assert_int_equal(apdu_transport_open_uri("euicc.json", &tr, &err), -1);
 	assert_int_equal(err.status, ESIM_E_USAGE);
 	assert_int_equal(apdu_transport_open_uri("soft:", &tr, &err), -1);

@@ -50,8 +50,13 @@ int glue_open(struct app *app, const struct device *d, struct glue_conn *c)
 {
 	memset(c, 0, sizeof(*c));
 	/* A software eUICC's state is checked where it is opened (soft_euicc_open()). */
-	if (apdu_transport_open_uri(d->euicc, &c->t, &app->err) < 0)
+	if (apdu_transport_open_uri(d->euicc, &c->t, &app->err) < 0) {
+		if (c->t.warning[0])
+			app_warn(app, "%s", c->t.warning);
 		goto fail;
+	}
+	if (c->t.warning[0])
+		app_warn(app, "%s", c->t.warning);
 	/* We hold the eUICC's lock now: remove what writers killed mid-commit left behind. */
 	if (!strncmp(d->euicc, "soft:", 5))
 		atomic_write_cleanup(d->euicc + 5);
@@ -70,10 +75,23 @@ fail:
 	return -1;
 }
 
+/* ESIMCTL_TIMING=1: the APDUs of one eUICC session, on stderr (bench/ reads it). */
+static void apdu_trace(const struct es10_ctx *ctx)
+{
+	const char *env = getenv("ESIMCTL_TIMING");
+
+	if (!env || strcmp(env, "1") != 0)
+		return;
+	fprintf(stderr, "esimctl: apdu: %lu commands, %llu bytes sent, %llu bytes received\n",
+		ctx->apdus, ctx->apdu_tx_bytes, ctx->apdu_rx_bytes);
+}
+
 void glue_close(struct glue_conn *c)
 {
-	if (c->open)
+	if (c->open) {
+		apdu_trace(&c->ctx);
 		es10_close(&c->ctx);
+	}
 	c->open = 0;
 }
 
@@ -97,7 +115,11 @@ int backend_probe(const char *uri, struct buf *normalized, char eid[33], struct 
 	} else {
 		buf_addstr(normalized, uri);
 	}
-	if (apdu_transport_open_uri(normalized->buf, &t, err) < 0)
+	rc = apdu_transport_open_uri(normalized->buf, &t, err);
+	/* No struct app here: the warning goes straight to stderr (device add). */
+	if (t.warning[0])
+		fprintf(stderr, "esimctl: warning: %s\n", t.warning);
+	if (rc < 0)
 		return -1;
 	es10_ctx_init(&ctx);
 	if (es10_open(&ctx, &t, err) < 0)
