@@ -164,8 +164,6 @@ EOF
 fi
 
 echo "== timings ==" >&2
-HELPER_CMD=()
-[ -x "$HELPER" ] && HELPER_CMD=("$HELPER --base https://localhost")
 plan tiny
 for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
 	hf startup -- /bin/true "$ESIMCTL --store $W/s20.json list" "$ESIMCTL --version"

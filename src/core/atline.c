@@ -67,7 +67,7 @@ static void error_code(struct at_answer *a, const char *rest)
 		return;
 	}
 	a->cme = -1;
-	snprintf(a->cme_text, sizeof(a->cme_text), "%s", rest);
+	snprintf(a->cme_text, sizeof(a->cme_text), "%.*s", (int)sizeof(a->cme_text) - 1, rest);
 }
 
 enum at_step at_answer_line(struct at_answer *a, const char *line)

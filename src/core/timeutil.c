@@ -140,7 +140,7 @@ static int expect(const char *s, size_t *pos, char c, const char *after, struct 
 
 static int parse_zone(const char *s, size_t *pos, int64_t *offset, struct esim_err *err)
 {
-	int sign, oh, om;
+	int sign, oh = 0, om = 0;
 	char c = s[*pos];
 
 	if (c == 'Z' || c == 'z') {
@@ -174,7 +174,7 @@ static int parse_zone(const char *s, size_t *pos, int64_t *offset, struct esim_e
 
 int time_parse(const char *s, int64_t *out, struct esim_err *err)
 {
-	int year, mon, day, hour = 0, min = 0, sec = 0;
+	int year = 0, mon = 0, day = 0, hour = 0, min = 0, sec = 0;
 	int64_t offset = 0;
 	size_t pos = 0;
 

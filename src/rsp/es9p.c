@@ -406,7 +406,7 @@ static int get_tlv(enum es9p_fn fn, const cJSON *root, const char *name, uint32_
 		   struct buf *out, struct esim_err *err)
 {
 	struct der_node n;
-	const char *s;
+	const char *s = NULL;
 
 	if (get_string(fn, root, name, &s, err) < 0)
 		return -1;
