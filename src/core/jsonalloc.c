@@ -60,7 +60,7 @@ void *jsonalloc_malloc(size_t n)
 		c->live = 0;
 		/* the old current chunk is freed when its last block is */
 		if (current && current->live == 0) {
-			explicit_bzero(current, CHUNK_SIZE);
+			explicit_bzero(current, sizeof(*current) + current->used);
 			free(current);
 		}
 		current = c;
