@@ -67,14 +67,14 @@ size_t text_fit(struct buf *out, const char *s, size_t width, int pad);
 
 /*
  * s as a JSON string literal with its quotes (RFC 8259 section 7): '"', '\\' and
- * U+0000..U+001F escaped as cJSON does, DEL, C1 and the format controls above as \uXXXX,
+ * U+0000..U+001F escaped as cJSON does, DEL, C1 and the format controls above as \uHHHH,
  * and each byte that is not UTF-8 replaced by \ufffd.  NULL gives null.
  */
 void text_escape_json(struct buf *out, const char *s);
 
 /*
  * Append JSON text (a printed document) with the same repairs applied inside its
- * strings: bytes that are not UTF-8 become \ufffd, DEL, C1 and format controls \uXXXX.
+ * strings: bytes that are not UTF-8 become \ufffd, DEL, C1 and format controls \uHHHH.
  * Outside strings JSON text is ASCII, so the repair never changes its structure.
  */
 void text_json_repair(struct buf *out, const char *json, size_t n);

@@ -316,7 +316,7 @@ size_t text_fit(struct buf *out, const char *s, size_t width, int pad)
 	return used;
 }
 
-/* \uXXXX for a code point of the BMP (all that is escaped here is in the BMP). */
+/* \uHHHH for a code point of the BMP (all that is escaped here is in the BMP). */
 static void json_u(struct buf *out, uint32_t cp)
 {
 	static const char hex[] = "0123456789abcdef";

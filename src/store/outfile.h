@@ -5,7 +5,7 @@
  * rule (esimctl(1) "OUTPUT FILES"):
  *   - "" is a usage error; "-" is standard output (a binary format is refused on a
  *     terminal);
- *   - nothing, or a regular file: written as "<file>.tmp.XXXXXX" (mode 0600) in the same
+ *   - nothing, or a regular file: written as "<file>.tmp." plus 6 random characters (mode 0600) in the same
  *     directory and renamed over it, never seen half-written (no fsync: a file that can
  *     be written again from the store, docs/performance.md);
  *   - a symbolic link owned by the user or root is followed, and the file it leads to is
