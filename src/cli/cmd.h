@@ -96,6 +96,15 @@ struct device *app_find_device(struct app *app, struct store *s, const char *nam
 /* Policy of a profile's carrier; *unknown set when the default is used. */
 const struct carrier_policy *app_policy_for(struct app *app, const char *carrier, int *unknown);
 
+/*
+ * Open and hold (glue_hold()) the eUICCs of the devices that hold profile `ref` (or, with
+ * ref NULL, that device `only` holds), limited to `only` and never `except` when given,
+ * before the store is locked: the eUICC's lock is always taken before the store's.
+ * *held is set when one was held.  0, or -1 with app->err.
+ */
+int app_hold_euiccs(struct app *app, const char *path, const char *ref, const char *only,
+		    const char *except, int *held);
+
 /* Commands. */
 int cmd_add(struct app *app, int argc, char **argv);
 int cmd_list(struct app *app, int argc, char **argv);

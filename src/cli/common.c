@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/rsp/lpa_glue.h"
 #include "esimctl/plan.h"
 #include "esimctl/policy.h"
 #include "esimctl/store.h"
@@ -257,4 +258,35 @@ struct device *app_find_device(struct app *app, struct store *s, const char *nam
 			  name);
 	}
 	return d;
+}
+
+int app_hold_euiccs(struct app *app, const char *path, const char *ref, const char *only,
+		    const char *except, int *held)
+{
+	struct store *s = NULL;
+	struct profile *p;
+	struct binding **b = NULL;
+	struct esim_err e = { 0 };
+	size_t n = 0;
+	int rc = 0;
+
+	/* Read without the lock: the locked pass decides again and opens what was not held. */
+	if (store_load(path, &s, &e) < 0)
+		return 0;
+	if (!ref)
+		n = model_live_bindings_of_device(s, only, &b);
+	else if (model_resolve_profile(s, ref, &p, &e) == 0)
+		n = model_live_bindings_of_profile(s, p->id, &b);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct device *d = model_device(s, b[i]->device);
+
+		if (glue_has_euicc(d) && (!only || !strcmp(only, d->name)) &&
+		    (!except || strcmp(except, d->name))) {
+			rc = glue_hold(app, d);
+			*held = 1;
+		}
+	}
+	free(b);
+	model_free(s);
+	return rc;
 }

@@ -138,32 +138,10 @@ static void advise(struct app *app, cJSON *next_steps, cJSON *rel, const struct 
 static int hold_euiccs(struct app *app, const char *path, const char *ref, const char *device, const char *reason,
 		       int *held)
 {
-	struct store *s = NULL;
-	struct profile *p;
-	struct binding **b = NULL;
-	struct esim_err e = { 0 };
-	size_t n;
-	int rc = 0;
-
-	if ((reason && (!strcmp(reason, "lost") || !strcmp(reason, "stolen"))) || store_load(path, &s, &e) < 0)
+	/* A lost or stolen device cannot be reached: its eUICC is left alone. */
+	if (reason && (!strcmp(reason, "lost") || !strcmp(reason, "stolen")))
 		return 0;
-	if (!ref)
-		n = model_live_bindings_of_device(s, device, &b);
-	else if (model_resolve_profile(s, ref, &p, &e) == 0)
-		n = model_live_bindings_of_profile(s, p->id, &b);
-	else
-		n = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		const struct device *d = model_device(s, b[i]->device);
-
-		if (glue_has_euicc(d) && (!device || !strcmp(device, d->name))) {
-			rc = glue_hold(app, d);
-			*held = 1;
-		}
-	}
-	free(b);
-	model_free(s);
-	return rc;
+	return app_hold_euiccs(app, path, ref, device, NULL, held);
 }
 
 int cmd_release(struct app *app, int argc, char **argv)

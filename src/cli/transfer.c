@@ -102,28 +102,7 @@ static void report_plan(struct app *app, const struct store *s, const struct pro
  */
 static int hold_sources(struct app *app, const char *path, const char *ref, const char *to, int *held)
 {
-	struct store *s = NULL;
-	struct profile *p;
-	struct binding **b = NULL;
-	struct esim_err e = { 0 };
-	size_t n = 0;
-	int rc = 0;
-
-	if (store_load(path, &s, &e) < 0)
-		return 0;
-	if (model_resolve_profile(s, ref, &p, &e) == 0)
-		n = model_live_bindings_of_profile(s, p->id, &b);
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		const struct device *d = model_device(s, b[i]->device);
-
-		if (glue_has_euicc(d) && strcmp(d->name, to)) {
-			rc = glue_hold(app, d);
-			*held = 1;
-		}
-	}
-	free(b);
-	model_free(s);
-	return rc;
+	return app_hold_euiccs(app, path, ref, NULL, to, held);
 }
 
 int cmd_transfer(struct app *app, int argc, char **argv)
