@@ -70,3 +70,22 @@ flock_held() {
 
 # stopped_or_exited PID: stopped (T), exited and not yet reaped (Z), or gone
 stopped_or_exited() { proc_stat "$1"; [ "$PSTATE" = T ] || [ "$PSTATE" = Z ] || [ "$PSTATE" = gone ]; }
+
+# freeze_holding PID MAX_US: spin (no process started) until PID holds the lock or has
+# exited, then after a random 0..MAX_US µs stop it with SIGSTOP.  True when it is stopped
+# while holding the lock (it can no longer change the lock then); the caller kills or
+# continues it.
+freeze_holding() {
+	local pid=$1 max=$2
+	PSTATE=
+	while ! flock_held "$pid"; do
+		proc_stat "$pid"
+		[ "$PSTATE" = Z ] && break
+	done
+	if [ "$PSTATE" != Z ]; then
+		usleep $((RANDOM % max))
+		kill -STOP "$pid" 2>/dev/null
+		await 120 stopped_or_exited "$pid"
+	fi
+	is_stopped "$pid" && flock_held "$pid"
+}

@@ -227,17 +227,7 @@ while [ "$killed" -lt 5 ] && [ "$tries" -lt 100 ]; do
 	tries=$((tries + 1))
 	"$ESIMCTL" -q --wait-lock 600 device add "k$tries" --kind phone >/dev/null 2>&1 &
 	pid=$!
-	PSTATE=
-	while ! flock_held "$pid"; do
-		proc_stat "$pid"
-		[ "$PSTATE" = Z ] && break
-	done
-	if [ "$PSTATE" != Z ]; then
-		usleep $((RANDOM % 20000))
-		kill -STOP "$pid" 2>/dev/null
-		await "$AWAIT" stopped_or_exited "$pid"
-	fi
-	if is_stopped "$pid" && flock_held "$pid"; then
+	if freeze_holding "$pid" 20000; then
 		kill -9 "$pid"
 		killed=$((killed + 1))
 	fi

@@ -384,19 +384,7 @@ while [ "$STOPS" -lt 3 ] && [ "$TRIES" -lt 100 ]; do
 	"$ESIMCTL" -q --wait-lock 0 device add "frozen$TRIES" --kind phone >/dev/null 2>&1 &
 	pid=$!
 	PIDS=("$pid")
-	# spin (no process started) until the writer holds the lock or has exited
-	PSTATE=
-	while ! flock_held "$pid"; do
-		proc_stat "$pid"
-		[ "$PSTATE" = Z ] && break
-	done
-	if [ "$PSTATE" != Z ]; then
-		usleep $((RANDOM % 5000))
-		kill -STOP "$pid" 2>/dev/null
-		await "$AWAIT" stopped_or_exited "$pid"
-	fi
-	# stopped, it can no longer change the lock: it holds it or it does not
-	if is_stopped "$pid" && flock_held "$pid"; then
+	if freeze_holding "$pid" 5000; then
 		STOPS=$((STOPS + 1))
 		frozen "frozen writer $TRIES" "$pid" "frozen$TRIES"
 	else
