@@ -53,6 +53,13 @@ struct apdu_transport {
 	 * example "ModemManager is running and may use this port").  The command prints it.
 	 */
 	char warning[256];
+	/*
+	 * Set by the backend's open() when it knows the card's Answer To Reset (PC/SC
+	 * readers; ISO 7816-3 §8): the ES10 layer reads the card's capabilities from it
+	 * (extended length, ISO 7816-4 §12.1.1).  atrlen 0: not known (AT modems, soft).
+	 */
+	uint8_t atr[33];
+	size_t atrlen;
 	void *priv;
 };
 
