@@ -22,13 +22,14 @@
 #                                  waits until pcscd sees the card
 #   pcsc_card_stop NAME            kill that serve (the card is pulled) and wait for pcscd
 #                                  to see the reader empty
+#   pcsc_restart                   stop pcscd and start it again with the same readers
 #   pcsc_stop                      stop every serve and pcscd (bounded waits; also run by
 #                                  the EXIT trap)
 #   pcsc_list                      print "INDEX<TAB>NAME<TAB>present|empty" per reader
 VPCD_SO=/usr/lib/pcsc/drivers/serial/libifdvpcd.so
 PCSCD_PID=
 PCSC_NREADERS=0
-declare -a PCSC_READER_NAMES=() PCSC_READER_PORTS=()
+declare -a PCSC_READER_NAMES=() PCSC_READER_PORTS=() PCSC_NS=()
 declare -A PCSC_CARD_PID=() PCSC_CARD_SLOT=()
 
 pcsc_cleanup() {
@@ -109,12 +110,19 @@ pcsc_start() {
 		PCSC_READER_PORTS+=("$base" "$port")
 	done
 	PCSC_NREADERS=$((entries * 2))
-	"${ns[@]}" sh -c '
+	PCSC_NS=("${ns[@]}")
+	pcsc_launch
+}
+
+# Start pcscd (again) with the configuration pcsc_start wrote; wait for its readers.
+pcsc_launch() {
+	local i run=$T/pcscd-run
+	"${PCSC_NS[@]}" sh -c '
 		mount --make-rprivate / &&
 		mount -t tmpfs -o mode=0755 pcsc-test /run && mkdir /run/pcscd &&
 		mount --bind "$1" /run/pcscd &&
 		mount --bind "$2" /usr/lib/pcsc/drivers &&
-		exec pcscd -f -c "$3"' sh "$run" "$T/pcscd-drivers" "$conf" >"$T/pcscd.log" 2>&1 &
+		exec pcscd -f -c "$3"' sh "$run" "$T/pcscd-drivers" "$T/pcscd-conf" >>"$T/pcscd.log" 2>&1 &
 	PCSCD_PID=$!
 	export PCSCLITE_CSOCK_NAME=$run/pcscd.comm
 	for ((i = 0; i < 100; i++)); do
@@ -157,6 +165,13 @@ pcsc_card_start() {
 	done
 	sed 's/^/#   serve: /' "$T/serve-$name.err"
 	sgp_abort "pcsc_card_start $name: pcscd does not see the card in '$CARD_READER'"
+}
+
+# pcscd stops and starts again on the same ports (the serves reconnect by themselves).
+pcsc_restart() {
+	pcsc_kill "$PCSCD_PID"
+	PCSCD_PID=
+	pcsc_launch
 }
 
 pcsc_card_stop() {
