@@ -38,13 +38,20 @@ pcsc_cleanup() {
 }
 trap pcsc_cleanup EXIT
 
+# 0 when process $1 has ended (gone, or a zombie its parent has not reaped yet).
+pcsc_ended() {
+	local st
+	st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 0
+	[ -z "$st" ] || [ "$st" = Z ]
+}
+
 # Stop one process: TERM, up to 5 s, then KILL; always reaped.
 pcsc_kill() {
 	local pid=$1 i
 	[ -n "$pid" ] || return 0
 	kill "$pid" 2>/dev/null
 	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
+		pcsc_ended "$pid" && break
 		sleep 0.1
 	done
 	kill -9 "$pid" 2>/dev/null

@@ -240,7 +240,7 @@ json_eq '.euicc.profiles | map(.iccid)' "[\"$ICCID_P\"]"
 
 echo "# --- euicc serve: SIGTERM, errors"
 kill -TERM "$CARD_PID"
-wait_until bash -c '! kill -0 "$1" 2>/dev/null' _ "$CARD_PID" || kill -9 "$CARD_PID"
+wait_until pcsc_ended "$CARD_PID" || kill -9 "$CARD_PID"
 wait "$CARD_PID"
 st=$?
 check "SIGTERM ends serve with exit 0 ($st)" [ "$st" = 0 ]
