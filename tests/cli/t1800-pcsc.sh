@@ -9,7 +9,7 @@
 # nothing; then the failures: several cards and no name (exit 2 listing them), no pcscd
 # (exit 10, "start pcscd"), a reader another process holds (exit 10 after the retry), a
 # card pulled during a download (exit 10, no hang, the store and the eUICC unchanged, the
-# download works once the card is back), a T=0 card, pcscd restarted under a serving
+# download works once the card is back), a T=1-only card, pcscd restarted under a serving
 # card, and `euicc serve`'s own errors.
 . "$(dirname "$0")/sgp22-lib.sh"
 . "$(dirname "$0")/pcsc-lib.sh"
@@ -70,15 +70,17 @@ if command -v scriptor >/dev/null 2>&1; then
 	# MANAGE CHANNEL open, SELECT ISD-R on channel 1, ES10c GetEUICCData (EID) (SGP.22 §5.7.20)
 	printf '%s\n' '00 70 00 00 01' '01 A4 04 00 10 A0 00 00 05 59 10 10 FF FF FF FF 89 00 00 01 00' \
 		'81 E2 91 00 06 BF 3E 03 5C 01 5A 00' '00 70 80 01 00' >"$T/apdus"
-	timeout -k 2 20 scriptor -r "$READER_A" "$T/apdus" >"$T/scriptor.out" 2>&1
+	# T=0 only, as lpac connects (SCARD_PROTOCOL_T0, SCARD_PCI_T0)
+	timeout -k 2 20 scriptor -r "$READER_A" -p T=0 "$T/apdus" >"$T/scriptor.out" 2>&1
 	# scriptor breaks responses after 16 bytes: join the lines first
 	EIDSP=$(echo "$EID" | sed 's/../& /g; s/ $//')
 	check "scriptor (pcsc-tools) reads the EID: BF3E 12 5A 10 EID 9000" \
 		bash -c 'tr -s " \n" "  " <"$1" | grep -qF "< BF 3E 12 5A 10 $2 90 00"' _ "$T/scriptor.out" "$EIDSP"
 	grep -q "BF 3E 12" "$T/scriptor.out" || sed 's/^/#   scriptor: /' "$T/scriptor.out"
+	check "scriptor: T=0, the ATR's default protocol" grep -qF "Using T=0 protocol" "$T/scriptor.out"
 	timeout -k 2 20 pcsc_scan -c -t 1 >"$T/pcsc_scan.out" 2>&1
-	check "pcsc_scan (pcsc-tools): the card's ATR is the built-in T=1 eUICC ATR" \
-		grep -qF "ATR: 3B 95 96 81 31 FE 45 80 73 80 21 17 4D" "$T/pcsc_scan.out"
+	check "pcsc_scan (pcsc-tools): the card's ATR is the built-in eUICC ATR" \
+		grep -qF "ATR: 3B 95 96 80 31 FE 45 80 73 80 21 17 4C" "$T/pcsc_scan.out"
 else
 	skip_part "scriptor not installed (Debian pcsc-tools): no independent client check"
 fi
@@ -231,12 +233,16 @@ check "serve said it reconnected" grep -qF "reconnecting" "$T/serve-a.err"
 run 0 esim euicc info --device exact
 out_has "$ICCID_P"
 
-echo "# --- a T=0 card"
+echo "# --- a T=1-only card (the built-in ATR makes T=0 the default)"
 pcsc_card_stop a
-pcsc_card_start a "$T/a.json" --atr 3B021450
+pcsc_card_start a "$T/a.json" --atr 3B800181
 run 0 esim --json euicc info --device exact
 json_eq '.euicc.eid' "\"$EID\""
 json_eq '.euicc.profiles | map(.iccid)' "[\"$ICCID_P\"]"
+if command -v scriptor >/dev/null 2>&1; then
+	echo '00 70 00 00 01' | timeout -k 2 20 scriptor -r "$READER_A" >"$T/scriptor1.out" 2>&1
+	check "scriptor: T=1 with a T=1-only ATR" grep -qF "Using T=1 protocol" "$T/scriptor1.out"
+fi
 
 echo "# --- euicc serve: SIGTERM, errors"
 kill -TERM "$CARD_PID"
