@@ -193,9 +193,9 @@ else
 	SCD=$!
 	ESIMCTL_PCSC_WAIT=0 run 10 esim euicc info --device exact
 	err_has "hint: scdaemon (pid $SCD) is running and keeps readers open"
-	kill "$SCD"; wait "$SCD" 2>/dev/null
+	pcsc_kill "$SCD"
 fi
-kill "$HOLDER"; wait "$HOLDER" 2>/dev/null; HOLDER=
+pcsc_kill "$HOLDER"; HOLDER=
 run 0 esim euicc info --device exact
 out_has "$EID"
 # Released while esimctl waits: it gets the reader.
@@ -204,7 +204,7 @@ HOLDER=$!
 wait_until grep -qx held "$T/holder.out" || nok "pcsc_hold did not take '$READER_A'"
 ESIMCTL_PCSC_WAIT=60 esim euicc info --device exact >"$T/wait.out" 2>"$T/wait.err" &
 BG=$!
-kill "$HOLDER"; wait "$HOLDER" 2>/dev/null; HOLDER=
+pcsc_kill "$HOLDER"; HOLDER=
 wait "$BG"
 st=$?
 BG=
