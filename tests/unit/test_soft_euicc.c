@@ -2358,7 +2358,11 @@ static void test_apdu_layer(void **state)
 		{ "80E291", 0x6700 },                                 /* truncated header */
 		{ "", 0x6700 },
 		{ "80E2910005BF2E00", 0x6700 },                       /* Lc says 5, 3 follow */
-		{ "80E29100000003BF2E00", 0x6700 },                   /* extended length */
+		{ "80E29100000003BF2E00", 0x6985 },                   /* extended length: taken, */
+		{ "80E291000000", 0x6700 },                           /* cut short */
+		{ "80E2910000000001", 0x6700 },                       /* Lc 0000 */
+		{ "80E291000000050102", 0x6700 },                     /* Lc says 5, 2 follow */
+		{ "80E29100000003BF2E000100", 0x6985 },               /* with Le 0100 */
 		{ "80E2910003BF2E00", 0x6985 },                       /* channel 0: nothing selected */
 		{ "00A4040005A000000558", 0x6A82 },                   /* unknown AID */
 		{ "00A4040010A0000005591010FFFFFFFF8900000200", 0x6A82 }, /* ECASD is not here */

@@ -37,6 +37,17 @@ int soft_euicc_create(const char *path, const char *eid, const uint8_t *cert, si
 		      struct esim_err *err);
 
 /*
+ * The software eUICC's Answer To Reset (ISO/IEC 7816-3 §8.2), as a UICC's: T=0 and T=1
+ * offered (TD1 80, TD2 B1 with IFSC 254), T=15 class A/B/C (TA4 C7), historical bytes in
+ * compact-TLV (category 80): card service data 31 E0, card capabilities 73 F6 21 57 (third
+ * table: extended Lc and Le fields, logical channels assigned by the card, 8 or more),
+ * status 82 90 00; TCK.  soft_euicc_open() puts it in out->atr, `euicc serve` gives it to
+ * the virtual reader.
+ */
+#define SOFT_EUICC_ATR_LEN 20
+extern const uint8_t soft_euicc_atr[SOFT_EUICC_ATR_LEN];
+
+/*
  * Load the state file and fill *out.  The file is locked ("<path>.lock", flock) until
  * out->close(); a second opener waits a few seconds and then fails.  Errors: no such
  * file or busy -> ESIM_E_NOREADER; unreadable or inconsistent file -> ESIM_E_EUICC.
