@@ -12,8 +12,10 @@
 #             without its ATR (short APDUs only), for comparison
 #   at        at:PTY, tests/emulators/atmodem.c on a pseudo-terminal (AT+CCHO/CGLA/CCHC)
 #   at-csim   at-csim:PTY, the same modem with AT+CSIM on the basic channel
-#   pcsc      pcsc:READER behind `esimctl euicc serve` and a private pcscd with vpcd:
-#             reported as not measured until this build has the PC/SC backend
+#   pcsc      pcsc:READER: `esimctl euicc serve` as the card of a vpcd reader of a private
+#             pcscd (tests/cli/pcsc-lib.sh), with serve's own ATR, and as pcsc-ext with
+#             the software eUICC's extended-length ATR (--atr); not measured when the
+#             build has no PC/SC backend, pcscd or vpcd, or no mount namespace is allowed
 # Each download is `esimctl --json add` with ESIMCTL_TIMING=1; its "esimctl: apdu:" lines
 # (src/cli/rsp/lpa_glue.c) are summed over the eUICC sessions of the command.
 #
@@ -101,7 +103,7 @@ export ESIMCTL_RESOLVE=$HOST:$PORT:127.0.0.1
 N=0
 soft_state() {
 	"$ESIMCTL" euicc create-soft "$1" --eid "$EID" --cert "$(pki .euicc.cert_der)" \
-		--key "$(pki .euicc.key_pem)" --eum "$(pki .eum.cert_der)" --ci "$CI" >/dev/null
+		--key "$(pki .euicc.key_pem)" --eum "$(pki .eum.cert_der)" --ci "$CI" >/dev/null 2>&1
 }
 
 # modem NAME [atmodem options]: starts the test modem on a fresh eUICC; sets PTY.
@@ -119,51 +121,11 @@ modem() {
 	[ -c "$PTY" ] || { echo "apdus.sh: atmodem did not start: $(cat "$W/$name.err")" >&2; exit 1; }
 }
 
-# The backends: each prints the --euicc URI of a fresh eUICC, or "skip: WHY".
-backend_soft() {
-	soft_state "$W/$1.json"
-	echo "soft:$W/$1.json"
-}
-backend_at() {
-	modem "$1" >/dev/null
-	echo "at:$PTY"
-}
-backend_at_csim() {
-	modem "$1" --no-cgla >/dev/null
-	echo "at-csim:$PTY"
-}
-backend_pcsc() {
-	# Needs the PC/SC backend (pcsc:) and `esimctl euicc serve` in this build, and a
-	# private pcscd with the vpcd driver as tests/cli sets up for pcsc:.
-	if ! "$ESIMCTL" euicc serve --help >/dev/null 2>&1; then
-		echo "skip: this build has no PC/SC backend and no 'euicc serve'"
-		return
-	fi
-	echo "skip: the private pcscd + vpcd set-up is not wired into bench/apdus.sh yet"
-}
-
-# measure BACKEND MODE BLOCK_ENV: one download; prints one JSON row.
-measure() {
-	local backend=$1 mode=$2 block=$3 name uri
+# download BACKEND MODE BLOCK URI: one download on a fresh device; prints one JSON row.
+download() {
+	local backend=$1 mode=$2 block=$3 uri=$4 name
 	N=$((N + 1))
 	name=b$N
-	case $backend in
-	at | at-csim)
-		if [ ! -x "$ATMODEM" ]; then
-			printf '{"backend":"%s","mode":"%s","skipped":"no %s"}\n' "$backend" "$mode" "$ATMODEM"
-			return
-		fi ;;
-	esac
-	case $backend in
-	soft | soft-255) uri=$(backend_soft "$name") ;;
-	at) backend_at "$name" >"$W/$name.uri"; uri=$(cat "$W/$name.uri") ;;
-	at-csim) backend_at_csim "$name" >"$W/$name.uri"; uri=$(cat "$W/$name.uri") ;;
-	pcsc) uri=$(backend_pcsc "$name") ;;
-	esac
-	if [[ $uri == skip:* ]]; then
-		printf '{"backend":"%s","mode":"%s","skipped":"%s"}\n' "$backend" "$mode" "${uri#skip: }"
-		return
-	fi
 	"$ESIMCTL" device add "$name" --kind phone --euicc "$uri" >/dev/null
 	if ! env ${block:+ESIMCTL_STORE_DATA_BLOCK=$block} ESIMCTL_TIMING=1 "$ESIMCTL" --json add \
 		"LPA:1\$$HOST:$PORT\$APDU-$N" --device "$name" >"$W/$name.out" 2>"$W/$name.log"; then
@@ -186,13 +148,90 @@ print(json.dumps({"backend": backend, "mode": mode, "block": block, "apdus": apd
 EOF
 }
 
+skipped() {
+	printf '{"backend":"%s","mode":"%s","skipped":"%s"}\n' "$1" "$2" "$3"
+}
+
+# measure BACKEND MODE BLOCK_ENV: soft:, at:, at-csim: on a fresh eUICC.
+measure() {
+	local backend=$1 mode=$2 block=$3
+	case $backend in
+	soft | soft-255)
+		soft_state "$W/s$N.json"
+		download "$backend" "$mode" "$block" "soft:$W/s$N.json" ;;
+	at | at-csim)
+		if [ ! -x "$ATMODEM" ]; then
+			skipped "$backend" "$mode" "no $ATMODEM"
+			return
+		fi
+		if [ "$backend" = at ]; then
+			modem "m$N" >/dev/null
+			download "$backend" "$mode" "$block" "at:$PTY"
+		else
+			modem "m$N" --no-cgla >/dev/null
+			download "$backend" "$mode" "$block" "at-csim:$PTY"
+		fi ;;
+	esac
+}
+
+# The software eUICC's ATR (soft_euicc_atr, src/card/soft/soft.h): extended length.
+SOFT_ATR=3B9A9680B1FE451FC78031E073F62157829000EE
+
+# pcsc: in a subshell, so that pcsc-lib.sh's traps and exits stay there.
+measure_pcsc() {
+	local why=
+	if [ ! -f tests/cli/pcsc-lib.sh ] || ! "$ESIMCTL" euicc serve --help >/dev/null 2>&1; then
+		why="this build has no PC/SC backend and no 'euicc serve'"
+	elif [ ! -x "$BUILD/tests/pcsc_hold" ]; then
+		why="no $BUILD/tests/pcsc_hold"
+	fi
+	if [ -n "$why" ]; then
+		skipped pcsc before "$why"
+		skipped pcsc after "$why"
+		return
+	fi
+	(
+		# pcsc-lib.sh is written for the tests, which do not run under set -e.
+		set +e
+		# What pcsc-lib.sh takes from tests/cli/lib.sh and sgp22-lib.sh.
+		T=$W/pcsc ESIMCTL_BUILD=$(cd "$BUILD" && pwd)
+		mkdir -p "$T"
+		skip_all() {
+			skipped pcsc before "$*"
+			skipped pcsc after "$*"
+			exit 0
+		}
+		sgp_abort() { echo "apdus.sh: $*" >&2; exit 1; }
+		sgp_cleanup() { :; }
+		sgp_free_port() {
+			"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+		}
+		. tests/cli/pcsc-lib.sh
+		pcsc_start 2
+		for row in "pcsc before 120" "pcsc after -" "pcsc-ext before 120" "pcsc-ext after -"; do
+			set -- $row
+			soft_state "$W/p$N.json"
+			if [ "$1" = pcsc-ext ]; then
+				pcsc_card_start "p$N" "$W/p$N.json" --atr "$SOFT_ATR"
+			else
+				pcsc_card_start "p$N" "$W/p$N.json"
+			fi
+			download "$1" "$2" "${3#-}" "$CARD_URI" || exit 1
+			pcsc_card_stop "p$((N - 1))"
+		done
+		exit 0
+	)
+}
+
 {
-	for b in soft at at-csim pcsc; do
+	for b in soft at at-csim; do
 		echo "apdus: $b" >&2
 		measure "$b" before 120
 		measure "$b" after ""
 	done
 	measure soft-255 "after, short APDUs only" 255
+	echo "apdus: pcsc" >&2
+	measure_pcsc
 } >"$W/rows.jsonl"
 jq -s --argjson upp "$UPP_BYTES" '{upp_bytes: $upp, rows: .}' "$W/rows.jsonl" >"$W/apdus.json"
 if [ "$MARKDOWN" = 0 ]; then
