@@ -459,8 +459,12 @@ int store_load(const char *path, struct store **out, struct esim_err *err)
 			rc = store_from_json(b.buf, b.len, path, out, err) < 0 ? -2 : 0;
 		close(fd);
 	}
-	/* The store holds matching IDs, which are bearer secrets. */
-	buf_wipe_release(&b);
+	/*
+	 * The store holds matching IDs, which are bearer secrets.  Only read() wrote to b, and
+	 * only its first b.len bytes: the rest of the block was never touched.
+	 */
+	secure_wipe(b.buf, b.len);
+	buf_release(&b);
 	return rc < 0 ? -1 : 0;
 }
 

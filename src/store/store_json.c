@@ -80,7 +80,13 @@ static const char *const notification_keys[] = {
 struct jctx {
 	const char *src;
 	struct esim_err *err;
-	char where[96];      /* "profiles[3]" */
+	/*
+	 * Where the record being loaded is, for messages: "profiles[3]" (array, index) and
+	 * ".activation_code" (sub).  Formatted only by jfail(): most stores have no error.
+	 */
+	const char *array;   /* NULL: at the top level */
+	size_t index;
+	const char *sub;     /* NULL, or the nested record's name */
 	struct buf code;     /* scratch for activation codes (wiped after each use) */
 };
 
@@ -90,17 +96,20 @@ static int jfail(struct jctx *c, const char *field, const char *fmt, ...)
 /* "store 'x': profiles[3].carrier: missing" */
 static int jfail(struct jctx *c, const char *field, const char *fmt, ...)
 {
-	char what[384];
+	char what[384], where[96] = "";
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	if (!*c->where && !field)
+	if (c->array)
+		snprintf(where, sizeof(where), "%s[%zu]%s%s", c->array, c->index, c->sub ? "." : "",
+			 c->sub ? c->sub : "");
+	if (!*where && !field)
 		esim_fail(c->err, ESIM_E_STORE, "store '%s': %s", c->src, what);
 	else
-		esim_fail(c->err, ESIM_E_STORE, "store '%s': %s%s%s: %s", c->src, c->where,
-			  field && *c->where ? "." : "", field ? field : "", what);
+		esim_fail(c->err, ESIM_E_STORE, "store '%s': %s%s%s: %s", c->src, where,
+			  field && *where ? "." : "", field ? field : "", what);
 	return esim_hint(c->err, CORRUPT_HINT);
 }
 
@@ -315,14 +324,13 @@ static int load_actcode(struct jctx *c, const struct jval *v, struct profile *p)
 	const struct jrec *r = v->obj;
 	const char *smdp, *mid, *oid;
 	struct buf *text = &c->code;
-	size_t wlen = strlen(c->where);
 	int cc = 0, ret = -1;
 
 	if (v->type == JT_ABSENT || v->type == JT_NULL)
 		return 0;
 	if (v->type != JT_OBJECT)
 		return jfail(c, "activation_code", "expected an object, found %s", type_name(v));
-	snprintf(c->where + wlen, sizeof(c->where) - wlen, ".activation_code");
+	c->sub = "activation_code";
 	if (get_cstr(c, r, AC_SMDP, 1, 1, &smdp) < 0 ||
 	    get_cstr(c, r, AC_MID, 1, 0, &mid) < 0 ||
 	    get_cstr(c, r, AC_OID, 0, 0, &oid) < 0 ||
@@ -356,7 +364,7 @@ static int load_actcode(struct jctx *c, const struct jval *v, struct profile *p)
 	p->has_ac = 1;
 	ret = 0;
 out:
-	c->where[wlen] = '\0';
+	c->sub = NULL;
 	secure_wipe(text->buf, text->len); /* the matching ID is a bearer secret */
 	return ret;
 }
@@ -583,7 +591,8 @@ static int load_array(struct jctx *c, struct store *s, const cJSON *root, size_t
 	cJSON_ArrayForEach(it, arr) {
 		struct jrec r, sub;
 
-		snprintf(c->where, sizeof(c->where), "%s[%zu]", arrays[a].name, i);
+		c->array = arrays[a].name;
+		c->index = i;
 		if (!cJSON_IsObject(it)) {
 			struct jval v;
 
@@ -600,7 +609,7 @@ static int load_array(struct jctx *c, struct store *s, const cJSON *root, size_t
 			return -1;
 		i++;
 	}
-	c->where[0] = '\0';
+	c->array = NULL;
 	return 0;
 }
 
