@@ -60,6 +60,18 @@ int app_fail(struct app *app, enum esim_status st, const char *fmt, ...)
 /* Usage error for the current command, with a pointer to --help. */
 int app_usage(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * --json output printed while it is made, for documents that grow with the store: an
+ * array member of the top-level object, one element at a time (app_json_array_add()
+ * prints and deletes the element).  Members already in app->out are printed first, in
+ * their order; what is added to app->out later comes after the streamed arrays, "ok"
+ * last, so warnings (app_warn()) must come before the first app_json_array_begin().
+ * Only with app->json; main.c (the document is one per process).
+ */
+void app_json_array_begin(struct app *app, const char *key);
+void app_json_array_add(struct app *app, cJSON *item);
+void app_json_array_end(struct app *app);
+
 /* JSON helpers: add a string (NULL -> null), an ISO time (0 -> null). */
 void json_str(cJSON *o, const char *k, const char *v);
 void json_time(cJSON *o, const char *k, int64_t t);

@@ -253,28 +253,38 @@ static void profile_cells(const struct app *app, const struct store *s, const st
 	cells[PC_NEXT] = next;
 }
 
-/* "profiles" and "devices" of the --json document. */
+/*
+ * "profiles", "devices" and "pending_notifications" of the --json document, printed one
+ * element at a time: the output never exists as one tree.
+ */
 static void list_json(struct list_ctx *lc)
 {
-	cJSON *profiles = cJSON_AddArrayToObject(lc->app->out, "profiles");
-	cJSON *devices = cJSON_AddArrayToObject(lc->app->out, "devices");
+	struct app *app = lc->app;
+	const struct store *s = lc->s;
 
-	for (size_t i = 0; i < lc->s->nprofiles; i++) {
+	app_json_array_begin(app, "profiles");
+	for (size_t i = 0; i < s->nprofiles; i++) {
 		const struct memo_slot *m = shown(lc, i);
 
 		if (m)
-			cJSON_AddItemToArray(profiles, json_profile_policy(lc->app, lc->s, &lc->s->profiles[i],
-									   lc->g.ptrs + lc->g.start[i],
-									   lc->g.count[i], m->pol, m->unknown));
+			app_json_array_add(app, json_profile_policy(app, s, &s->profiles[i],
+								    lc->g.ptrs + lc->g.start[i],
+								    lc->g.count[i], m->pol, m->unknown));
 	}
-	for (size_t i = 0; i < lc->s->ndevices; i++) {
-		const struct device *d = &lc->s->devices[i];
+	app_json_array_end(app);
+	app_json_array_begin(app, "devices");
+	for (size_t i = 0; i < s->ndevices; i++) {
+		const struct device *d = &s->devices[i];
 
-		if (!device_shown(lc, d))
-			continue;
-		cJSON_AddItemToArray(devices, json_device_kept(lc->s, d, lc->app->now,
-							       lc->carrier ? holding_kept : NULL, lc));
+		if (device_shown(lc, d))
+			app_json_array_add(app, json_device_kept(s, d, app->now,
+								 lc->carrier ? holding_kept : NULL, lc));
 	}
+	app_json_array_end(app);
+	app_json_array_begin(app, "pending_notifications");
+	for (size_t i = 0; i < s->nnotifications; i++)
+		app_json_array_add(app, json_notification(&s->notifications[i]));
+	app_json_array_end(app);
 }
 
 static void list_human(struct list_ctx *lc)
@@ -459,12 +469,6 @@ int cmd_list(struct app *app, int argc, char **argv)
 		return 0;
 	}
 	list_json(lc);
-	{
-		cJSON *na = cJSON_AddArrayToObject(app->out, "pending_notifications");
-
-		for (size_t i = 0; i < s->nnotifications; i++)
-			cJSON_AddItemToArray(na, json_notification(&s->notifications[i]));
-	}
 	list_ctx_free(lc);
 	return 0;
 }

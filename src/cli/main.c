@@ -404,10 +404,12 @@ static void print_error(struct app *app)
 /* 1 when text[0..n) has no byte outside printable ASCII (cJSON escapes the rest below 0x20). */
 static int ascii_printable(const char *text, size_t n)
 {
+	unsigned char other = 0;
+
+	/* no early exit: the compiler makes this loop a vector one (the usual case is all ASCII) */
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)text[i] >= 0x7f)
-			return 0;
-	return 1;
+		other |= (unsigned char)text[i] >= 0x7f;
+	return !other;
 }
 
 static void print_piece(const cJSON *item, struct buf *b)
@@ -443,36 +445,81 @@ static void print_piece(const cJSON *item, struct buf *b)
 /*
  * The --json document, exactly as cJSON_PrintUnformatted() prints it, but one member of
  * the top-level object (one element of its arrays) at a time: `list --json` on a large
- * store never holds the whole text in memory next to the tree.
+ * store never holds the whole text in memory next to the tree.  A command may print an
+ * array member while it makes it (app_json_array_begin() ... _end()): then no tree of the
+ * whole document exists either.  finish() prints the members left in app->out after the
+ * ones already printed, "ok" last.
  */
-static void print_document(const cJSON *doc)
+static struct {
+	int open;        /* '{' and at least one member printed */
+	size_t n;        /* elements printed in the array being streamed */
+	struct buf piece;
+} doc_out = { 0, 0, BUF_INIT };
+
+/* '{' or ',', then "key": */
+static void print_key(const char *name)
 {
-	struct buf b = BUF_INIT;
-	const cJSON *m, *e;
+	cJSON *key = cJSON_CreateStringReference(name);
 
-	fputc('{', stdout);
-	cJSON_ArrayForEach(m, doc) {
-		cJSON *key = cJSON_CreateStringReference(m->string);
+	fputc(doc_out.open ? ',' : '{', stdout);
+	doc_out.open = 1;
+	print_piece(key, &doc_out.piece);
+	cJSON_Delete(key);
+	fputc(':', stdout);
+}
 
-		if (m != doc->child)
-			fputc(',', stdout);
-		print_piece(key, &b);
-		cJSON_Delete(key);
-		fputc(':', stdout);
+/* Prints the members of doc, and takes them out of it. */
+static void print_members(cJSON *doc)
+{
+	cJSON *m, *e;
+
+	while ((m = doc->child) != NULL) {
+		print_key(m->string);
 		if (!cJSON_IsArray(m)) {
-			print_piece(m, &b);
-			continue;
+			print_piece(m, &doc_out.piece);
+		} else {
+			fputc('[', stdout);
+			cJSON_ArrayForEach(e, m) {
+				if (e != m->child)
+					fputc(',', stdout);
+				print_piece(e, &doc_out.piece);
+			}
+			fputc(']', stdout);
 		}
-		fputc('[', stdout);
-		cJSON_ArrayForEach(e, m) {
-			if (e != m->child)
-				fputc(',', stdout);
-			print_piece(e, &b);
-		}
-		fputc(']', stdout);
+		cJSON_Delete(cJSON_DetachItemViaPointer(doc, m));
 	}
+}
+
+void app_json_array_begin(struct app *app, const char *key)
+{
+	print_members(app->out);
+	print_key(key);
+	fputc('[', stdout);
+	doc_out.n = 0;
+}
+
+void app_json_array_add(struct app *app, cJSON *item)
+{
+	(void)app;
+	if (doc_out.n++)
+		fputc(',', stdout);
+	print_piece(item, &doc_out.piece);
+	cJSON_Delete(item);
+}
+
+void app_json_array_end(struct app *app)
+{
+	(void)app;
+	fputc(']', stdout);
+}
+
+static void print_document(cJSON *doc)
+{
+	print_members(doc);
+	if (!doc_out.open)
+		fputc('{', stdout);
 	fputs("}\n", stdout);
-	buf_release(&b);
+	buf_release(&doc_out.piece);
 }
 
 static int finish(struct app *app, int rc)
