@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "esimctl/jsonnum.h"
 #include "esimctl/policy.h"
 #include "esimctl/text.h"
 #include "esimctl/timeutil.h"
@@ -392,7 +393,7 @@ cJSON *json_profile_policy(struct app *app, const struct store *s, const struct 
 	/* single-device profiles never move: a new profile must be ordered */
 	add_bool(o, "transferable", c->model != MODEL_SINGLE_DEVICE);
 	cJSON_AddItemToObjectCS(o, "cooldown_remaining_s",
-				cJSON_CreateNumber(next > app->now ? (double)(next - app->now) : 0));
+				json_number_int(next > app->now ? next - app->now : 0));
 	if (c->model == MODEL_SINGLE_DEVICE)
 		cJSON_AddItemToObjectCS(o, "next_transfer", cJSON_CreateNull());
 	else
@@ -461,12 +462,12 @@ cJSON *json_notification(const struct pending_notification *n)
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "device", n->device);
-	cJSON_AddNumberToObject(o, "seq", (double)n->seq);
+	cJSON_AddItemToObjectCS(o, "seq", json_number_int(n->seq));
 	cJSON_AddStringToObject(o, "event", n->event);
 	cJSON_AddStringToObject(o, "address", n->address);
 	json_str(o, "iccid", n->iccid);
 	json_time(o, "queued", n->queued);
-	cJSON_AddNumberToObject(o, "attempts", n->attempts);
+	cJSON_AddItemToObjectCS(o, "attempts", json_number_int(n->attempts));
 	json_str(o, "last_error", n->last_error);
 	return o;
 }
