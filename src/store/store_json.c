@@ -88,6 +88,7 @@ struct jctx {
 	size_t index;
 	const char *sub;     /* NULL, or the nested record's name */
 	struct buf code;     /* scratch for activation codes (wiped after each use) */
+	struct buf *drop;    /* the text, wiped and released once parsed, or NULL */
 };
 
 static int jfail(struct jctx *c, const char *field, const char *fmt, ...)
@@ -573,10 +574,10 @@ static void jrec_from_tree(const cJSON *obj, const char *const *keys, struct jre
 	}
 }
 
-static int load_array(struct jctx *c, struct store *s, const cJSON *root, size_t a)
+static int load_array(struct jctx *c, struct store *s, cJSON *root, size_t a)
 {
-	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, arrays[a].name);
-	const cJSON *it;
+	cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, arrays[a].name);
+	cJSON *it;
 	size_t i = 0;
 
 	/* A missing array is an empty one: `{"schema":1}` is a valid empty store. */
@@ -588,7 +589,22 @@ static int load_array(struct jctx *c, struct store *s, const cJSON *root, size_t
 		jval_from_tree(arr, &v);
 		return jfail(c, arrays[a].name, "expected an array, found %s", type_name(&v));
 	}
-	cJSON_ArrayForEach(it, arr) {
+	{
+		/*
+		 * Room for all of them at once, made now: in the memory freed by the text and
+		 * the records loaded before, rather than in fresh pages.
+		 */
+		size_t n[NARRAYS] = { 0 };
+
+		_Static_assert(NARRAYS == 5, "model_reserve() takes the five arrays in this order");
+		n[a] = (size_t)cJSON_GetArraySize(arr);
+		model_reserve(s, n[0], n[1], n[2], n[3], n[4]);
+	}
+	/*
+	 * Each record's part of the tree is freed as soon as it is loaded: the model is then
+	 * built in memory the tree used, instead of in more fresh pages.
+	 */
+	while ((it = arr->child) != NULL) {
 		struct jrec r, sub;
 
 		c->array = arrays[a].name;
@@ -607,6 +623,7 @@ static int load_array(struct jctx *c, struct store *s, const cJSON *root, size_t
 		}
 		if (arrays[a].load(c, s, &r) < 0)
 			return -1;
+		cJSON_Delete(cJSON_DetachItemViaPointer(arr, it));
 		i++;
 	}
 	c->array = NULL;
@@ -659,6 +676,12 @@ static int from_tree(struct jctx *c, const char *text, size_t len, struct store 
 		syntax_error(c, text, off);
 		goto out;
 	}
+	if (c->drop) {
+		/* It holds matching IDs; the tree has all of it now. */
+		secure_wipe(c->drop->buf, c->drop->len);
+		buf_release(c->drop);
+		text = NULL;
+	}
 	if (!cJSON_IsObject(root)) {
 		struct jval v;
 
@@ -701,8 +724,8 @@ out:
 	return ret;
 }
 
-int store_from_json(const char *text, size_t len, const char *srcname, struct store **out,
-		    struct esim_err *err)
+static int from_json(const char *text, size_t len, struct buf *drop, const char *srcname,
+		     struct store **out, struct esim_err *err)
 {
 	struct jctx c;
 	int ret;
@@ -711,10 +734,27 @@ int store_from_json(const char *text, size_t len, const char *srcname, struct st
 	memset(&c, 0, sizeof(c));
 	c.src = srcname ? srcname : "(store)";
 	c.err = err;
+	c.drop = drop;
 	buf_init(&c.code, 0);
 	ret = from_tree(&c, text, len, out);
 	ctx_release(&c);
+	if (drop) {
+		secure_wipe(drop->buf, drop->len);
+		buf_release(drop);
+	}
 	return ret;
+}
+
+int store_from_json(const char *text, size_t len, const char *srcname, struct store **out,
+		    struct esim_err *err)
+{
+	return from_json(text, len, NULL, srcname, out, err);
+}
+
+int store_from_json_buf(struct buf *text, const char *srcname, struct store **out,
+			struct esim_err *err)
+{
+	return from_json(text->buf, text->len, text, srcname, out, err);
 }
 
 /* ---- writer ---- */
