@@ -143,16 +143,23 @@ int cmd_euicc_sync(struct app *app, int argc, char **argv);
 void fmt_range(int min_s, int max_s, char *out, size_t outsz);
 void fmt_cooldown(int s, char *out, size_t outsz);
 cJSON *json_device(const struct store *s, const struct device *d, int64_t now);
-/* json_device() listing only the holdings keep() accepts (NULL: all). */
+/*
+ * json_device() listing only the holdings keep() accepts (NULL: all).  With borrow, the
+ * object refers to the model's strings instead of copying them: it must be deleted before
+ * the model is changed or freed (list --json prints and deletes each one at once).
+ */
 cJSON *json_device_kept(const struct store *s, const struct device *d, int64_t now,
-			int (*keep)(void *arg, const struct binding *b), void *arg);
+			int (*keep)(void *arg, const struct binding *b), void *arg, int borrow);
 /* b/nb: the profile's live bindings (NULL: looked up). */
 cJSON *json_profile(struct app *app, const struct store *s, const struct profile *p,
 		    struct binding *const *b, size_t nb);
-/* json_profile() with the carrier policy already looked up (app_policy_for()). */
+/*
+ * json_profile() with the carrier policy already looked up (app_policy_for()); borrow as
+ * for json_device_kept().
+ */
 cJSON *json_profile_policy(struct app *app, const struct store *s, const struct profile *p,
 			  struct binding *const *lb, size_t nb, const struct carrier_policy *c,
-			  int unknown);
+			  int unknown, int borrow);
 cJSON *json_carrier(const struct carrier_policy *c);
 /*
  * Commands whose only option is --device D, with exactly npos positional arguments

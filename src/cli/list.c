@@ -269,7 +269,7 @@ static void list_json(struct list_ctx *lc)
 		if (m)
 			app_json_array_add(app, json_profile_policy(app, s, &s->profiles[i],
 								    lc->g.ptrs + lc->g.start[i],
-								    lc->g.count[i], m->pol, m->unknown));
+								    lc->g.count[i], m->pol, m->unknown, 1));
 	}
 	app_json_array_end(app);
 	app_json_array_begin(app, "devices");
@@ -278,7 +278,7 @@ static void list_json(struct list_ctx *lc)
 
 		if (device_shown(lc, d))
 			app_json_array_add(app, json_device_kept(s, d, app->now,
-								 lc->carrier ? holding_kept : NULL, lc));
+								 lc->carrier ? holding_kept : NULL, lc, 1));
 	}
 	app_json_array_end(app);
 	app_json_array_begin(app, "pending_notifications");

@@ -178,7 +178,7 @@ static int get_time(struct jctx *c, const struct jrec *r, int f, int required, i
 	}
 	if (it->type != JT_STRING)
 		return jfail(c, key, "expected a time string, found %s", type_name(it));
-	memset(&terr, 0, sizeof(terr));
+	terr.msg[0] = '\0'; /* esim_fail() sets all of it, and only then is it read */
 	if (time_parse(it->str, out, &terr) < 0)
 		return jfail(c, key, "%s", terr.msg[0] ? terr.msg : "not an ISO 8601 time");
 	return 0;
@@ -353,14 +353,15 @@ static int load_actcode(struct jctx *c, const struct jval *v, struct profile *p)
 	if (cc)
 		buf_addstr(text, "$1");
 	{
-		struct esim_err aerr = { 0 };
-		int rc = actcode_parse(text->buf, &p->ac, &aerr);
+		struct esim_err aerr;
 
-		if (rc < 0)
+		aerr.msg[0] = '\0'; /* esim_fail() sets all of it, and only then is it read */
+		if (actcode_parse(text->buf, &p->ac, &aerr) < 0) {
 			jfail(c, NULL, "%s", aerr.msg[0] ? aerr.msg : "invalid activation code");
-		secure_wipe(&aerr, sizeof(aerr));
-		if (rc < 0)
+			/* the message may quote the code */
+			secure_wipe(&aerr, sizeof(aerr));
 			goto out;
+		}
 	}
 	p->has_ac = 1;
 	ret = 0;
@@ -558,19 +559,31 @@ static void jval_from_tree(const cJSON *it, struct jval *v)
 static void jrec_from_tree(const cJSON *obj, const char *const *keys, struct jrec *r)
 {
 	const cJSON *it;
-	int n;
+	int n, next = 0;
 
 	r->keys = keys;
 	for (n = 0; keys[n]; n++)
 		r->v[n].type = JT_ABSENT;
 	cJSON_ArrayForEach(it, obj) {
+		int i;
+
 		if (!it->string)
 			continue;
-		for (int i = 0; i < n; i++)
-			if (r->v[i].type == JT_ABSENT && !strcmp(it->string, keys[i])) {
-				jval_from_tree(it, &r->v[i]);
+		/*
+		 * The writer puts the keys in this order (optional ones may be missing): try
+		 * the keys after the last one found first, then all of them.
+		 */
+		for (i = next; i < n; i++)
+			if (!strcmp(it->string, keys[i]))
 				break;
-			}
+		if (i == n)
+			for (i = 0; i < next; i++)
+				if (!strcmp(it->string, keys[i]))
+					break;
+		if (i < n && r->v[i].type == JT_ABSENT) {
+			jval_from_tree(it, &r->v[i]);
+			next = i + 1;
+		}
 	}
 }
 
