@@ -55,11 +55,14 @@ static void test_spread(void **state)
 	uint64_t x = 88172645463325252u;
 
 	(void)state;
-	for (int64_t p = 1; p <= INT64_C(1000000000000000000); p *= 10)
+	for (int64_t p = 1;; p *= 10) {
 		for (int64_t d = -1; d <= 1; d++) {
 			check(p + d);
 			check(-(p + d));
 		}
+		if (p > INT64_MAX / 10)
+			break;
+	}
 	for (int i = 0; i < 20000; i++) {
 		/* xorshift64: magnitudes of every size up to 2^53 */
 		x ^= x << 13;
