@@ -221,8 +221,13 @@ void table_row(struct buf *line, const struct tcol *cols, size_t n, const char *
 			pending += cols[i].w;
 			continue;
 		}
-		for (; pending; pending--)
-			buf_addch(line, ' ');
+		if (pending) {
+			buf_grow(line, pending);
+			memset(line->buf + line->len, ' ', pending);
+			line->len += pending;
+			line->buf[line->len] = '\0';
+			pending = 0;
+		}
 		used = text_fit(line, c, cols[i].w, 0);
 		pending = used < cols[i].w ? cols[i].w - used : 0;
 	}
