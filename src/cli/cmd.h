@@ -116,6 +116,8 @@ const struct carrier_policy *app_policy_for(struct app *app, const char *carrier
  */
 int app_hold_euiccs(struct app *app, const char *path, const char *ref, const char *only,
 		    const char *except, int *held);
+/* How many eUICCs app_hold_euiccs() would hold, judged on a store already read. */
+int app_euiccs_to_hold(struct store *s, const char *ref, const char *only, const char *except);
 
 /* Commands. */
 int cmd_add(struct app *app, int argc, char **argv);
