@@ -40,12 +40,15 @@ static unsigned char *chunk_data(struct chunk *c)
 	return (unsigned char *)c->align;
 }
 
-void *jsonalloc_malloc(size_t n)
+/* Room for blocks in a chunk, after its header. */
+#define CHUNK_ROOM (CHUNK_SIZE - sizeof(struct chunk))
+
+/* A block of its own, or one in a new current chunk. */
+static __attribute__((noinline)) void *malloc_slow(size_t n, size_t need)
 {
-	size_t need = WORD + ((n + ALIGN - 1) & ~(ALIGN - 1));
 	unsigned char *b;
 
-	if (n >= BIG_BLOCK || need > CHUNK_SIZE - sizeof(struct chunk)) {
+	if (n >= BIG_BLOCK || need > CHUNK_ROOM) {
 		b = malloc(2 * WORD + n);
 		if (!b)
 			return NULL;
@@ -53,7 +56,7 @@ void *jsonalloc_malloc(size_t n)
 		memset(b + WORD, 0, WORD);
 		return b + 2 * WORD;
 	}
-	if (!current || current->used + need > CHUNK_SIZE - sizeof(struct chunk)) {
+	{
 		struct chunk *c = malloc(CHUNK_SIZE);
 
 		if (!c)
@@ -67,11 +70,48 @@ void *jsonalloc_malloc(size_t n)
 		}
 		current = c;
 	}
-	b = chunk_data(current) + current->used;
-	current->used += need;
-	current->live++;
+	b = chunk_data(current);
+	current->used = need;
+	current->live = 1;
 	memcpy(b, &current, sizeof(current));
 	return b + WORD;
+}
+
+/* cJSON calls this for every node, key and string: the usual case is a few instructions. */
+void *jsonalloc_malloc(size_t n)
+{
+	size_t need = WORD + ((n + ALIGN - 1) & ~(ALIGN - 1));
+	struct chunk *c = current;
+	unsigned char *b;
+
+	if (!c || n >= BIG_BLOCK || c->used + need > CHUNK_ROOM)
+		return malloc_slow(n, need);
+	b = chunk_data(c) + c->used;
+	c->used += need;
+	c->live++;
+	memcpy(b, &c, sizeof(c));
+	return b + WORD;
+}
+
+static __attribute__((noinline)) void free_slow(unsigned char *b, struct chunk *c)
+{
+	if (!c) {
+		size_t n;
+
+		/* cJSON strings and printed documents may hold matching IDs */
+		memcpy(&n, b - 2 * WORD, sizeof(n));
+		explicit_bzero(b - 2 * WORD, 2 * WORD + n);
+		free(b - 2 * WORD);
+		return;
+	}
+	/* the chunk's last block */
+	if (c == current) {
+		explicit_bzero(chunk_data(c), c->used);
+		c->used = 0;
+	} else {
+		explicit_bzero(c, sizeof(*c) + c->used);
+		free(c);
+	}
 }
 
 void jsonalloc_free(void *p)
@@ -82,24 +122,9 @@ void jsonalloc_free(void *p)
 	if (!b)
 		return;
 	memcpy(&c, b - WORD, sizeof(c));
-	if (!c) {
-		size_t n;
-
-		/* cJSON strings and printed documents may hold matching IDs */
-		memcpy(&n, b - 2 * WORD, sizeof(n));
-		explicit_bzero(b - 2 * WORD, 2 * WORD + n);
-		free(b - 2 * WORD);
+	if (c && --c->live)
 		return;
-	}
-	if (--c->live)
-		return;
-	if (c == current) {
-		explicit_bzero(chunk_data(c), c->used);
-		c->used = 0;
-	} else {
-		explicit_bzero(c, sizeof(*c) + c->used);
-		free(c);
-	}
+	free_slow(b, c);
 }
 
 void jsonalloc_install(void)
