@@ -474,7 +474,7 @@ static void print_members(cJSON *doc)
 {
 	cJSON *m, *e;
 
-	while ((m = doc->child) != NULL) {
+	while (doc && (m = doc->child) != NULL) {
 		print_key(m->string);
 		if (!cJSON_IsArray(m)) {
 			print_piece(m, &doc_out.piece);

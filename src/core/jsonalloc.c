@@ -49,6 +49,8 @@ static __attribute__((noinline)) void *malloc_slow(size_t n, size_t need)
 	unsigned char *b;
 
 	if (n >= BIG_BLOCK || need > CHUNK_ROOM) {
+		if (n > SIZE_MAX - 2 * WORD)
+			return NULL;
 		b = malloc(2 * WORD + n);
 		if (!b)
 			return NULL;
