@@ -772,17 +772,27 @@ int store_from_json_buf(struct buf *text, const char *srcname, struct store **ou
 
 /* ---- writer ---- */
 
+/*
+ * A record's object lives only until put_record() has printed it: keys (literals) and
+ * the model's strings are referenced, not copied; only text made here (times, numbers)
+ * is copied.
+ */
 static void put_str(cJSON *o, const char *k, const char *v)
 {
 	if (v)
-		cJSON_AddStringToObject(o, k, v);
+		cJSON_AddItemToObjectCS(o, k, cJSON_CreateStringReference(v));
 }
 
 /* Optional fields the reader requires to be non-empty: "" is written as absent. */
 static void put_opt(cJSON *o, const char *k, const char *v)
 {
 	if (v && *v)
-		cJSON_AddStringToObject(o, k, v);
+		put_str(o, k, v);
+}
+
+static void put_bool(cJSON *o, const char *k, int v)
+{
+	cJSON_AddItemToObjectCS(o, k, cJSON_CreateBool(v));
 }
 
 static void put_time(cJSON *o, const char *k, int64_t t, int required)
@@ -792,7 +802,7 @@ static void put_time(cJSON *o, const char *k, int64_t t, int required)
 	if (t == TIME_NONE && !required)
 		return;
 	time_format(t, iso);
-	cJSON_AddStringToObject(o, k, iso);
+	cJSON_AddItemToObjectCS(o, k, cJSON_CreateString(iso));
 }
 
 /* A whole number as decimal digits (a double would print 2^53 as 9.007199254740992e+15). */
@@ -801,7 +811,7 @@ static void put_int(cJSON *o, const char *k, int64_t v)
 	char num[24];
 
 	snprintf(num, sizeof(num), "%" PRId64, v);
-	cJSON_AddRawToObject(o, k, num);
+	cJSON_AddItemToObjectCS(o, k, cJSON_CreateRaw(num));
 }
 
 static cJSON *device_json(const struct device *d)
@@ -813,7 +823,7 @@ static cJSON *device_json(const struct device *d)
 	put_opt(o, "platform", d->platform);
 	put_opt(o, "eid", d->eid);
 	put_opt(o, "imei", d->imei);
-	cJSON_AddBoolToObject(o, "primary", d->primary);
+	put_bool(o, "primary", d->primary);
 	put_opt(o, "euicc", d->euicc);
 	put_time(o, "created", d->created, 1);
 	return o;
@@ -829,13 +839,15 @@ static cJSON *profile_json(const struct profile *p)
 	put_str(o, "plan", plan_type_name(p->plan));
 	put_opt(o, "nickname", p->nickname);
 	if (p->has_ac) {
-		cJSON *a = cJSON_AddObjectToObject(o, "activation_code");
+		cJSON *a = cJSON_CreateObject();
+
+		cJSON_AddItemToObjectCS(o, "activation_code", a);
 
 		put_str(a, "smdp", p->ac.smdp);
 		put_str(a, "matching_id", p->ac.matching_id);
 		if (p->ac.oid[0])
 			put_str(a, "oid", p->ac.oid);
-		cJSON_AddBoolToObject(a, "cc_required", p->ac.cc_required);
+		put_bool(a, "cc_required", p->ac.cc_required);
 	}
 	put_str(o, "provider", p->provider);
 	put_str(o, "profile_name", p->profile_name);
@@ -891,13 +903,11 @@ static cJSON *notification_json(const struct pending_notification *n)
 
 /*
  * One record, printed by cJSON straight into out (cJSON_PrintPreallocated() says 0 when
- * the room was too small: retry with more).  The text may hold a matching ID: the tree's
- * copy is wiped before it is freed.
+ * the room was too small: retry with more).  The record refers to the model's matching
+ * ID, so no copy of it is left to wipe; out holds one (the caller wipes it).
  */
 static void put_record(struct buf *out, cJSON *o)
 {
-	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "activation_code");
-	const cJSON *m = a ? cJSON_GetObjectItemCaseSensitive(a, "matching_id") : NULL;
 	size_t room = 512;
 
 	for (;;) {
@@ -908,8 +918,6 @@ static void put_record(struct buf *out, cJSON *o)
 		}
 		room *= 2;
 	}
-	if (m && m->valuestring)
-		secure_wipe(m->valuestring, strlen(m->valuestring));
 	cJSON_Delete(o);
 }
 
