@@ -612,7 +612,7 @@ int main(int argc, char **argv)
 	 * A run is short, and memory it frees is best used again: glibc would put a block
 	 * of 128 KiB or more (the store's text, the model's arrays) in pages of its own and
 	 * unmap them when freed, and give the top of the heap back, so that the next block
-	 * faults in fresh pages (about 2 us each on a virtual machine, as many as a tree of
+	 * faults in fresh pages (1 to 2 us each on a virtual machine, as many as a tree of
 	 * a large store has).  `list` at 1,000 profiles: 1,280 -> 1,147 page faults.
 	 */
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);
