@@ -84,7 +84,7 @@ if command -v scriptor >/dev/null 2>&1; then
 	check "scriptor: T=0, the ATR's default protocol" grep -qF "Using T=0 protocol" "$T/scriptor.out"
 	timeout -k 2 20 pcsc_scan -c -t 1 >"$T/pcsc_scan.out" 2>&1
 	check "pcsc_scan (pcsc-tools): the card's ATR is the built-in eUICC ATR" \
-		grep -qF "ATR: 3B 95 96 80 31 FE 45 80 73 80 21 17 4C" "$T/pcsc_scan.out"
+		grep -qF "ATR: 3B 9A 96 80 B1 FE 45 1F C7 80 31 E0 73 F6 21 57 82 90 00 EE" "$T/pcsc_scan.out"
 else
 	skip_part "scriptor not installed (Debian pcsc-tools): no independent client check"
 fi
@@ -292,7 +292,7 @@ check "serve said it reconnected" grep -qF "reconnecting" "$T/serve-a.err"
 run 0 esim euicc info --device exact
 out_has "$ICCID_P"
 
-echo "# --- a T=1-only card (the built-in ATR makes T=0 the default)"
+echo "# --- a T=1-only card without card capabilities (the built-in ATR makes T=0 the default)"
 pcsc_card_stop a
 pcsc_card_start a "$T/a.json" --atr 3B800181
 run 0 esim --json euicc info --device exact
