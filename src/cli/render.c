@@ -285,6 +285,8 @@ cJSON *json_device_kept(const struct store *s, const struct device *d, int64_t n
 	json_str(o, "imei", d->imei);
 	add_bool(o, "primary", d->primary);
 	json_str(o, "euicc", d->euicc);
+	if (d->isdr_aid)   /* only when set: older consumers see the same object */
+		add_str(o, "isdr_aid", d->isdr_aid);
 	add_bool(o, "data_only", device_kind_data_only(d->kind));
 	json_time(o, "created", d->created);
 	holds = cJSON_AddArrayToObject(o, "holds");
