@@ -31,10 +31,12 @@ struct pcsc_reader {
 int pcsc_list_readers(struct pcsc_reader **out, size_t *n, struct esim_err *err);
 
 /*
- * Open "READER" (the part of the URI after "pcsc:") as an APDU transport.  The reader is
- * chosen here; open() connects exclusively (retrying while another process holds the
- * card) and fills out->atr.  Errors: ESIM_E_USAGE (no match, ambiguous: the message lists
- * the readers), ESIM_E_NOREADER (no pcscd, no reader or card, busy, card removed).
+ * Open "READER" (the part of the URI after "pcsc:") as an APDU transport: choose the
+ * reader, connect to its card exclusively (retrying for ESIMCTL_PCSC_WAIT seconds,
+ * default 5, while another process holds it) and fill out->atr.  The card stays held
+ * until out->close().  Errors: ESIM_E_USAGE (ambiguous READER or a bad #N: the message
+ * lists the readers), ESIM_E_NOREADER (no pcscd, no such reader, no card, busy, card
+ * removed).  On error *out is zeroed and nothing is held.
  */
 int pcsc_transport_open(const char *spec, struct apdu_transport *out, struct esim_err *err);
 

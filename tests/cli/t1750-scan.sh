@@ -209,21 +209,35 @@ run 3 esim --store "$T/bad2.json" device list
 err_has "no \"euicc\""
 
 echo "# --- PC/SC"
-if [ -f "$(dirname "$0")/pcsc-lib.sh" ] && [ -n "$(grep -l 'pcsc_card_start' "$(dirname "$0")/pcsc-lib.sh")" ]; then
-	. "$(dirname "$0")/pcsc-lib.sh"
-	pcsc_start 2
-	pcsc_card_start std "$T/std.json"
-	run 0 esim --json euicc scan
-	check "a reader with a card: eUICC with its EID" jq -e --arg e "$EID" \
-		'[.scanned[] | select(.type == "pcsc" and .status == "euicc" and .eid == $e)] | length == 1' "$OUT"
-	check "a reader without a card: no card" jq -e \
-		'[.scanned[] | select(.type == "pcsc" and .status == "no-card")] | length >= 1' "$OUT"
-	json_eq '.pcsc.available' true
-	pcsc_card_stop std
-	pcsc_stop
-else
-	# Without the harness the scan still reports the PC/SC part (no pcscd, or not built).
-	run 0 esim --json euicc scan
-	json_eq '.pcsc | has("available") and has("readers") and has("error")' true
-fi
+# No pcscd: the scan still runs (exit 0) and says why there are no readers.
+PCSCLITE_CSOCK_NAME=$T/no-pcscd.comm run 0 esim --json euicc scan --port "$T/missing"
+json_eq '.pcsc.available' false
+json_eq '.pcsc.error | test("pcscd")' true
+. "$(dirname "$0")/pcsc-lib.sh"
+trap 'pcsc_stop; scan_cleanup' EXIT
+new_soft pc
+new_soft pcvendor "$AID_5BER"
+pcsc_start 2
+pcsc_card_start pc "$T/pc.json"
+PC_URI=$CARD_URI
+run 0 esim --json euicc scan
+json_eq '.pcsc.available' true
+json_eq '.pcsc.readers' 2
+entry_is "$PC_URI" '.status' '"euicc"'
+entry_is "$PC_URI" '.eid' "\"$EID\""
+entry_is "$PC_URI" '.isdr.vendor' '"standard"'
+entry_is "$PC_URI" '.atr | type' '"string"'
+check "a reader without a card: no card" jq -e \
+	'[.scanned[] | select(.type == "pcsc" and .status == "no-card")] | length == 1' "$OUT"
+pcsc_card_start pcvendor "$T/pcvendor.json"
+run 0 esim euicc scan
+out_has "$PC_URI"
+out_has "$CARD_URI"
+out_has "ISD-R $AID_5BER (5ber.eSIM's AID"
+out_lacks "no-card"
+pcsc_card_stop pcvendor
+run 0 esim euicc scan
+out_has "$CARD_URI"
+out_has "no-card: no card in the reader"
+pcsc_stop
 finish

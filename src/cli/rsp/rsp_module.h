@@ -49,6 +49,7 @@ struct rsp_module {
 	int (*cmd_euicc_disable)(struct app *app, int argc, char **argv);
 	int (*cmd_euicc_nickname)(struct app *app, int argc, char **argv);
 	int (*cmd_euicc_sync)(struct app *app, int argc, char **argv);
+	int (*cmd_euicc_serve)(struct app *app, int argc, char **argv);
 	int (*cmd_notifications_list)(struct app *app, int argc, char **argv);
 	int (*cmd_notifications_send)(struct app *app, int argc, char **argv);
 	int (*cmd_notifications_remove)(struct app *app, int argc, char **argv);

@@ -24,26 +24,6 @@
 #include "esimctl/es10.h"
 #include "esimctl/isdr.h"
 
-#ifndef ESIMCTL_HAVE_PCSC
-/*
- * A build without the PC/SC backend (src/card/pcsc.c): the scan says so in its "pcsc"
- * part and scans the serial ports.
- */
-int pcsc_list_readers(struct pcsc_reader **out, size_t *n, struct esim_err *err)
-{
-	*out = NULL;
-	*n = 0;
-	return esim_fail(err, ESIM_E_NOREADER, "this build of esimctl has no PC/SC backend");
-}
-
-int pcsc_transport_open(const char *spec, struct apdu_transport *out, struct esim_err *err)
-{
-	memset(out, 0, sizeof(*out));
-	return esim_fail(err, ESIM_E_NOREADER, "this build of esimctl has no PC/SC backend (reader '%s')",
-			 spec);
-}
-#endif
-
 #define SCAN_AT_TIMEOUT_MS 2000 /* per AT command; ESIMCTL_AT_TIMEOUT overrides */
 #define SCAN_PORTS_MAX 256
 
