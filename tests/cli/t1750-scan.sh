@@ -255,6 +255,15 @@ out_has "$PC_URI"
 out_has "$CARD_URI"
 out_has "ISD-R $AID_5BER (5ber.eSIM's AID"
 out_lacks "no-card"
+# A reader whose card another process holds: busy at once, not waited for.
+"$ESIMCTL_BUILD/tests/pcsc_hold" --hold "$CARD_READER" >"$T/hold.out" 2>&1 &
+PIDS+=($!)
+for ((i = 0; i < 200; i++)); do grep -q held "$T/hold.out" && break; sleep 0.05; done
+run 0 esim --json euicc scan
+entry_is "$CARD_URI" '.status' '"busy"'
+entry_is "$CARD_URI" '.reason | test("in use by another process \\(waited 0 s\\)")' true
+entry_is "$PC_URI" '.status' '"euicc"'
+kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null
 pcsc_card_stop pcvendor
 run 0 esim euicc scan
 out_has "$CARD_URI"

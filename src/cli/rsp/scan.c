@@ -55,9 +55,20 @@ static const char *failure_status(const struct esim_err *e)
 		{ AT_KIND_SILENT, "no-answer" },
 	};
 
+	/* pcsc.c puts the pcsc-lite return code in detail ("SCARD 0x8010000B"). */
+	static const struct { const char *detail, *status; } scard[] = {
+		{ "SCARD 0x8010000B", "busy" },              /* SCARD_E_SHARING_VIOLATION */
+		{ "SCARD 0x8010000C", "no-card" },           /* SCARD_E_NO_SMARTCARD */
+		{ "SCARD 0x80100069", "no-card" },           /* SCARD_W_REMOVED_CARD */
+		{ "SCARD 0x80100027", "permission-denied" }, /* SCARD_E_NO_ACCESS */
+	};
+
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (!strcmp(e->detail, kinds[i].kind))
 			return kinds[i].status;
+	for (size_t i = 0; i < sizeof(scard) / sizeof(scard[0]); i++)
+		if (!strcmp(e->detail, scard[i].detail))
+			return scard[i].status;
 	/* The card or modem answered, but no ISD-R under any AID tried: not an eUICC. */
 	if (e->status == ESIM_E_EUICC)
 		return "not-euicc";
@@ -272,6 +283,11 @@ int cmd_euicc_scan(struct app *app, int argc, char **argv)
 	}
 	if (env && *env)
 		timeout_ms = 0;  /* at.c reads and checks it */
+	/*
+	 * A reader another process holds is reported, not waited for: pcsc.c retries for
+	 * ESIMCTL_PCSC_WAIT seconds, which the scan sets to 0 unless the user did.
+	 */
+	setenv("ESIMCTL_PCSC_WAIT", "0", 0);
 
 	pcsc_ok = pcsc_list_readers(&readers, &nreaders, &pcsc_err) == 0;
 	if (!pcsc_ok)
