@@ -69,6 +69,18 @@ struct es10_ctx {
 	size_t mss;
 	int basic_channel;       /* 1: use channel 0, no MANAGE CHANNEL (default 0) */
 	int terminal_capability; /* 1: send TERMINAL CAPABILITY first (default 0) */
+	/*
+	 * The ISD-R AID to select: isdr_aid_len 0 means the standard one (es10_isdr_aid).
+	 * After es10_open() succeeds they hold the AID that answered.
+	 */
+	uint8_t isdr_aid[16];
+	size_t isdr_aid_len;
+	/*
+	 * 1: when the eUICC refuses the AID (SELECT 6A82, or the modem's AT+CCHO fails), try
+	 * the known alternatives of esimctl/isdr.h in turn (default 0).  Only SELECT is sent
+	 * for each, nothing that changes the card.
+	 */
+	int try_known_aids;
 
 	/* State, read-only for callers. */
 	struct apdu_transport *t; /* borrowed while open; its close() runs in es10_close() */
@@ -89,8 +101,8 @@ struct es10_ctx {
 void es10_ctx_init(struct es10_ctx *ctx);
 
 /*
- * Connect: t->open(), [TERMINAL CAPABILITY], MANAGE CHANNEL open, SELECT ISD-R on the
- * new channel (or t->open_channel() doing both, or SELECT on channel 0 for a transport
+ * Connect: t->open(), [TERMINAL CAPABILITY], MANAGE CHANNEL open, SELECT ISD-R (ctx->isdr_aid,
+ * then the alternatives with ctx->try_known_aids) on the new channel (or t->open_channel() doing both, or SELECT on channel 0 for a transport
  * with basic_channel set: esimctl/apdu.h).  ctx keeps the pointer t (it must stay valid until es10_close()).  The
  * transport is owned from here on: on failure it has already been closed (t->close()
  * ran) and es10_close(ctx) is a harmless no-op; on success es10_close() closes it.

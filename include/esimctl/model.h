@@ -55,6 +55,8 @@ struct device {
 	char *imei;        /* NULL when unknown */
 	int primary;
 	char *euicc;       /* eUICC backend URI ("soft:/path", "pcsc:0", "at:/dev/ttyUSB2") or NULL */
+	char *isdr_aid;    /* ISD-R AID to select instead of the standard one (upper-case hex,
+			      isdr.h), or NULL for the standard AID; only with euicc */
 	int64_t created;
 };
 

@@ -41,6 +41,14 @@ struct at_port {
 	char mm[160];          /* "ModemManager (pid N)" when it runs, else "" */
 };
 
+/* The kind of an open failure in err->detail, for `euicc scan` (at.h). */
+static int set_kind(struct esim_err *err, const char *kind)
+{
+	if (err)
+		snprintf(err->detail, sizeof(err->detail), "%s", kind);
+	return -1;
+}
+
 /* ---- who holds the port ---- */
 
 /* The process that holds a flock on fd's file, from /proc/locks, or 0. */
@@ -107,6 +115,7 @@ static int check_uucp_lock(const char *path, struct esim_err *err)
 	proc_comm(pid, comm, sizeof(comm));
 	esim_fail(err, ESIM_E_NOREADER, "serial port '%s' is locked by process %ld (%s): "
 		  "lock file %s", path, pid, comm, lock);
+	set_kind(err, AT_KIND_BUSY);
 	return esim_hint(err, "stop that program, or wait until it is done");
 }
 
@@ -124,6 +133,7 @@ static int port_timeout(struct at_port *p, const char *what, struct esim_err *er
 {
 	esim_fail(err, ESIM_E_NOREADER, "modem on '%s' did not answer %.24s within %d s",
 		  p->path, what, p->timeout_ms / 1000);
+	set_kind(err, AT_KIND_SILENT);
 	if (p->mm[0])
 		return esim_hint(err, "%s is running and may be using the port: stop it or mark "
 				 "the port ignored (docs/backends.md)", p->mm);
@@ -406,6 +416,8 @@ static int open_port(struct at_port *p, struct esim_err *err)
 
 		esim_fail(err, ESIM_E_NOREADER, "cannot open serial port '%s': %s", p->path,
 			  strerror(e));
+		set_kind(err, e == EACCES || e == EPERM ? AT_KIND_DENIED : e == ENOENT ?
+			 AT_KIND_ABSENT : e == EBUSY ? AT_KIND_BUSY : AT_KIND_OTHER);
 		if (e == EACCES || e == EPERM)
 			return esim_hint(err, "add yourself to the group that owns the port (often "
 					 "'dialout'), then log in again");
@@ -414,8 +426,10 @@ static int open_port(struct at_port *p, struct esim_err *err)
 					 "lists the ports");
 		return -1;
 	}
-	if (!isatty(p->fd))
-		return esim_fail(err, ESIM_E_NOREADER, "'%s' is not a serial port", p->path);
+	if (!isatty(p->fd)) {
+		esim_fail(err, ESIM_E_NOREADER, "'%s' is not a serial port", p->path);
+		return set_kind(err, AT_KIND_NOT_MODEM);
+	}
 	if (flock(p->fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK)
 			return esim_fail(err, ESIM_E_NOREADER, "cannot lock serial port '%s': %s",
@@ -429,6 +443,7 @@ static int open_port(struct at_port *p, struct esim_err *err)
 			esim_fail(err, ESIM_E_NOREADER, "serial port '%s' is in use by another process",
 				  p->path);
 		}
+		set_kind(err, AT_KIND_BUSY);
 		if (p->mm[0] && holder > 0 && strcmp(comm, "ModemManager") == 0)
 			return esim_hint(err, "stop ModemManager or mark the port ignored "
 					 "(docs/backends.md)");
@@ -439,6 +454,12 @@ static int open_port(struct at_port *p, struct esim_err *err)
 
 int at_transport_open(const char *device, int csim_only, struct apdu_transport *out,
 		      struct esim_err *err)
+{
+	return at_transport_open_timeout(device, csim_only, 0, out, err);
+}
+
+int at_transport_open_timeout(const char *device, int csim_only, int timeout_ms,
+			      struct apdu_transport *out, struct esim_err *err)
 {
 	struct at_port *p;
 	struct at_answer a;
@@ -458,8 +479,8 @@ int at_transport_open(const char *device, int csim_only, struct apdu_transport *
 	p->session = -1;
 	p->csim_only = csim_only;
 	snprintf(p->path, sizeof(p->path), "%s", device);
-	p->timeout_ms = AT_TIMEOUT_DEFAULT_S * 1000;
-	if (env && *env) {
+	p->timeout_ms = timeout_ms > 0 ? timeout_ms : AT_TIMEOUT_DEFAULT_S * 1000;
+	if (timeout_ms <= 0 && env && *env) {
 		char *end;
 		long v = strtol(env, &end, 10);
 
@@ -484,6 +505,7 @@ int at_transport_open(const char *device, int csim_only, struct apdu_transport *
 		answer_fail(p, "ATE0", &a, err);
 		if (err)
 			err->status = ESIM_E_NOREADER;
+		set_kind(err, AT_KIND_NOT_MODEM);
 		esim_hint(err, "is '%s' the modem's AT port?", p->path);
 		goto fail;
 	}

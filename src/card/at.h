@@ -19,5 +19,18 @@
  */
 int at_transport_open(const char *device, int csim_only, struct apdu_transport *out,
 		      struct esim_err *err);
+/*
+ * The same with a per-command timeout of timeout_ms (`euicc scan` uses a short one);
+ * 0: ESIMCTL_AT_TIMEOUT or the default.  On an open failure err->detail names its kind
+ * (for a scan to classify): one of the AT_KIND_ strings.
+ */
+int at_transport_open_timeout(const char *device, int csim_only, int timeout_ms,
+			      struct apdu_transport *out, struct esim_err *err);
+#define AT_KIND_BUSY "port busy"           /* flock or a live UUCP lock file */
+#define AT_KIND_DENIED "permission denied"
+#define AT_KIND_ABSENT "no such port"
+#define AT_KIND_NOT_MODEM "not a modem"    /* not a terminal, or ATE0 refused */
+#define AT_KIND_SILENT "no answer"         /* nothing within the timeout */
+#define AT_KIND_OTHER "cannot open"
 
 #endif

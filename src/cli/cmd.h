@@ -135,6 +135,7 @@ int cmd_notifications_send(struct app *app, int argc, char **argv);
 int cmd_notifications_remove(struct app *app, int argc, char **argv);
 int cmd_euicc_create_soft(struct app *app, int argc, char **argv);
 int cmd_euicc_info(struct app *app, int argc, char **argv);
+int cmd_euicc_scan(struct app *app, int argc, char **argv);
 int cmd_euicc_enable(struct app *app, int argc, char **argv);
 int cmd_euicc_disable(struct app *app, int argc, char **argv);
 int cmd_euicc_nickname(struct app *app, int argc, char **argv);

@@ -8,6 +8,7 @@
 #include "cli/cmd.h"
 #include "esimctl/plan.h"
 #include "esimctl/ids.h"
+#include "esimctl/isdr.h"
 #include "esimctl/store.h"
 #include "cli/rsp/backend.h"
 
@@ -30,10 +31,13 @@ int cmd_device_add(struct app *app, int argc, char **argv)
 		{ "imei", required_argument, NULL, 'i' },
 		{ "primary", no_argument, NULL, 'P' },
 		{ "euicc", required_argument, NULL, 'u' },
+		{ "isdr-aid", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *kind = NULL, *platform = NULL, *eid = NULL, *imei = NULL, *euicc = NULL;
-	char eid_buf[33] = "";
+	const char *kind = NULL, *platform = NULL, *eid = NULL, *imei = NULL, *euicc = NULL, *isdr_aid = NULL;
+	char eid_buf[33] = "", aid_used[ISDR_AID_HEX] = "";
+	uint8_t aid[ISDR_AID_MAX];
+	size_t aidlen;
 	struct buf euicc_uri = BUF_INIT;
 	int primary = 0, c, rc = -1;
 	struct device d;
@@ -51,6 +55,7 @@ int cmd_device_add(struct app *app, int argc, char **argv)
 		case 'i': imei = optarg; break;
 		case 'P': primary = 1; break;
 		case 'u': euicc = optarg; break;
+		case 'A': isdr_aid = optarg; break;
 		default: return app_getopt_error(app, c, argv);
 		}
 	}
@@ -74,9 +79,13 @@ int cmd_device_add(struct app *app, int argc, char **argv)
 		return -1;
 	if (imei && imei_validate(imei, &app->err) < 0)
 		return -1;
+	if (isdr_aid && !euicc)
+		return app_usage(app, "--isdr-aid needs --euicc URI: the AID is selected on that eUICC");
+	if (isdr_aid && isdr_aid_parse(isdr_aid, "--isdr-aid", aid, &aidlen, &app->err) < 0)
+		return -1;
 	if (euicc) {
 		/* Reach the eUICC now: a device bound to an eUICC we cannot talk to is useless. */
-		if (backend_probe(euicc, &euicc_uri, eid_buf, &app->err) < 0)
+		if (backend_probe(euicc, isdr_aid, &euicc_uri, eid_buf, aid_used, &app->err) < 0)
 			goto out;
 		if (eid && strcmp(eid, eid_buf)) {
 			app_fail(app, ESIM_E_USAGE, "--eid %s does not match the eUICC's EID %s", eid, eid_buf);
@@ -104,6 +113,12 @@ int cmd_device_add(struct app *app, int argc, char **argv)
 	d.imei = xstrdup(imei);
 	d.primary = primary;
 	d.euicc = euicc ? xstrdup(euicc_uri.buf) : NULL;
+	/*
+	 * The AID that answered, unless it is the standard one: given with --isdr-aid, or found
+	 * among the known alternatives when the card refused the standard AID.
+	 */
+	if (euicc && isdr_aid_parse(aid_used, NULL, aid, &aidlen, NULL) == 0 && !isdr_aid_is_standard(aid, aidlen))
+		d.isdr_aid = xstrdup(aid_used);
 	d.created = app->now;
 	model_add_device(s, &d);
 	model_add_history(s, app->now, "device-add", NULL, NULL, argv[optind], "ok", device_kind_name(d.kind));
@@ -119,6 +134,12 @@ int cmd_device_add(struct app *app, int argc, char **argv)
 			  platform ? ", " : "", platform ? platform : "", primary ? ", primary" : "");
 		if (euicc)
 			app_print(app, "eUICC %s, EID %s\n", euicc_uri.buf, eid);
+		if (d.isdr_aid && !isdr_aid) {
+			app_note(app, "the eUICC refused the standard ISD-R AID and answered under %s's "
+				 "(%s): stored for this device\n", isdr_aid_vendor(aid, aidlen), d.isdr_aid);
+		} else if (d.isdr_aid) {
+			app_print(app, "ISD-R AID %s\n", d.isdr_aid);
+		}
 	}
 out:
 	if (txn)

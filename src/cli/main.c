@@ -35,7 +35,8 @@ static const struct cmd device_cmds[] = {
 	{ "add", cmd_device_add, NULL, "add a device to the inventory",
 	  "usage: esimctl device add NAME --kind phone|tablet|watch|laptop|hotspot\n"
 	  "                          [--platform ios|android|windows|macos|linux]\n"
-	  "                          [--eid EID] [--imei IMEI] [--primary] [--euicc URI]\n"
+	  "                          [--eid EID] [--imei IMEI] [--primary]\n"
+	  "                          [--euicc URI [--isdr-aid HEX]]\n"
 	  "\n"
 	  "  --kind KIND        what the device is; laptops and hotspots are data-only,\n"
 	  "                     watches need a phone (companion mode)\n"
@@ -47,7 +48,11 @@ static const struct cmd device_cmds[] = {
 	  "                     at:DEVICE or at-csim:DEVICE (modem's AT port),\n"
 	  "                     pcsc:READER (PC/SC reader: its name, a part of the name\n"
 	  "                     only it has, #N counting from 0, or empty for the only\n"
-	  "                     reader with a card)\n" },
+	  "                     reader with a card)\n"
+	  "  --isdr-aid HEX     select the ISD-R under this AID (5-16 bytes in hex) instead of\n"
+	  "                     the standard one, for removable eUICCs with a vendor AID;\n"
+	  "                     without it a refused standard AID makes device add try the\n"
+	  "                     known vendor AIDs and store the one that answers\n" },
 	{ "list", cmd_device_list, NULL, "list devices and what they hold",
 	  "usage: esimctl device list\n" },
 	{ "remove", cmd_device_remove, NULL, "remove a device",
@@ -96,6 +101,15 @@ static const struct cmd euicc_cmds[] = {
 	  "usage: esimctl euicc disable PROFILE --device DEVICE\n" },
 	{ "nickname", cmd_euicc_nickname, NULL, "set a profile's nickname on a device's eUICC",
 	  "usage: esimctl euicc nickname PROFILE NAME --device DEVICE\n" },
+	{ "scan", cmd_euicc_scan, NULL, "list every eUICC in reach: PC/SC readers and AT modem ports",
+	  "usage: esimctl euicc scan [--port DEVICE]...\n"
+	  "\n"
+	  "  Tries every PC/SC reader and /dev/ttyUSB*, /dev/ttyACM* (and each --port): shows\n"
+	  "  its URI, and the EID, ISD-R AID and EUICCInfo2 summary when an ISD-R answers, or\n"
+	  "  why not.  Read-only: SELECT, GetEID and GetEUICCInfo2 only.  Exit 0 when the scan\n"
+	  "  ran, whatever it found.\n"
+	  "\n"
+	  "  --port DEVICE      also try this serial port (repeatable)\n" },
 	{ "sync", cmd_euicc_sync, NULL, "bring the store up to date with what a device's eUICC holds",
 	  "usage: esimctl euicc sync --device DEVICE [--dry-run]\n"
 	  "\n"
@@ -174,7 +188,7 @@ static const struct cmd commands[] = {
 	{ "device", NULL, device_cmds, "manage devices (add, list, remove)", NULL },
 	{ "carriers", NULL, carriers_cmds, "inspect carrier policies (list, show)", NULL },
 	{ "notifications", NULL, notifications_cmds, "SM-DP+ notifications (list, send, remove)", NULL },
-	{ "euicc", NULL, euicc_cmds, "eUICCs (create-soft, info, enable, disable, nickname, sync, serve)", NULL },
+	{ "euicc", NULL, euicc_cmds, "eUICCs (create-soft, info, scan, enable, disable, nickname, sync, serve)", NULL },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

@@ -312,6 +312,8 @@ cJSON *json_device_kept(const struct store *s, const struct device *d, int64_t n
 	add_model(o, "imei", d->imei, borrow, 1);
 	add_bool(o, "primary", d->primary);
 	add_model(o, "euicc", d->euicc, borrow, 1);
+	if (d->isdr_aid)   /* only when set: older consumers see the same object */
+		add_model(o, "isdr_aid", d->isdr_aid, borrow, 0);
 	add_bool(o, "data_only", device_kind_data_only(d->kind));
 	json_time(o, "created", d->created);
 	holds = cJSON_AddArrayToObject(o, "holds");

@@ -399,6 +399,7 @@ static void device_clear(struct device *d)
 	free(d->eid);
 	free(d->imei);
 	free(d->euicc);
+	free(d->isdr_aid);
 }
 
 static void profile_clear(struct profile *p)

@@ -12,6 +12,7 @@
 #include "esimctl/der.h"
 #include "esimctl/es10.h"
 #include "esimctl/ids.h"
+#include "esimctl/isdr.h"
 #include "rsp/es10_internal.h"
 
 /* ------------------------------------------------------------------------------------ */
@@ -292,11 +293,44 @@ static const uint8_t terminal_capability[] = {
 	0xA9, 0x08, 0x81, 0x00, 0x82, 0x01, 0x01, 0x83, 0x01, 0x07,
 };
 
+/*
+ * The ISD-R AIDs es10_open() tries, in order: ctx's own (the standard one when unset),
+ * then with try_known_aids every other AID of esimctl/isdr.h.
+ */
+static size_t aid_candidates(const struct es10_ctx *ctx, const uint8_t *aid[], size_t len[])
+{
+	size_t n = 0;
+
+	if (ctx->isdr_aid_len >= ISDR_AID_MIN && ctx->isdr_aid_len <= ISDR_AID_MAX) {
+		aid[n] = ctx->isdr_aid;
+		len[n++] = ctx->isdr_aid_len;
+	} else {
+		aid[n] = es10_isdr_aid;
+		len[n++] = sizeof(es10_isdr_aid);
+	}
+	for (size_t i = 0; ctx->try_known_aids && i < isdr_known_count; i++) {
+		if (isdr_known[i].len == len[0] && !memcmp(isdr_known[i].aid, aid[0], len[0]))
+			continue;
+		aid[n] = isdr_known[i].aid;
+		len[n++] = isdr_known[i].len;
+	}
+	return n;
+}
+
+static void set_selected(struct es10_ctx *ctx, const uint8_t *aid, size_t len)
+{
+	if (aid != ctx->isdr_aid)
+		memcpy(ctx->isdr_aid, aid, len);
+	ctx->isdr_aid_len = len;
+}
+
 int es10_open(struct es10_ctx *ctx, struct apdu_transport *t, struct esim_err *err)
 {
 	struct buf data = BUF_INIT;
+	const uint8_t *cand[1 + ISDR_KNOWN_MAX];
+	size_t candlen[1 + ISDR_KNOWN_MAX], ncand, i;
 	unsigned sw;
-	int ch;
+	int ch = -1;
 
 	if (!ctx || !t || !t->transmit)
 		return esim_fail(err, ESIM_E_USAGE, "es10_open: no transport");
@@ -327,12 +361,18 @@ int es10_open(struct es10_ctx *ctx, struct apdu_transport *t, struct esim_err *e
 		buf_reset(&data);
 	}
 
+	ncand = aid_candidates(ctx, cand, candlen);
 	if (!ctx->basic_channel && !t->basic_channel && t->open_channel) {
 		/* The backend opens the channel and selects the ISD-R in one step (AT+CCHO). */
-		if (t->open_channel(t->priv, es10_isdr_aid, sizeof(es10_isdr_aid), &ch, err) < 0) {
+		for (i = 0; i < ncand; i++) {
+			esim_err_clear(err);
+			if (t->open_channel(t->priv, cand[i], candlen[i], &ch, err) == 0)
+				break;
 			if (err && err->status == ESIM_OK)
 				esim_fail(err, ESIM_E_EUICC, "cannot open a logical channel to the ISD-R");
-			goto fail;
+			/* A dead port or modem ends the search; a refused AID does not. */
+			if (i + 1 == ncand || !err || err->status != ESIM_E_EUICC)
+				goto fail;
 		}
 		if (ch < 1 || ch > ES10_CHANNEL_MAX) {
 			ctx->channel = ch;
@@ -342,6 +382,7 @@ int es10_open(struct es10_ctx *ctx, struct apdu_transport *t, struct esim_err *e
 		}
 		ctx->channel = ch;
 		ctx->own_channel = 1;
+		set_selected(ctx, cand[i], candlen[i]);
 		buf_release(&data);
 		return 0;
 	}
@@ -363,19 +404,32 @@ int es10_open(struct es10_ctx *ctx, struct apdu_transport *t, struct esim_err *e
 		buf_reset(&data);
 	}
 
-	{
-		struct apdu a = { cla_interindustry(ctx->channel), 0xA4, 0x04, 0x00, es10_isdr_aid,
-				  sizeof(es10_isdr_aid), -1 };
+	for (i = 0; i < ncand; i++) {
+		struct apdu a = { cla_interindustry(ctx->channel), 0xA4, 0x04, 0x00, cand[i],
+				  candlen[i], -1 };
 
+		buf_reset(&data);
 		if (apdu_exchange(ctx, &a, cla_interindustry(ctx->channel), &data, &sw, err) < 0)
 			goto fail;
-		if (sw != SW_OK) {
-			es10_sw_fail(err, "SELECT ISD-R", sw);
-			if (sw == 0x6A82)
-				esim_hint(err, "the card has no ISD-R: is it an eUICC?");
-			goto fail;
+		if (sw == SW_OK)
+			break;
+		if (sw == 0x6A82 && i + 1 < ncand)
+			continue;     /* no such application: try the next known AID */
+		es10_sw_fail(err, "SELECT ISD-R", sw);
+		if (sw == 0x6A82) {
+			char hex[ISDR_AID_HEX];
+
+			if (ncand > 1)
+				esim_hint(err, "no ISD-R answered under the standard AID or the %zu known "
+					  "alternatives: is it an eUICC?", ncand - 1);
+			else
+				esim_hint(err, "no ISD-R answered under AID %s: is it an eUICC? (a "
+					  "removable eUICC may need its vendor's AID: --isdr-aid)",
+					  isdr_aid_hex(cand[0], candlen[0], hex));
 		}
+		goto fail;
 	}
+	set_selected(ctx, cand[i], candlen[i]);
 	buf_release(&data);
 	return 0;
 

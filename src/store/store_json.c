@@ -18,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "esimctl/isdr.h"
 #include "esimctl/model.h"
 #include "esimctl/timeutil.h"
 
@@ -43,9 +44,9 @@ struct jrec {
 	struct jval v[JREC_MAX];
 };
 
-enum { DV_NAME, DV_KIND, DV_PLATFORM, DV_EID, DV_IMEI, DV_PRIMARY, DV_EUICC, DV_CREATED };
+enum { DV_NAME, DV_KIND, DV_PLATFORM, DV_EID, DV_IMEI, DV_PRIMARY, DV_EUICC, DV_CREATED, DV_ISDR_AID };
 static const char *const device_keys[] = {
-	"name", "kind", "platform", "eid", "imei", "primary", "euicc", "created", NULL
+	"name", "kind", "platform", "eid", "imei", "primary", "euicc", "created", "isdr_aid", NULL
 };
 
 enum {
@@ -272,6 +273,7 @@ static void device_fields_free(struct device *d)
 	free(d->eid);
 	free(d->imei);
 	free(d->euicc);
+	free(d->isdr_aid);
 }
 
 static int load_device(struct jctx *c, struct store *s, const struct jrec *r)
@@ -307,8 +309,26 @@ static int load_device(struct jctx *c, struct store *s, const struct jrec *r)
 	    get_str(c, r, DV_IMEI, 0, 1, &d.imei) < 0 ||
 	    get_bool(c, r, DV_PRIMARY, 1, &d.primary) < 0 ||
 	    get_str(c, r, DV_EUICC, 0, 1, &d.euicc) < 0 ||
-	    get_time(c, r, DV_CREATED, 1, &d.created) < 0)
+	    get_time(c, r, DV_CREATED, 1, &d.created) < 0 ||
+	    get_str(c, r, DV_ISDR_AID, 0, 1, &d.isdr_aid) < 0)
 		goto fail;
+	if (d.isdr_aid) {
+		struct esim_err aerr = { 0 };
+		uint8_t aid[ISDR_AID_MAX];
+		char hex[ISDR_AID_HEX];
+		size_t len;
+
+		if (!d.euicc) {
+			jfail(c, "isdr_aid", "set, but the device has no \"euicc\"");
+			goto fail;
+		}
+		if (isdr_aid_parse(d.isdr_aid, "ISD-R AID", aid, &len, &aerr) < 0) {
+			jfail(c, "isdr_aid", "%s", aerr.msg);
+			goto fail;
+		}
+		/* one spelling in memory: upper case, as device add writes it */
+		memcpy(d.isdr_aid, isdr_aid_hex(aid, len, hex), 2 * len + 1);
+	}
 	model_add_device(s, &d);
 	return 0;
 fail:
@@ -825,6 +845,7 @@ static cJSON *device_json(const struct device *d)
 	put_opt(o, "imei", d->imei);
 	put_bool(o, "primary", d->primary);
 	put_opt(o, "euicc", d->euicc);
+	put_opt(o, "isdr_aid", d->isdr_aid);
 	put_time(o, "created", d->created, 1);
 	return o;
 }

@@ -20,6 +20,7 @@
 
 #include "esimctl/buf.h"
 #include "esimctl/es10.h"
+#include "esimctl/isdr.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -810,6 +811,74 @@ static void test_open_failures(void **state)
 	assert_int_equal(es10_open(&ctx, &fake_t, &err), -1);
 	assert_int_equal(err.status, ESIM_E_NOREADER);
 	assert_string_equal(err.msg, "card removed");
+}
+
+/*
+ * The ISD-R AID: a set one is selected instead of the standard one; with try_known_aids a
+ * 6A82 moves on to the next known vendor AID on the same channel, and ctx keeps the one
+ * that answered; any other status word ends the search.
+ */
+static void test_isdr_aid_choice(void **state)
+{
+	static const uint8_t aid_5ber[16] = { 0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF,
+					      0xFF, 0x89, 0x00, 0x05, 0x05, 0x00 };
+	struct es10_ctx ctx;
+	struct esim_err err = { 0 };
+
+	(void)state;
+	fake_reset();
+	es10_ctx_init(&ctx);
+	memcpy(ctx.isdr_aid, aid_5ber, 16);
+	ctx.isdr_aid_len = 16;
+	expect("00 70 00 00 01", "01 90 00");
+	expect("01 A4 04 00 10 A0000005591010FFFFFFFF8900050500", "90 00");
+	expect("00 70 80 01 00", "90 00");
+	assert_int_equal(es10_open(&ctx, &fake_t, &err), 0);
+	es10_close(&ctx);
+	assert_int_equal(F.pos, F.n);
+
+	fake_reset();
+	es10_ctx_init(&ctx);
+	ctx.try_known_aids = 1;
+	expect("00 70 00 00 01", "01 90 00");
+	expect("01 A4 04 00 10 A0000005591010FFFFFFFF8900000100", "6A 82");
+	expect("01 A4 04 00 10 A0000005591010FFFFFFFF8900050500", "6A 82");
+	expect("01 A4 04 00 10 A0000005591010000000008900000300", "90 00");
+	expect("00 70 80 01 00", "90 00");
+	assert_int_equal(es10_open(&ctx, &fake_t, &err), 0);
+	assert_int_equal(ctx.isdr_aid_len, 16);
+	assert_string_equal(isdr_aid_vendor(ctx.isdr_aid, ctx.isdr_aid_len), "eSIM.me");
+	es10_close(&ctx);
+	assert_int_equal(F.pos, F.n);
+
+	/* every known AID refused: one error with a hint counting them */
+	fake_reset();
+	es10_ctx_init(&ctx);
+	ctx.try_known_aids = 1;
+	expect("00 70 00 00 01", "01 90 00");
+	for (size_t i = 0; i < isdr_known_count; i++) {
+		char tx[80], hex[ISDR_AID_HEX];
+
+		snprintf(tx, sizeof(tx), "01 A4 04 00 10 %s", isdr_aid_hex(isdr_known[i].aid, 16, hex));
+		expect(tx, "6A 82");
+	}
+	expect("00 70 80 01 00", "90 00");
+	assert_int_equal(es10_open(&ctx, &fake_t, &err), -1);
+	assert_int_equal(err.status, ESIM_E_EUICC);
+	assert_string_equal(err.detail, "SW 6A82");
+	assert_contains(err.hint, "known alternatives");
+	assert_int_equal(F.pos, F.n);
+
+	/* another status word is no reason to try the next AID */
+	fake_reset();
+	es10_ctx_init(&ctx);
+	ctx.try_known_aids = 1;
+	expect("00 70 00 00 01", "01 90 00");
+	expect("01 A4 04 00 10 A0000005591010FFFFFFFF8900000100", "69 85");
+	expect("00 70 80 01 00", "90 00");
+	assert_int_equal(es10_open(&ctx, &fake_t, &err), -1);
+	assert_string_equal(err.detail, "SW 6985");
+	assert_int_equal(F.pos, F.n);
 }
 
 /* Status words other than 90 00 name their meaning. */
@@ -2395,6 +2464,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_channel_cla, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_isdr_aid_choice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sw_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transport_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_byte_examples, setup, teardown),

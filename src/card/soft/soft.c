@@ -448,9 +448,11 @@ static uint16_t apdu_manage_channel(struct soft *s, unsigned ch, uint8_t p1, uin
 	return SW_WRONG_P1P2;
 }
 
-static uint16_t apdu_select(struct channel *c, uint8_t p1, uint8_t p2, const uint8_t *data,
-			    size_t lc, int has_le, unsigned le, uint8_t *rx, size_t *n)
+static uint16_t apdu_select(const struct soft_state *st, struct channel *c, uint8_t p1, uint8_t p2,
+			    const uint8_t *data, size_t lc, int has_le, unsigned le, uint8_t *rx, size_t *n)
 {
+	const uint8_t *aid = st->isdr_aid_len ? st->isdr_aid : soft_isdr_aid;
+	size_t aidlen = st->isdr_aid_len ? st->isdr_aid_len : sizeof(soft_isdr_aid);
 	struct buf fci = BUF_INIT;
 	size_t m, a5;
 	uint16_t sw;
@@ -461,7 +463,7 @@ static uint16_t apdu_select(struct channel *c, uint8_t p1, uint8_t p2, const uin
 	if (lc < 5 || lc > 16)
 		return lc ? SW_FILE_NOT_FOUND : SW_WRONG_LENGTH;
 	/* Full AID or a (GlobalPlatform partial-selection) prefix of it. */
-	if (memcmp(data, soft_isdr_aid, lc) != 0)
+	if (lc > aidlen || memcmp(data, aid, lc) != 0)
 		return SW_FILE_NOT_FOUND;
 	buf_wipe_release(&c->in);
 	c->in_active = 0;
@@ -469,7 +471,7 @@ static uint16_t apdu_select(struct channel *c, uint8_t p1, uint8_t p2, const uin
 	if (p2 == 0x0C)
 		return SW_OK;
 	m = der_begin(&fci, 0x6F);
-	der_put_tlv(&fci, 0x84, soft_isdr_aid, sizeof(soft_isdr_aid));
+	der_put_tlv(&fci, 0x84, aid, aidlen);
 	a5 = der_begin(&fci, 0xA5);
 	der_put_tlv(&fci, 0x9F65, &max_len, 1);
 	der_end(&fci, a5);
@@ -635,7 +637,7 @@ static uint16_t apdu_process(struct soft *s, const uint8_t *tx, size_t txlen, ui
 	case 0xA4:
 		if (proprietary)
 			return SW_CLA_NOT_SUPPORTED;
-		return apdu_select(c, p1, p2, data, lc, has_le, le, rx, n);
+		return apdu_select(&s->st, c, p1, p2, data, lc, has_le, le, rx, n);
 	case 0xE2:
 		if (!proprietary)
 			return SW_CLA_NOT_SUPPORTED;

@@ -38,6 +38,7 @@
 #include "esimctl/der.h"
 #include "esimctl/error.h"
 #include "esimctl/ids.h"
+#include "esimctl/isdr.h"
 #include "esimctl/store.h"
 #include "card/soft/soft.h"
 #include "store/safepath.h"
@@ -185,6 +186,10 @@ struct soft_state {
 	uint64_t next_seq;
 	char *default_dp;       /* NULL when unset */
 	char *root_ds;
+	/* The ISD-R's AID ("isdr_aid" in the file, for tests of removable cards whose vendor
+	 * AID differs); isdr_aid_len 0: the standard soft_isdr_aid. */
+	uint8_t isdr_aid[16];
+	size_t isdr_aid_len;
 };
 
 /* Bound Profile Package loader (SGP.22 §5.7.6, §2.5.4). */

@@ -247,6 +247,11 @@ static char *state_to_json(const struct soft_state *st, struct esim_err *err)
 		cJSON_AddStringToObject(root, "default_dp_address", st->default_dp);
 	cJSON_AddStringToObject(root, "root_ds_address", st->root_ds ? st->root_ds : DEFAULT_ROOT_DS);
 	cJSON_AddNumberToObject(root, "next_seq", (double)st->next_seq);
+	if (st->isdr_aid_len) {
+		char hex[ISDR_AID_HEX];
+
+		cJSON_AddStringToObject(root, "isdr_aid", isdr_aid_hex(st->isdr_aid, st->isdr_aid_len, hex));
+	}
 	a = cJSON_AddArrayToObject(root, "profiles");
 	for (i = 0; i < st->nprofiles; i++)
 		cJSON_AddItemToArray(a, profile_to_json(&st->profiles[i]));
@@ -483,6 +488,9 @@ int soft_state_from_json(const char *path, const char *text, size_t len, struct 
 	st->root_ds = xstrdup(s ? s : DEFAULT_ROOT_DS);
 	if (juint(root, "next_seq", &st->next_seq) < 0)
 		BAD("bad \"next_seq\"");
+	s = jstr(root, "isdr_aid");
+	if (s && isdr_aid_parse(s, "\"isdr_aid\"", st->isdr_aid, &st->isdr_aid_len, NULL) < 0)
+		BAD("bad \"isdr_aid\" (want 10 to 32 hex digits)");
 	a = cJSON_GetObjectItemCaseSensitive(root, "profiles");
 	if (a && !cJSON_IsArray(a))
 		BAD("bad \"profiles\"");

@@ -651,7 +651,7 @@ int cmd_euicc_serve(struct app *app, int argc, char **argv)
 	struct buf normalized = BUF_INIT, atr = BUF_INIT;
 	struct apdu_transport t;
 	struct vpcd_serve s;
-	char host[256], port[8], eid[33];
+	char host[256], port[8], eid[33], aid_used[ISDR_AID_HEX];
 	int c, rc = -1;
 
 	optind = 0;
@@ -678,7 +678,7 @@ int cmd_euicc_serve(struct app *app, int argc, char **argv)
 		}
 	}
 	/* Reads the EID (and checks the state file) before the card is handed to vpcd. */
-	if (backend_probe(uri, &normalized, eid, &app->err) < 0)
+	if (backend_probe(uri, NULL, &normalized, eid, aid_used, &app->err) < 0)
 		goto out;
 	if (soft_euicc_open(normalized.buf + 5, &t, &app->err) < 0)
 		goto out;

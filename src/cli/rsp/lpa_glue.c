@@ -14,6 +14,7 @@
 #include "cli/rsp/lpa_glue.h"
 #include "crypto/rspcrypto.h"
 #include "esimctl/apdu.h"
+#include "esimctl/isdr.h"
 #include "esimctl/plan.h"
 #include "esimctl/secrets.h"
 #include "esimctl/store.h"
@@ -89,6 +90,11 @@ int glue_open(struct app *app, const struct device *d, struct glue_conn *c)
 		atomic_write_cleanup(d->euicc + 5);
 	es10_ctx_init(&c->ctx);
 	c->ctx.mss = mss;
+	if (d->isdr_aid && isdr_aid_parse(d->isdr_aid, "ISD-R AID", c->ctx.isdr_aid, &c->ctx.isdr_aid_len,
+					  &app->err) < 0) {
+		c->t.close(c->t.priv);
+		goto fail;
+	}
 	if (es10_open(&c->ctx, &c->t, &app->err) < 0)
 		goto fail;
 	c->open = 1;
@@ -128,7 +134,8 @@ void glue_close(struct glue_conn *c)
 	c->open = 0;
 }
 
-int backend_probe(const char *uri, struct buf *normalized, char eid[33], struct esim_err *err)
+int backend_probe(const char *uri, const char *isdr_aid, struct buf *normalized, char eid[33],
+		  char aid_used[ISDR_AID_HEX], struct esim_err *err)
 {
 	struct apdu_transport t;
 	struct es10_ctx ctx;
@@ -138,6 +145,16 @@ int backend_probe(const char *uri, struct buf *normalized, char eid[33], struct 
 	buf_reset(normalized);
 	if (store_data_block_env(&mss, err) < 0)
 		return -1;
+	aid_used[0] = '\0';
+	es10_ctx_init(&ctx);
+	ctx.mss = mss;
+	if (isdr_aid) {
+		if (isdr_aid_parse(isdr_aid, "--isdr-aid", ctx.isdr_aid, &ctx.isdr_aid_len, err) < 0)
+			return -1;
+	} else {
+		/* No AID given: the standard one, then the vendors' (a removable card's). */
+		ctx.try_known_aids = 1;
+	}
 	if (!strncmp(uri, "soft:", 5)) {
 		char real[PATH_MAX];
 
@@ -157,10 +174,9 @@ int backend_probe(const char *uri, struct buf *normalized, char eid[33], struct 
 		fprintf(stderr, "esimctl: warning: %s\n", t.warning);
 	if (rc < 0)
 		return -1;
-	es10_ctx_init(&ctx);
-	ctx.mss = mss;
 	if (es10_open(&ctx, &t, err) < 0)
 		return -1;
+	isdr_aid_hex(ctx.isdr_aid, ctx.isdr_aid_len, aid_used);
 	rc = es10_get_eid(&ctx, eid, err);
 	es10_close(&ctx);
 	return rc;

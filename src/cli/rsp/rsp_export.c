@@ -27,4 +27,5 @@ __attribute__((visibility("default"))) const struct rsp_module esimctl_rsp_modul
 	.cmd_notifications_list = cmd_notifications_list,
 	.cmd_notifications_send = cmd_notifications_send,
 	.cmd_notifications_remove = cmd_notifications_remove,
+	.cmd_euicc_scan = cmd_euicc_scan,
 };

@@ -20,6 +20,7 @@
 
 #include "cli/cmd.h"
 #include "cli/rsp/lpa_glue.h"
+#include "esimctl/isdr.h"
 
 #define RSP_MODULE_ABI 3u
 #define RSP_MODULE_SYMBOL "esimctl_rsp_module"
@@ -32,7 +33,8 @@ struct rsp_module {
 	uint32_t sizeof_actcode, sizeof_err, sizeof_buf;
 	const char *version;       /* ESIMCTL_VERSION, for messages */
 	/* the function table: the module's entry points */
-	int (*backend_probe)(const char *uri, struct buf *normalized, char eid[33], struct esim_err *err);
+	int (*backend_probe)(const char *uri, const char *isdr_aid, struct buf *normalized, char eid[33],
+			     char aid_used[ISDR_AID_HEX], struct esim_err *err);
 	int (*glue_download)(struct app *app, const char *path, const struct store *s,
 			     const struct actcode *ac, const struct device *d, char *cc, struct profile *p,
 			     glue_record_fn record, struct store **final);
@@ -51,6 +53,7 @@ struct rsp_module {
 	int (*cmd_notifications_list)(struct app *app, int argc, char **argv);
 	int (*cmd_notifications_send)(struct app *app, int argc, char **argv);
 	int (*cmd_notifications_remove)(struct app *app, int argc, char **argv);
+	int (*cmd_euicc_scan)(struct app *app, int argc, char **argv);
 };
 
 /* The sizes part of a descriptor for this build (abi, size and the sizeof_ fields). */
