@@ -4,10 +4,13 @@
  *	atmodem --state EUICC.json [options]     prints "PTY /dev/pts/N", then serves
  *
  * Speaks what an LTE modem's AT port speaks for SIM access (3GPP TS 27.007): AT, ATE0/ATE1,
- * AT+CSIM (§8.17), AT+CGLA (§8.43), AT+CCHO (§8.45), AT+CCHC (§8.46); anything else is
- * ERROR.  Echo is on until ATE0, as on a modem after power-up.  Options:
+ * AT+CSIM (§8.17), AT+CGLA (§8.43), AT+CCHO (§8.45), AT+CCHC (§8.46) and their test
+ * commands ("AT+CCHO=?": OK); anything else is ERROR.  Echo is on until ATE0, as on a
+ * modem after power-up.  Options:
  *   --no-cgla           no logical channel commands (ERROR), for at-csim:
  *   --echo              keep echoing after ATE0 (a modem that forgets it)
+ *   --ccho-prefix       answer AT+CCHO with "+CCHO: N" as many modems do (default: the
+ *                       bare session id of 3GPP TS 27.007 §8.45)
  *   --urc               unsolicited result codes before and inside answers, and answers
  *                       written in two pieces
  *   --stall-after N     stop answering after N APDU commands (CSIM/CGLA)
@@ -36,7 +39,7 @@
 
 static struct apdu_transport card;
 static int mfd = -1;
-static int echo = 1, keep_echo, urc, no_cgla;
+static int echo = 1, keep_echo, urc, no_cgla, ccho_prefix;
 static long stall_after = -1, fail_after = -1, max_apdu = 261, max_lc = -1, napdu;
 static FILE *apdu_log;
 static int open_ch[20];
@@ -212,7 +215,8 @@ static void ccho(const char *args)
 		return;
 	}
 	open_ch[ch] = 1;
-	snprintf(line, sizeof(line), "%d", ch);
+	/* 3GPP TS 27.007 §8.45 gives the bare <sessionid>; many modems prefix "+CCHO: ". */
+	snprintf(line, sizeof(line), ccho_prefix ? "+CCHO: %d" : "%d", ch);
 	putline(line);
 	putline("OK");
 }
@@ -248,6 +252,12 @@ static void command(char *cmd)
 		putline("OK");
 	} else if (strcasecmp(cmd, "ATE1") == 0 || strcasecmp(cmd, "ATE") == 0) {
 		echo = 1;
+		putline("OK");
+	} else if (strcasecmp(cmd, "AT+CSIM=?") == 0 ||
+		   (!no_cgla && (strcasecmp(cmd, "AT+CGLA=?") == 0 || strcasecmp(cmd, "AT+CCHO=?") == 0 ||
+				 strcasecmp(cmd, "AT+CCHC=?") == 0))) {
+		/* A test command (3GPP TS 27.007 §4.1): OK for a command the modem supports, as
+		 * real modems answer and as LPAs such as lpac probe before using it. */
 		putline("OK");
 	} else if (strncasecmp(cmd, "AT+CSIM=", 8) == 0) {
 		apdu_cmd("CSIM", 0, cmd + 8);
@@ -285,6 +295,8 @@ int main(int argc, char **argv)
 			no_cgla = 1;
 		else if (!strcmp(argv[i], "--echo"))
 			keep_echo = 1;
+		else if (!strcmp(argv[i], "--ccho-prefix"))
+			ccho_prefix = 1;
 		else if (!strcmp(argv[i], "--urc"))
 			urc = 1;
 		else if (!strcmp(argv[i], "--stall-after") && i + 1 < argc)
