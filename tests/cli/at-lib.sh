@@ -28,6 +28,9 @@ modem_require() {
 modem_start() {
 	local name=$1 state=$2 i
 	shift 2
+	# emptied here, not only by the redirection in the background child, which may come
+	# after the loop below has read a restarted modem's old line
+	: >"$T/$name.out"
 	"$ATMODEM" --state "$state" --log "$T/$name.apdus" "$@" >"$T/$name.out" 2>"$T/$name.err" &
 	MODEM_PID=$!
 	MODEM_PIDS+=("$MODEM_PID")

@@ -13,7 +13,8 @@
 #   card_stop NAME; card_start NAME  pull the card of device NAME and put it back (at, at-csim,
 #                                    pcsc; nothing on soft, whose card is esimctl itself)
 #   backend_is B...                  the backend is one of B...
-#   soft_only WHY                    true on soft; elsewhere false, saying what is left out
+#   runs_on WHY B...                 true on backends B...; elsewhere false, saying that WHY
+#                                    is left out
 #   srv_start [smdpp options]        start the SM-DP+ (orders: $ORDERS) on $SRV_PORT, or on a
 #                                    free port when it is empty; sets SMDP_ADDR, ADMIN_PORT and
 #                                    ESIMCTL_RESOLVE; srv_stop stops it (bounded waits)
@@ -34,7 +35,8 @@
 # The modem and 'euicc serve' load the state file once and write every change back to it,
 # so a check that reads $T/NAME.json sees what the card holds.  A check that is about the
 # soft: URI or the state file as such (one that changes the file under a running card)
-# runs on soft only: soft_only says so in the output.
+# runs on soft only, one that needs a card apart from esimctl not on soft: runs_on says
+# so in the output.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/at-lib.sh"
 
@@ -125,9 +127,11 @@ backend_is() {
 	return 1
 }
 
-soft_only() {
-	backend_is soft && return 0
-	echo "# not on $BACKEND (soft only): $*"
+runs_on() {
+	local why=$1
+	shift
+	backend_is "$@" && return 0
+	echo "# not on $BACKEND, on $* only: $why"
 	return 1
 }
 
