@@ -6,7 +6,8 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libcjson-dev libqrencode-dev libpng-dev libssl-dev libcurl4-openssl-dev libcmocka-dev
-      openssl python3 python3-cryptography zbar-tools librsvg2-bin jq)
+      openssl python3 python3-cryptography zbar-tools librsvg2-bin jq
+      libpcsclite-dev pcscd vsmartcard-vpcd pcsc-tools)
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(hyperfine qrencode time valgrind)
 fi

@@ -66,7 +66,9 @@ struct apdu_transport {
 /*
  * Open a backend by URI: "soft:PATH" (software eUICC state file), "at:DEVICE" (AT modem
  * with logical channels: AT+CCHO/AT+CGLA/AT+CCHC), "at-csim:DEVICE" (AT modem, AT+CSIM on
- * the basic channel); src/card/at.c.  Other schemes give ESIM_E_USAGE naming the
+ * the basic channel); src/card/at.c; "pcsc:[READER]" (a PC/SC reader through pcscd: a name,
+ * a unique part of one, #N from 0, or empty for the only reader with a card);
+ * src/card/pcsc.c.  Other schemes give ESIM_E_USAGE naming the
  * supported ones.
  */
 int apdu_transport_open_uri(const char *uri, struct apdu_transport *out, struct esim_err *err);

@@ -26,6 +26,7 @@
 #include <signal.h>
 
 #include "card/at.h"
+#include "card/proc.h"
 #include "esimctl/atline.h"
 
 #define AT_TIMEOUT_DEFAULT_S 30
@@ -41,44 +42,6 @@ struct at_port {
 };
 
 /* ---- who holds the port ---- */
-
-static void proc_comm(long pid, char *out, size_t outsz)
-{
-	char p[64];
-	FILE *f;
-
-	snprintf(out, outsz, "?");
-	snprintf(p, sizeof(p), "/proc/%ld/comm", pid);
-	if (!(f = fopen(p, "re")))
-		return;
-	if (fgets(out, (int)outsz, f))
-		out[strcspn(out, "\n")] = '\0';
-	fclose(f);
-}
-
-/* The pid of a running process named name (its /proc/PID/comm), or 0. */
-static long find_process(const char *name)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	long found = 0;
-
-	if (!d)
-		return 0;
-	while (!found && (e = readdir(d))) {
-		char comm[64];
-		char *end;
-		long pid = strtol(e->d_name, &end, 10);
-
-		if (*end || pid <= 0)
-			continue;
-		proc_comm(pid, comm, sizeof(comm));
-		if (strcmp(comm, name) == 0)
-			found = pid;
-	}
-	closedir(d);
-	return found;
-}
 
 /* The process that holds a flock on fd's file, from /proc/locks, or 0. */
 static long flock_holder(int fd)
@@ -496,7 +459,7 @@ int at_transport_open(const char *device, int csim_only, struct apdu_transport *
 		}
 		p->timeout_ms = (int)v * 1000;
 	}
-	if ((mm = find_process("ModemManager")) > 0) {
+	if ((mm = proc_find("ModemManager")) > 0) {
 		snprintf(p->mm, sizeof(p->mm), "ModemManager (pid %ld)", mm);
 		snprintf(out->warning, sizeof(out->warning), "%.40s is running and may use '%.100s' "
 			 "too: stop it or mark the port ignored (docs/backends.md)", p->mm, p->path);

@@ -1,17 +1,19 @@
 /*
  * transport.c - apdu_transport_open_uri(): pick an eUICC backend by URI scheme.
  *
- * Backends: the software eUICC ("soft:PATH", src/card/soft/soft.c) and AT modems
- * ("at:DEVICE", "at-csim:DEVICE", src/card/at.c).
+ * Backends: the software eUICC ("soft:PATH", src/card/soft/soft.c), AT modems
+ * ("at:DEVICE", "at-csim:DEVICE", src/card/at.c) and PC/SC readers ("pcsc:[READER]",
+ * src/card/pcsc.c).
  */
 #include <string.h>
 
 #include "esimctl/apdu.h"
 #include "esimctl/error.h"
 #include "card/at.h"
+#include "card/pcsc.h"
 #include "card/soft/soft.h"
 
-#define SUPPORTED "soft:PATH, at:DEVICE, at-csim:DEVICE"
+#define SUPPORTED "soft:PATH, at:DEVICE, at-csim:DEVICE, pcsc:[READER]"
 
 int apdu_transport_open_uri(const char *uri, struct apdu_transport *out, struct esim_err *err)
 {
@@ -34,6 +36,8 @@ int apdu_transport_open_uri(const char *uri, struct apdu_transport *out, struct 
 	}
 	if (slen == 2 && strncmp(uri, "at", 2) == 0 && colon)
 		return at_transport_open(colon + 1, 0, out, err);
+	if (slen == 4 && strncmp(uri, "pcsc", 4) == 0 && colon)
+		return pcsc_transport_open(colon + 1, out, err);
 	if (slen == 7 && strncmp(uri, "at-csim", 7) == 0 && colon)
 		return at_transport_open(colon + 1, 1, out, err);
 	if (slen > 64)

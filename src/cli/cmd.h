@@ -125,6 +125,7 @@ int cmd_euicc_enable(struct app *app, int argc, char **argv);
 int cmd_euicc_disable(struct app *app, int argc, char **argv);
 int cmd_euicc_nickname(struct app *app, int argc, char **argv);
 int cmd_euicc_sync(struct app *app, int argc, char **argv);
+int cmd_euicc_serve(struct app *app, int argc, char **argv);
 
 /* render.c: shared human/JSON rendering. */
 /* "10-15 min", "10 min", "unknown", "none" */

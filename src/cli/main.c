@@ -43,7 +43,10 @@ static const struct cmd device_cmds[] = {
 	  "  --imei IMEI        the 15-digit IMEI (Luhn check digit is verified)\n"
 	  "  --primary          make this the primary device (tablets route voice through it)\n"
 	  "  --euicc URI        reach the device's eUICC: soft:PATH (software eUICC),\n"
-	  "                     at:DEVICE or at-csim:DEVICE (modem's AT port)\n" },
+	  "                     at:DEVICE or at-csim:DEVICE (modem's AT port),\n"
+	  "                     pcsc:READER (PC/SC reader: its name, a part of the name\n"
+	  "                     only it has, #N counting from 0, or empty for the only\n"
+	  "                     reader with a card)\n" },
 	{ "list", cmd_device_list, NULL, "list devices and what they hold",
 	  "usage: esimctl device list\n" },
 	{ "remove", cmd_device_remove, NULL, "remove a device",
@@ -101,6 +104,16 @@ static const struct cmd euicc_cmds[] = {
 	  "  and recorded in the history.  Repairs an interrupted add, transfer or release, and\n"
 	  "  brings a removable eUICC used in another device up to date.\n"
 	  "  --dry-run          show the changes, write nothing\n" },
+	{ "serve", cmd_euicc_serve, NULL, "serve a software eUICC as the card of a vpcd virtual PC/SC reader",
+	  "usage: esimctl euicc serve soft:PATH [--vpcd HOST:PORT] [--atr HEX]\n"
+	  "\n"
+	  "  Connects to vsmartcard's vpcd (a pcscd driver, Debian vsmartcard-vpcd) and\n"
+	  "  answers as the card in its reader until SIGINT or SIGTERM (exit 0); any PC/SC\n"
+	  "  program (esimctl with pcsc:, another LPA) then reaches this eUICC.  Reconnects\n"
+	  "  when pcscd restarts.\n"
+	  "  --vpcd HOST:PORT   where vpcd listens (default 127.0.0.1:35963, the first\n"
+	  "                     reader of Debian's /etc/reader.conf.d/vpcd; 35964 is the second)\n"
+	  "  --atr HEX          announce this ATR instead of the built-in T=1 eUICC ATR\n" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
@@ -160,7 +173,7 @@ static const struct cmd commands[] = {
 	{ "device", NULL, device_cmds, "manage devices (add, list, remove)", NULL },
 	{ "carriers", NULL, carriers_cmds, "inspect carrier policies (list, show)", NULL },
 	{ "notifications", NULL, notifications_cmds, "SM-DP+ notifications (list, send, remove)", NULL },
-	{ "euicc", NULL, euicc_cmds, "eUICCs (create-soft, info, enable, disable, nickname, sync)", NULL },
+	{ "euicc", NULL, euicc_cmds, "eUICCs (create-soft, info, enable, disable, nickname, sync, serve)", NULL },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

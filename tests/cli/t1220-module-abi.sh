@@ -8,7 +8,7 @@
 # (tests/faults/badmodule.c, $ESIMCTL_BUILD/tests/badmodule-*.so); their entry points
 # abort, so a loader that called one would die with SIGABRT.
 #
-# Also: libcurl and libcrypto are in the module only; the binary does not link them and
+# Also: libcurl, libcrypto and libpcsclite are in the module only; the binary does not link them and
 # the offline commands never open them (ldd, strace).
 . "$(dirname "$0")/sgp22-lib.sh"
 sgp_require
@@ -62,13 +62,15 @@ refused size "$ABI (struct app of $((APP + 8)) bytes)" "$ABI (struct app of $APP
 run 0 esimctl euicc info --device phone
 out_has "$(pki_eid euicc)"
 
-# ---- libcurl and libcrypto stay in the module ----
+# ---- libcurl, libcrypto and libpcsclite stay in the module ----
 
 ldd "$ESIMCTL" >"$T/ldd.bin" 2>&1
 ldd "$MODULE" >"$T/ldd.mod" 2>&1
 check "ldd esimctl: no libcurl" bash -c "! grep -q libcurl '$T/ldd.bin'"
 check "ldd esimctl: no libcrypto, no libssl" bash -c "! grep -qE 'lib(crypto|ssl)\\.' '$T/ldd.bin'"
 check "ldd esimctl-rsp.so: libcurl (the ES9+ transport lives there)" grep -q libcurl "$T/ldd.mod"
+check "ldd esimctl: no libpcsclite" bash -c "! grep -q libpcsclite '$T/ldd.bin'"
+check "ldd esimctl-rsp.so: libpcsclite (the PC/SC backend lives there)" grep -q libpcsclite "$T/ldd.mod"
 
 if command -v strace >/dev/null 2>&1 && strace -f -qq -e trace=openat -o "$T/st" true 2>/dev/null; then
 	run 0 esimctl device add laptop --kind laptop

@@ -44,4 +44,22 @@ int soft_euicc_create(const char *path, const char *eid, const uint8_t *cert, si
  */
 int soft_euicc_open(const char *path, struct apdu_transport *out, struct esim_err *err);
 
+/*
+ * The Answer To Reset the software eUICC gives when it is served as a card in a reader
+ * (esimctl euicc serve; ISO/IEC 7816-3 §8.2):
+ *   3B            TS: direct convention
+ *   95            T0: TA1 and TD1 follow, 5 historical bytes
+ *   96            TA1: Fi 512, Di 32
+ *   81            TD1: TD2 follows; T=1
+ *   31            TD2: TA3 and TB3 follow; T=1
+ *   FE 45         TA3: IFSC 254; TB3: BWI 4, CWI 5
+ *   80            historical bytes in COMPACT-TLV (ISO/IEC 7816-4 §12.1.1)
+ *   73 80 21 17   card capabilities: selection by full DF name; data coding 21;
+ *                 no command chaining, no extended Lc/Le, logical channels assigned by
+ *                 the card, 8 or more (the third byte is where extended length goes)
+ *   4D            TCK: exclusive-or of T0 to here
+ */
+#define SOFT_EUICC_ATR \
+	{ 0x3B, 0x95, 0x96, 0x81, 0x31, 0xFE, 0x45, 0x80, 0x73, 0x80, 0x21, 0x17, 0x4D }
+
 #endif

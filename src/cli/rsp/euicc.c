@@ -1,5 +1,6 @@
-/* euicc.c - esimctl euicc create-soft | info | enable | disable | nickname | sync */
+/* euicc.c - esimctl euicc create-soft | info | enable | disable | nickname | sync | serve */
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,9 @@
 #include "esimctl/ids.h"
 #include "esimctl/store.h"
 #include "card/soft/soft.h"
+#include "card/vpcd.h"
+#include "cli/rsp/backend.h"
+#include "esimctl/der.h"
 
 static int read_input(struct app *app, const char *opt, const char *path, struct buf *out)
 {
@@ -616,5 +620,105 @@ out:
 		store_abort(txn);
 	free(dev);
 	model_free(s);
+	return rc;
+}
+
+/* ---- euicc serve: the software eUICC as the card of a vpcd virtual reader ---- */
+
+static volatile sig_atomic_t serve_stop;
+
+static void serve_caught(int sig)
+{
+	(void)sig;
+	serve_stop = 1;
+}
+
+static void serve_note(void *arg, const char *msg)
+{
+	app_note(arg, "esimctl: euicc serve: %s\n", msg);
+}
+
+int cmd_euicc_serve(struct app *app, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "atr", required_argument, NULL, 'a' },
+		{ "vpcd", required_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const uint8_t default_atr[] = SOFT_EUICC_ATR;
+	static const int sigs[] = { SIGINT, SIGTERM };
+	const char *vpcd = VPCD_DEFAULT_HOST ":" VPCD_DEFAULT_PORT, *uri, *atr_hex = NULL;
+	struct sigaction sa, old[2];
+	struct buf normalized = BUF_INIT, atr = BUF_INIT;
+	struct apdu_transport t;
+	struct vpcd_serve s;
+	char host[256], port[8], eid[33];
+	int c, rc = -1;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': atr_hex = optarg; break;
+		case 'v': vpcd = optarg; break;
+		default: return app_getopt_error(app, c, argv);
+		}
+	}
+	if (optind != argc - 1)
+		return app_usage(app, optind >= argc ? "missing the eUICC to serve (soft:PATH)" : "unexpected argument '%s'",
+				 argv[optind + (optind < argc)]);
+	uri = argv[optind];
+	if (strncmp(uri, "soft:", 5) != 0 || !uri[5])
+		return app_usage(app, "cannot serve '%s': only a software eUICC can be served (soft:PATH)", uri);
+	if (vpcd_parse_address(vpcd, host, sizeof(host), port, sizeof(port), &app->err) < 0)
+		return -1;
+	if (atr_hex) {
+		if (hex_decode(atr_hex, &atr) < 0 || atr.len < 2 || atr.len > 33 || atr.buf[0] != 0x3B) {
+			buf_release(&atr);
+			return app_usage(app, "--atr '%s': expected 2 to 33 bytes in hex starting with 3B", atr_hex);
+		}
+	} else {
+		buf_add(&atr, default_atr, sizeof(default_atr));
+	}
+	/* Reads the EID (and checks the state file) before the card is handed to vpcd. */
+	if (backend_probe(uri, &normalized, eid, &app->err) < 0)
+		goto out;
+	if (soft_euicc_open(normalized.buf + 5, &t, &app->err) < 0)
+		goto out;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = serve_caught;  /* no SA_RESTART: poll() returns at once */
+	sigemptyset(&sa.sa_mask);
+	serve_stop = 0;
+	for (size_t i = 0; i < 2; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	memset(&s, 0, sizeof(s));
+	s.host = host;
+	s.port = port;
+	s.card = &t;
+	s.atr = (const uint8_t *)atr.buf;
+	s.atrlen = atr.len;
+	s.stop = &serve_stop;
+	s.note = serve_note;
+	s.note_arg = app;
+	app_note(app, "esimctl: euicc serve: serving eUICC %s (%s) as the card of vpcd at %s port %s\n",
+		 eid, normalized.buf, host, port);
+	rc = vpcd_serve(&s, &app->err);
+	for (size_t i = 0; i < 2; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	t.close(t.priv);
+	if (rc == 0) {
+		app_note(app, "esimctl: euicc serve: stopped after %lu APDUs\n", s.apdus);
+		if (app->json) {
+			cJSON *o = cJSON_AddObjectToObject(app->out, "serve");
+
+			cJSON_AddStringToObject(o, "eid", eid);
+			cJSON_AddStringToObject(o, "euicc", normalized.buf);
+			cJSON_AddNumberToObject(o, "apdus", (double)s.apdus);
+			cJSON_AddNumberToObject(o, "connections", (double)s.connections);
+		}
+	}
+out:
+	buf_release(&atr);
+	buf_release(&normalized);
 	return rc;
 }

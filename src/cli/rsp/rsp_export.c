@@ -23,6 +23,7 @@ __attribute__((visibility("default"))) const struct rsp_module esimctl_rsp_modul
 	.cmd_euicc_disable = cmd_euicc_disable,
 	.cmd_euicc_nickname = cmd_euicc_nickname,
 	.cmd_euicc_sync = cmd_euicc_sync,
+	.cmd_euicc_serve = cmd_euicc_serve,
 	.cmd_notifications_list = cmd_notifications_list,
 	.cmd_notifications_send = cmd_notifications_send,
 	.cmd_notifications_remove = cmd_notifications_remove,

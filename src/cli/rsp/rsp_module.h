@@ -21,7 +21,7 @@
 #include "cli/cmd.h"
 #include "cli/rsp/lpa_glue.h"
 
-#define RSP_MODULE_ABI 2u
+#define RSP_MODULE_ABI 3u
 #define RSP_MODULE_SYMBOL "esimctl_rsp_module"
 
 struct rsp_module {
@@ -47,6 +47,7 @@ struct rsp_module {
 	int (*cmd_euicc_disable)(struct app *app, int argc, char **argv);
 	int (*cmd_euicc_nickname)(struct app *app, int argc, char **argv);
 	int (*cmd_euicc_sync)(struct app *app, int argc, char **argv);
+	int (*cmd_euicc_serve)(struct app *app, int argc, char **argv);
 	int (*cmd_notifications_list)(struct app *app, int argc, char **argv);
 	int (*cmd_notifications_send)(struct app *app, int argc, char **argv);
 	int (*cmd_notifications_remove)(struct app *app, int argc, char **argv);
