@@ -383,6 +383,10 @@ pulled() {
 	one_json
 	json_eq '.error.name' '"euicc_unreachable"'
 	json_eq '.download.installed' false
+	case $BACKEND in
+	at | at-csim) err_has "(modem gone? reconnect it and try again)" ;;
+	pcsc) err_has "the card was removed from PC/SC reader" ;;
+	esac
 	store_same
 	check "order $MID is $state on the SM-DP+" \
 		[ "$(admin /test/state | jq -r --arg m "$MID" '.orders[] | select(.matching_id == $m) | .state')" = "$state" ]
