@@ -254,6 +254,19 @@ static int serve_connection(struct vpcd_serve *s, int fd)
 			continue;
 		if (n <= 0)
 			return 0;
+#ifdef TCP_QUICKACK
+		{
+			/*
+			 * vpcd writes a frame's length and its APDU in two send()s without
+			 * TCP_NODELAY: its APDU waits (Nagle) for our ACK of the length, which a
+			 * delayed ACK holds back ~40 ms.  Acknowledge at once (Linux re-arms the
+			 * delayed ACK after each receive, so again every time).
+			 */
+			int one = 1;
+
+			setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+		}
+#endif
 		have += (size_t)n;
 		while (have >= 2) {
 			size_t len = (size_t)in[0] << 8 | in[1];
