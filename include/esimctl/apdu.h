@@ -54,8 +54,9 @@ struct apdu_transport {
 	 */
 	char warning[256];
 	/*
-	 * Set by the backend's open() when it knows the card's Answer To Reset (PC/SC
-	 * readers; ISO 7816-3 §8): the ES10 layer reads the card's capabilities from it
+	 * Set by the backend when it knows the card's Answer To Reset (PC/SC readers, as
+	 * soon as apdu_transport_open_uri() returns; ISO 7816-3 §8): the ES10 layer reads
+	 * the card's capabilities from it
 	 * (extended length, ISO 7816-4 §12.1.1).  atrlen 0: not known (AT modems, soft).
 	 */
 	uint8_t atr[33];

@@ -270,6 +270,29 @@ static int connect_card(struct pcsc_card *pc, struct esim_err *err)
 	return 0;
 }
 
+/*
+ * 1 when the reader is empty now or becomes empty within REMOVAL_WAIT_MS: a reader (or
+ * vpcd) that lost the card in the middle of a command often reports a transmit error
+ * before pcscd's presence poll has seen the card go.
+ */
+#define REMOVAL_WAIT_MS 2000
+static int card_gone(struct pcsc_card *pc)
+{
+	SCARD_READERSTATE st;
+	LONG rv;
+
+	memset(&st, 0, sizeof(st));
+	st.szReader = pc->reader;
+	st.dwCurrentState = SCARD_STATE_UNAWARE;
+	if (SCardGetStatusChange(pc->ctx, 0, &st, 1) != SCARD_S_SUCCESS)
+		return 0;
+	if (!(st.dwEventState & SCARD_STATE_PRESENT))
+		return 1;
+	st.dwCurrentState = st.dwEventState & ~(DWORD)SCARD_STATE_CHANGED;
+	rv = SCardGetStatusChange(pc->ctx, REMOVAL_WAIT_MS, &st, 1);
+	return rv == SCARD_S_SUCCESS && !(st.dwEventState & SCARD_STATE_PRESENT);
+}
+
 /* After a failed or short transmit: say "card removed" when that is what happened. */
 static int transmit_fail(struct pcsc_card *pc, LONG rv, struct esim_err *err)
 {
@@ -282,7 +305,8 @@ static int transmit_fail(struct pcsc_card *pc, LONG rv, struct esim_err *err)
 		rv = srv;
 	if (srv == SCARD_W_REMOVED_CARD || srv == SCARD_E_NO_SMARTCARD ||
 	    (srv == SCARD_S_SUCCESS && !(state & SCARD_PRESENT)) ||
-	    rv == SCARD_W_REMOVED_CARD || rv == SCARD_E_NO_SMARTCARD)
+	    rv == SCARD_W_REMOVED_CARD || rv == SCARD_E_NO_SMARTCARD ||
+	    (rv != SCARD_E_NO_SERVICE && card_gone(pc)))
 		return scard_fail(err, ESIM_E_NOREADER, rv == SCARD_S_SUCCESS ?
 				  SCARD_W_REMOVED_CARD : rv,
 				  "the card was removed from PC/SC reader '%s'", pc->reader);

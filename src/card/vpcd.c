@@ -97,6 +97,23 @@ static void sleep_ms(long ms)
 }
 
 /*
+ * ACK at once what arrived.  vpcd up to vsmartcard 0.8 (Debian 12's 3.3) sends a frame's
+ * length and its data in two send() calls without TCP_NODELAY: Nagle's algorithm holds
+ * the data until the length is acknowledged, and a delayed ACK costs 40 ms per APDU.
+ * TCP_QUICKACK is not sticky on Linux (tcp(7)), so it is set again after every recv().
+ */
+static void quick_ack(int fd)
+{
+#ifdef TCP_QUICKACK
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+#else
+	(void)fd;
+#endif
+}
+
+/*
  * One connection attempt: the socket, or -1 with *why set to the errno (0 and -2 when the
  * host does not resolve, -3 when *stop was set while waiting).
  */
@@ -154,6 +171,7 @@ static int try_connect(struct vpcd_serve *s, int *why)
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		quick_ack(fd);
 		break;
 	}
 	freeaddrinfo(res);
@@ -254,19 +272,7 @@ static int serve_connection(struct vpcd_serve *s, int fd)
 			continue;
 		if (n <= 0)
 			return 0;
-#ifdef TCP_QUICKACK
-		{
-			/*
-			 * vpcd writes a frame's length and its APDU in two send()s without
-			 * TCP_NODELAY: its APDU waits (Nagle) for our ACK of the length, which a
-			 * delayed ACK holds back ~40 ms.  Acknowledge at once (Linux re-arms the
-			 * delayed ACK after each receive, so again every time).
-			 */
-			int one = 1;
-
-			setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
-		}
-#endif
+		quick_ack(fd);
 		have += (size_t)n;
 		while (have >= 2) {
 			size_t len = (size_t)in[0] << 8 | in[1];

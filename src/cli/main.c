@@ -113,7 +113,7 @@ static const struct cmd euicc_cmds[] = {
 	  "  when pcscd restarts.\n"
 	  "  --vpcd HOST:PORT   where vpcd listens (default 127.0.0.1:35963, the first\n"
 	  "                     reader of Debian's /etc/reader.conf.d/vpcd; 35964 is the second)\n"
-	  "  --atr HEX          announce this ATR instead of the built-in T=1 eUICC ATR\n" },
+	  "  --atr HEX          announce this ATR instead of the built-in eUICC ATR (T=0 and T=1)\n" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

@@ -165,7 +165,7 @@ pcsc_card_start() {
 	CARD_PID=$!
 	CARD_READER=${PCSC_READER_NAMES[$slot]}
 	CARD_URI="pcsc:$CARD_READER"
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		pcsc_reader_state "$CARD_READER" 1 && return 0
 		kill -0 "$CARD_PID" 2>/dev/null || break
 		sleep 0.1
@@ -187,7 +187,7 @@ pcsc_card_stop() {
 	pcsc_kill "${PCSC_CARD_PID[$name]:-}"
 	unset "PCSC_CARD_PID[$name]"
 	[ -n "$slot" ] || return 0
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		pcsc_reader_state "${PCSC_READER_NAMES[$slot]}" 0 && return 0
 		sleep 0.1
 	done

@@ -76,19 +76,20 @@ if command -v strace >/dev/null 2>&1 && strace -f -qq -e trace=openat -o "$T/st"
 	run 0 esimctl device add laptop --kind laptop
 	run 0 esimctl add 'LPA:1$rsp.example.com$QR-G-5C-1LS-1W1Z9P7' --carrier 'AT&T' --device laptop --nickname travel
 	run 0 esimctl device add tablet --kind tablet
-	# The control: a command that drives the eUICC opens the module, libcurl and libcrypto.
+	# The control: a command that drives the eUICC opens the module, libcurl, libcrypto and
+	# libpcsclite.
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
 		strace -f -qq -e trace=openat -o "$T/st" "$ESIMCTL" euicc info --device phone >/dev/null 2>&1
-	check "strace control: euicc info opens esimctl-rsp.so, libcurl and libcrypto" \
-		test "$(grep -oE '(libcurl|libcrypto|esimctl-rsp)[^"/]*\.so' "$T/st" | sed 's/[.-].*//' | sort -u | tr '\n' ' ')" = "esimctl libcrypto libcurl "
+	check "strace control: euicc info opens esimctl-rsp.so, libcurl, libcrypto and libpcsclite" \
+		test "$(grep -oE '(libcurl|libcrypto|libpcsclite|esimctl-rsp)[^"/]*\.so' "$T/st" | sed 's/[.-].*//' | sort -u | tr '\n' ' ')" = "esimctl libcrypto libcurl libpcsclite "
 	while read -r label args; do
 		# shellcheck disable=SC2086
 		# LeakSanitizer cannot run under ptrace: leaks are checked in the other tests.
 		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
 			strace -f -qq -e trace=openat,execve -o "$T/st" "$ESIMCTL" $args >"$T/st.out" 2>&1
 		rc=$?
-		opened=$(grep -oE '(libcurl|libssl|libcrypto|esimctl-rsp)[^"/]*\.so[^"]*' "$T/st" | sort -u | tr '\n' ' ')
-		check "strace $label: exit 0 ($rc), opens neither libcurl, libssl, libcrypto nor the module${opened:+ (opened: $opened)}" \
+		opened=$(grep -oE '(libcurl|libssl|libcrypto|libpcsclite|esimctl-rsp)[^"/]*\.so[^"]*' "$T/st" | sort -u | tr '\n' ' ')
+		check "strace $label: exit 0 ($rc), opens neither libcurl, libssl, libcrypto, libpcsclite nor the module${opened:+ (opened: $opened)}" \
 			test "$rc" = 0 -a -z "$opened"
 	done <<EOF2
 list list

@@ -2567,10 +2567,19 @@ static void test_transport_uri(void **state)
 	char uri[200];
 	struct buf resp = BUF_INIT;
 
-	assert_int_equal(apdu_transport_open_uri("pcsc:0", &tr, &err), -1);
+	assert_int_equal(apdu_transport_open_uri("mbim:0", &tr, &err), -1);
 	assert_int_equal(err.status, ESIM_E_USAGE);
-	assert_string_equal(err.msg, "eUICC backend 'pcsc' is not supported by this build; "
-			    "supported: soft:PATH, at:DEVICE, at-csim:DEVICE");
+	assert_string_equal(err.msg, "eUICC backend 'mbim' is not supported by this build; "
+			    "supported: soft:PATH, at:DEVICE, at-csim:DEVICE, pcsc:[READER]");
+	/* pcsc: is a backend: without pcscd it is unreachable, with advice to start it. */
+	snprintf(uri, sizeof(uri), "%s/no-pcscd/pcscd.comm", t->dir);
+	setenv("PCSCLITE_CSOCK_NAME", uri, 1);
+	assert_int_equal(apdu_transport_open_uri("pcsc:", &tr, &err), -1);
+	unsetenv("PCSCLITE_CSOCK_NAME");
+	assert_int_equal(err.status, ESIM_E_NOREADER);
+	assert_non_null(strstr(err.msg, "cannot reach pcscd"));
+	assert_non_null(strstr(err.hint, "start pcscd"));
+	assert_null(tr.priv);
 	/* at: is a backend now: a missing port is unreachable, not unsupported. */
 	snprintf(uri, sizeof(uri), "at:%s/no-such-tty", t->dir);
 	assert_int_equal(apdu_transport_open_uri(uri, &tr, &err), -1);

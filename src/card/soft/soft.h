@@ -50,16 +50,19 @@ int soft_euicc_open(const char *path, struct apdu_transport *out, struct esim_er
  *   3B            TS: direct convention
  *   95            T0: TA1 and TD1 follow, 5 historical bytes
  *   96            TA1: Fi 512, Di 32
- *   81            TD1: TD2 follows; T=1
- *   31            TD2: TA3 and TB3 follow; T=1
- *   FE 45         TA3: IFSC 254; TB3: BWI 4, CWI 5
+ *   80            TD1: TD2 follows; T=0, the default protocol
+ *   31            TD2: TA3 and TB3 follow; T=1 offered as well
+ *   FE 45         TA3: IFSC 254; TB3: BWI 4, CWI 5 (for T=1)
  *   80            historical bytes in COMPACT-TLV (ISO/IEC 7816-4 §12.1.1)
  *   73 80 21 17   card capabilities: selection by full DF name; data coding 21;
  *                 no command chaining, no extended Lc/Le, logical channels assigned by
  *                 the card, 8 or more (the third byte is where extended length goes)
- *   4D            TCK: exclusive-or of T0 to here
+ *   4C            TCK: exclusive-or of T0 to here
+ * T=0 comes first (the default) because LPAs that connect with T=0 only (lpac) must reach
+ * it, as they reach the UICCs and eUICCs they were written for; a program that also
+ * accepts T=1 gets T=1 from pcscd.
  */
 #define SOFT_EUICC_ATR \
-	{ 0x3B, 0x95, 0x96, 0x81, 0x31, 0xFE, 0x45, 0x80, 0x73, 0x80, 0x21, 0x17, 0x4D }
+	{ 0x3B, 0x95, 0x96, 0x80, 0x31, 0xFE, 0x45, 0x80, 0x73, 0x80, 0x21, 0x17, 0x4C }
 
 #endif
