@@ -17,6 +17,9 @@
 #   qr            esimctl qr --code C --png F vs  qrencode -o F C (same level, size, margin)
 #   download      bench/download.sh: a full SGP.22 download with the install notification
 #                 against the local test SM-DP+, split between SM-DP+, eUICC and esimctl
+#   APDUs         bench/apdus.sh: APDUs and bytes each way per download and eUICC backend,
+#                 STORE DATA blocks of 120 (before) and automatic (after); counts, from a
+#                 build with the test modem (BENCH_APDU_BUILD, default build/bench-apdu)
 #   peak RSS      of every case, against the store file's size
 #
 # Every case runs in ROUNDS short rounds (the cases take turns, in alternating order), and
@@ -191,6 +194,15 @@ rss qrencode 0 qrencode -l M -s 8 -m 4 -o "$W/q-ref.png" "$CODE"
 
 echo "== download ==" >&2
 bench/download.sh "$DL_RUNS" "$BUILD" >"$W/download.json"
+
+echo "== APDUs per download ==" >&2
+# Counts, not times, so any build with tests/atmodem will do (build/bench has no tests).
+APDU_BUILD=${BENCH_APDU_BUILD:-build/bench-apdu}
+if [ -z "${BENCH_APDU_BUILD:-}" ]; then
+	cmake -S . -B "$APDU_BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build "$APDU_BUILD" -j "$jobs" --target esimctl esimctl-rsp atmodem >/dev/null
+fi
+bench/apdus.sh --markdown "$APDU_BUILD" >"$W/apdus.md"
 
 echo "== report ==" >&2
 {
@@ -394,6 +406,7 @@ w("\nThe transport is the TLS handshake and the HTTP exchanges with a Python ser
       x for x in l if re.match(r"lib(curl|ssl|gnutls)", x)) or "none")
       for p, l in sorted(dl.get("libraries", {}).items()))))
 
+w(open(os.path.join(W, "apdus.md")).read())
 w("Bench time: %s s.\n" % env["elapsed"])
 w(KEEP)
 text = "\n".join(out) + "\n"

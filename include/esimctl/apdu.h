@@ -24,14 +24,23 @@
 #include "esimctl/error.h"
 
 #define APDU_RX_MAX 258 /* 256 data bytes + SW1 SW2 */
+/*
+ * transmit() result for a C-APDU that the transport, or a device on its way, refused for
+ * its length (a modem's command line too short, a reader without extended-length
+ * support), with err filled as for -1.  The ES10 layer then resends the data in smaller
+ * STORE DATA blocks, as for a card's 6700 (wrong length); src/rsp/es10_apdu.c.
+ */
+#define APDU_TOO_LONG (-2)
 
 struct apdu_transport {
 	/* Connect / power up.  ESIM_E_NOREADER when the eUICC cannot be reached. */
 	int (*open)(void *priv, struct esim_err *err);
 	/*
-	 * tx: a full C-APDU (CLA INS P1 P2 [Lc data] [Le]).  rx: at least APDU_RX_MAX bytes;
-	 * *rxlen is set to the response length (>= 2).  Transport failures: ESIM_E_NOREADER
-	 * or ESIM_E_EUICC.
+	 * tx: a full C-APDU (CLA INS P1 P2 [Lc data] [Le]), short or, when the ATR below
+	 * advertises them, extended length (ISO 7816-4 §5.1: Lc 00 xx xx, Le 2 bytes; never
+	 * more than 256 response bytes asked for).  rx: at least APDU_RX_MAX bytes; *rxlen is
+	 * set to the response length (>= 2).  Transport failures: -1 with ESIM_E_NOREADER or
+	 * ESIM_E_EUICC; APDU_TOO_LONG (above) for a C-APDU refused for its length.
 	 */
 	int (*transmit)(void *priv, const uint8_t *tx, size_t txlen, uint8_t *rx, size_t *rxlen,
 			struct esim_err *err);
@@ -55,9 +64,10 @@ struct apdu_transport {
 	char warning[256];
 	/*
 	 * Set by the backend when it knows the card's Answer To Reset (PC/SC readers, as
-	 * soon as apdu_transport_open_uri() returns; ISO 7816-3 §8): the ES10 layer reads
-	 * the card's capabilities from it
-	 * (extended length, ISO 7816-4 §12.1.1).  atrlen 0: not known (AT modems, soft).
+	 * soon as apdu_transport_open_uri() returns; the software eUICC; ISO 7816-3 §8):
+	 * the ES10 layer reads the card's capabilities from it (extended length,
+	 * ISO 7816-4 §8.1.1.2.7; esimctl/atr.h).  atrlen 0: not known (AT modems), short
+	 * APDUs only.
 	 */
 	uint8_t atr[33];
 	size_t atrlen;

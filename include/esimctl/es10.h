@@ -45,7 +45,8 @@
 #include "esimctl/buf.h"
 #include "esimctl/error.h"
 
-#define ES10_MSS_DEFAULT 120       /* STORE DATA block size (lpac's default) */
+#define ES10_BLOCK_SHORT 255       /* largest STORE DATA block in a short APDU */
+#define ES10_BLOCK_EXT 1024        /* STORE DATA block in an extended-length APDU */
 #define ES10_CHANNEL_MAX 19        /* highest logical channel (ISO/IEC 7816-4 CLA coding) */
 #define ES10_RESPONSE_MAX (1u << 20) /* largest response accepted from the eUICC */
 #define ES10_ADDRESS_MAX 255       /* bytes of an FQDN (SM-DP+, SM-DS, notification) */
@@ -58,7 +59,14 @@ extern const uint8_t es10_isdr_aid[16];
 
 struct es10_ctx {
 	/* Settings: set by es10_ctx_init(), may be changed before es10_open(). */
-	size_t mss;              /* STORE DATA block size, 1..255; others mean 120 */
+	/*
+	 * STORE DATA block size.  0 (default): automatic, ES10_BLOCK_EXT bytes in extended-
+	 * length APDUs when the transport's ATR advertises them, else 255; 1..255: blocks of
+	 * that size in short APDUs only (ESIMCTL_STORE_DATA_BLOCK).  Either way a block the
+	 * card answers 6700 (wrong length), or the transport refuses (APDU_TOO_LONG), makes
+	 * the session go down to 255, 120, 64, 32 bytes, resending the command from block 0.
+	 */
+	size_t mss;
 	int basic_channel;       /* 1: use channel 0, no MANAGE CHANNEL (default 0) */
 	int terminal_capability; /* 1: send TERMINAL CAPABILITY first (default 0) */
 
@@ -71,6 +79,11 @@ struct es10_ctx {
 	 * status words included), whatever the backend. */
 	unsigned long apdus;
 	unsigned long long apdu_tx_bytes, apdu_rx_bytes;
+	unsigned long apdus_refused; /* C-APDUs the transport refused (APDU_TOO_LONG) */
+	/* STORE DATA blocks of this session (es10_open() resets them): */
+	size_t block;            /* size in use; 0 until the first STORE DATA */
+	size_t block_ok;         /* largest block the card has taken */
+	unsigned fallbacks;      /* times the size went down */
 };
 
 void es10_ctx_init(struct es10_ctx *ctx);

@@ -120,6 +120,13 @@ struct store {
 
 struct store *model_new(void);
 void model_free(struct store *s);
+/*
+ * Room for that many more devices, profiles, ... (arrays and indexes), allocated once:
+ * a loader that knows the counts (store_json.c) then does not grow and copy an array
+ * step by step (which would also leave copies of matching IDs behind in freed memory).
+ */
+void model_reserve(struct store *s, size_t ndevices, size_t nprofiles, size_t nbindings,
+		   size_t nhistory, size_t nnotifications);
 
 /* Lookups: NULL / -1 when absent.  O(1) average. */
 struct device *model_device(const struct store *s, const char *name);
@@ -207,6 +214,13 @@ int model_valid_device_name(const char *name, struct esim_err *err);
  */
 int store_from_json(const char *text, size_t len, const char *srcname, struct store **out,
 		    struct esim_err *err);
+/*
+ * store_from_json() of text that is not needed afterwards: it is wiped and released as
+ * soon as cJSON has parsed it (on a syntax error, after the message), so the model is
+ * built in the memory it used.  text is empty (BUF_INIT) on return.
+ */
+int store_from_json_buf(struct buf *text, const char *srcname, struct store **out,
+			struct esim_err *err);
 void store_to_json(const struct store *s, struct buf *out);
 
 #endif

@@ -278,13 +278,24 @@ static int at_transmit_cb(void *priv, const uint8_t *tx, size_t txlen, uint8_t *
 	if (p->csim_only && ch != 0)
 		return esim_fail(err, ESIM_E_EUICC, "AT modem '%s' (at-csim:) has the basic channel "
 				 "only, not channel %d", p->path, ch);
-	if (at_format_apdu(cmd, sizeof(cmd), use_cgla ? p->session : -1, tx, txlen) < 0)
-		return esim_fail(err, ESIM_E_EUICC, "APDU of %zu bytes is too long for the modem",
-				 txlen);
+	if (at_format_apdu(cmd, sizeof(cmd), use_cgla ? p->session : -1, tx, txlen) < 0) {
+		esim_fail(err, ESIM_E_EUICC, "APDU of %zu bytes is too long for the modem", txlen);
+		return APDU_TOO_LONG;
+	}
 	if (at_command(p, cmd, prefix, 0, &a, err) < 0)
 		return -1;
-	if (a.final != AT_OK)
-		return answer_fail(p, cmd, &a, err);
+	if (a.final != AT_OK) {
+		answer_fail(p, cmd, &a, err);
+		/*
+		 * A modem refuses a command line longer than it takes with +CME ERROR: 50
+		 * (incorrect parameters) or a bare ERROR.  Both may mean other things too: the
+		 * ES10 layer tries smaller STORE DATA blocks only where the length can be the
+		 * reason (a block longer than any taken before), else it reports this error.
+		 */
+		if (a.final == AT_ERROR || (a.final == AT_CME && a.cme == 50))
+			return APDU_TOO_LONG;
+		return -1;
+	}
 	if (!a.have_info)
 		return esim_fail(err, ESIM_E_EUICC, "modem on '%s' answered OK to %.7s without %s",
 				 p->path, cmd, prefix);

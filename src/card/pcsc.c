@@ -323,11 +323,19 @@ static int pcsc_transmit(void *priv, const uint8_t *tx, size_t txlen, uint8_t *r
 	const SCARD_IO_REQUEST *pci;
 	DWORD len = (DWORD)*rxlen;
 	LONG rv;
+	int ext;
 
 	if (!pc || !pc->connected)
 		return esim_fail(err, ESIM_E_NOREADER, "PC/SC card is not connected");
+	ext = txlen > 5 && tx[4] == 0;   /* extended length: Lc 00 xx xx (ISO 7816-4 §5.1) */
 	if (pc->proto == SCARD_PROTOCOL_T0) {
 		pci = SCARD_PCI_T0;
+		/* T=0 carries no extended-length command (ISO/IEC 7816-3 §12.1): a smaller one */
+		if (ext) {
+			esim_fail(err, ESIM_E_NOREADER, "PC/SC reader '%s': T=0 carries no "
+				  "extended-length APDU", pc->reader);
+			return APDU_TOO_LONG;
+		}
 		/*
 		 * T=0 carries a case 4 command as its case 3 TPDU, without Le (ISO/IEC 7816-3
 		 * §12.2.5); the card then answers 61xx, which es10_apdu.c follows with GET
@@ -340,6 +348,13 @@ static int pcsc_transmit(void *priv, const uint8_t *tx, size_t txlen, uint8_t *r
 		pci = SCARD_PCI_T1;
 	}
 	rv = SCardTransmit(pc->card, pci, tx, (DWORD)txlen, NULL, rx, &len);
+	if (ext && (rv == SCARD_E_INSUFFICIENT_BUFFER || rv == SCARD_E_INVALID_PARAMETER ||
+		    rv == SCARD_E_INVALID_VALUE)) {
+		/* pcscd refuses a command longer than the reader's driver declares */
+		scard_fail(err, ESIM_E_NOREADER, rv, "PC/SC reader '%s' refused a %zu-byte APDU",
+			   pc->reader, txlen);
+		return APDU_TOO_LONG;
+	}
 	if (rv != SCARD_S_SUCCESS || len < 2)
 		return transmit_fail(pc, rv, err);
 	*rxlen = len;

@@ -60,6 +60,18 @@ int app_fail(struct app *app, enum esim_status st, const char *fmt, ...)
 /* Usage error for the current command, with a pointer to --help. */
 int app_usage(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * --json output printed while it is made, for documents that grow with the store: an
+ * array member of the top-level object, one element at a time (app_json_array_add()
+ * prints and deletes the element).  Members already in app->out are printed first, in
+ * their order; what is added to app->out later comes after the streamed arrays, "ok"
+ * last, so warnings (app_warn()) must come before the first app_json_array_begin().
+ * Only with app->json; main.c (the document is one per process).
+ */
+void app_json_array_begin(struct app *app, const char *key);
+void app_json_array_add(struct app *app, cJSON *item);
+void app_json_array_end(struct app *app);
+
 /* JSON helpers: add a string (NULL -> null), an ISO time (0 -> null). */
 void json_str(cJSON *o, const char *k, const char *v);
 void json_time(cJSON *o, const char *k, int64_t t);
@@ -104,6 +116,8 @@ const struct carrier_policy *app_policy_for(struct app *app, const char *carrier
  */
 int app_hold_euiccs(struct app *app, const char *path, const char *ref, const char *only,
 		    const char *except, int *held);
+/* How many eUICCs app_hold_euiccs() would hold, judged on a store already read. */
+int app_euiccs_to_hold(struct store *s, const char *ref, const char *only, const char *except);
 
 /* Commands. */
 int cmd_add(struct app *app, int argc, char **argv);
@@ -132,16 +146,23 @@ int cmd_euicc_serve(struct app *app, int argc, char **argv);
 void fmt_range(int min_s, int max_s, char *out, size_t outsz);
 void fmt_cooldown(int s, char *out, size_t outsz);
 cJSON *json_device(const struct store *s, const struct device *d, int64_t now);
-/* json_device() listing only the holdings keep() accepts (NULL: all). */
+/*
+ * json_device() listing only the holdings keep() accepts (NULL: all).  With borrow, the
+ * object refers to the model's strings instead of copying them: it must be deleted before
+ * the model is changed or freed (list --json prints and deletes each one at once).
+ */
 cJSON *json_device_kept(const struct store *s, const struct device *d, int64_t now,
-			int (*keep)(void *arg, const struct binding *b), void *arg);
+			int (*keep)(void *arg, const struct binding *b), void *arg, int borrow);
 /* b/nb: the profile's live bindings (NULL: looked up). */
 cJSON *json_profile(struct app *app, const struct store *s, const struct profile *p,
 		    struct binding *const *b, size_t nb);
-/* json_profile() with the carrier policy already looked up (app_policy_for()). */
+/*
+ * json_profile() with the carrier policy already looked up (app_policy_for()); borrow as
+ * for json_device_kept().
+ */
 cJSON *json_profile_policy(struct app *app, const struct store *s, const struct profile *p,
 			  struct binding *const *lb, size_t nb, const struct carrier_policy *c,
-			  int unknown);
+			  int unknown, int borrow);
 cJSON *json_carrier(const struct carrier_policy *c);
 /*
  * Commands whose only option is --device D, with exactly npos positional arguments

@@ -260,33 +260,57 @@ struct device *app_find_device(struct app *app, struct store *s, const char *nam
 	return d;
 }
 
-int app_hold_euiccs(struct app *app, const char *path, const char *ref, const char *only,
-		    const char *except, int *held)
+/*
+ * The eUICC devices app_hold_euiccs() holds for ref/only/except in store s: with app,
+ * each is held (glue_hold()), else they are only counted.  The count, or -1 with app->err.
+ */
+static int euiccs_to_hold(struct app *app, struct store *s, const char *ref, const char *only,
+			  const char *except)
 {
-	struct store *s = NULL;
 	struct profile *p;
 	struct binding **b = NULL;
 	struct esim_err e = { 0 };
 	size_t n = 0;
-	int rc = 0;
+	int count = 0;
 
-	/* Read without the lock: the locked pass decides again and opens what was not held. */
-	if (store_load(path, &s, &e) < 0)
-		return 0;
 	if (!ref)
 		n = model_live_bindings_of_device(s, only, &b);
 	else if (model_resolve_profile(s, ref, &p, &e) == 0)
 		n = model_live_bindings_of_profile(s, p->id, &b);
-	for (size_t i = 0; i < n && rc == 0; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct device *d = model_device(s, b[i]->device);
 
 		if (glue_has_euicc(d) && (!only || !strcmp(only, d->name)) &&
 		    (!except || strcmp(except, d->name))) {
-			rc = glue_hold(app, d);
-			*held = 1;
+			if (app && glue_hold(app, d) < 0) {
+				count = -1;
+				break;
+			}
+			count++;
 		}
 	}
 	free(b);
+	return count;
+}
+
+int app_euiccs_to_hold(struct store *s, const char *ref, const char *only, const char *except)
+{
+	return euiccs_to_hold(NULL, s, ref, only, except);
+}
+
+int app_hold_euiccs(struct app *app, const char *path, const char *ref, const char *only,
+		    const char *except, int *held)
+{
+	struct store *s = NULL;
+	struct esim_err e = { 0 };
+	int n;
+
+	/* Read without the lock: the locked pass decides again and opens what was not held. */
+	if (store_load(path, &s, &e) < 0)
+		return 0;
+	n = euiccs_to_hold(app, s, ref, only, except);
+	if (n != 0)
+		*held = 1;
 	model_free(s);
-	return rc;
+	return n < 0 ? -1 : 0;
 }

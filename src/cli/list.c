@@ -192,6 +192,20 @@ static void list_ctx_free(struct list_ctx *lc)
 	free(lc);
 }
 
+/* a then b into out (outsz > 0), cut to fit: printf's "%s%s" without parsing a format */
+static void cat2(char *out, size_t outsz, const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+
+	if (na > outsz - 1)
+		na = outsz - 1;
+	if (nb > outsz - 1 - na)
+		nb = outsz - 1 - na;
+	memcpy(out, a, na);
+	memcpy(out + na, b, nb);
+	out[na + nb] = '\0';
+}
+
 /* "now", "never (new profile)" or "in 23 h 45 min (2026-11-22T10:00:00Z)" */
 static void next_text(const struct app *app, const struct profile *p, const struct carrier_policy *c,
 		      char *out, size_t outsz)
@@ -199,7 +213,7 @@ static void next_text(const struct app *app, const struct profile *p, const stru
 	int64_t when;
 
 	if (c->model == MODEL_SINGLE_DEVICE) {
-		snprintf(out, outsz, "never (new profile)");
+		cat2(out, outsz, "never (new profile)", "");
 		return;
 	}
 	when = c->model == MODEL_SEQUENTIAL ? policy_next_transfer(c, p->last_transfer, app->now) : TIME_NONE;
@@ -210,7 +224,7 @@ static void next_text(const struct app *app, const struct profile *p, const stru
 		duration_format(when - app->now, dur, sizeof(dur));
 		snprintf(out, outsz, "in %s (%s)", dur, iso);
 	} else {
-		snprintf(out, outsz, "now");
+		cat2(out, outsz, "now", "");
 	}
 }
 
@@ -231,7 +245,9 @@ static void where_text(const struct app *app, struct binding *const *b, size_t n
 			time_format(b[i]->ready_at, iso);
 			buf_addf(where, " (pending until %s)", iso);
 		} else {
-			buf_addf(where, " (%s)", binding_state_name(st));
+			buf_addstr(where, " (");
+			buf_addstr(where, binding_state_name(st));
+			buf_addch(where, ')');
 		}
 	}
 }
@@ -243,7 +259,7 @@ static void profile_cells(const struct app *app, const struct store *s, const st
 			  const struct memo_slot *m, char *model, size_t modelsz, char *next, size_t nextsz, const char *cells[PC_N])
 {
 	/* an unknown carrier gets the default's model, as in JSON, marked with a footnote */
-	snprintf(model, modelsz, "%s%s", carrier_model_name(m->pol->model), m->unknown ? "*" : "");
+	cat2(model, modelsz, carrier_model_name(m->pol->model), m->unknown ? "*" : "");
 	next_text(app, p, m->pol, next, nextsz);
 	cells[PC_ID] = model_profile_shown_id(s, p);
 	cells[PC_NICK] = p->nickname ? p->nickname : "-";
@@ -253,28 +269,38 @@ static void profile_cells(const struct app *app, const struct store *s, const st
 	cells[PC_NEXT] = next;
 }
 
-/* "profiles" and "devices" of the --json document. */
+/*
+ * "profiles", "devices" and "pending_notifications" of the --json document, printed one
+ * element at a time: the output never exists as one tree.
+ */
 static void list_json(struct list_ctx *lc)
 {
-	cJSON *profiles = cJSON_AddArrayToObject(lc->app->out, "profiles");
-	cJSON *devices = cJSON_AddArrayToObject(lc->app->out, "devices");
+	struct app *app = lc->app;
+	const struct store *s = lc->s;
 
-	for (size_t i = 0; i < lc->s->nprofiles; i++) {
+	app_json_array_begin(app, "profiles");
+	for (size_t i = 0; i < s->nprofiles; i++) {
 		const struct memo_slot *m = shown(lc, i);
 
 		if (m)
-			cJSON_AddItemToArray(profiles, json_profile_policy(lc->app, lc->s, &lc->s->profiles[i],
-									   lc->g.ptrs + lc->g.start[i],
-									   lc->g.count[i], m->pol, m->unknown));
+			app_json_array_add(app, json_profile_policy(app, s, &s->profiles[i],
+								    lc->g.ptrs + lc->g.start[i],
+								    lc->g.count[i], m->pol, m->unknown, 1));
 	}
-	for (size_t i = 0; i < lc->s->ndevices; i++) {
-		const struct device *d = &lc->s->devices[i];
+	app_json_array_end(app);
+	app_json_array_begin(app, "devices");
+	for (size_t i = 0; i < s->ndevices; i++) {
+		const struct device *d = &s->devices[i];
 
-		if (!device_shown(lc, d))
-			continue;
-		cJSON_AddItemToArray(devices, json_device_kept(lc->s, d, lc->app->now,
-							       lc->carrier ? holding_kept : NULL, lc));
+		if (device_shown(lc, d))
+			app_json_array_add(app, json_device_kept(s, d, app->now,
+								 lc->carrier ? holding_kept : NULL, lc, 1));
 	}
+	app_json_array_end(app);
+	app_json_array_begin(app, "pending_notifications");
+	for (size_t i = 0; i < s->nnotifications; i++)
+		app_json_array_add(app, json_notification(&s->notifications[i]));
+	app_json_array_end(app);
 }
 
 static void list_human(struct list_ctx *lc)
@@ -322,7 +348,9 @@ static void list_human(struct list_ctx *lc)
 		profile_cells(app, s, p, m, model, sizeof(model), next, sizeof(next), cells);
 		table_row(&line, pc, PC_N, cells);
 		where_text(app, lc->g.ptrs + lc->g.start[i], n, &where);
-		buf_addf(&line, "          on: %s\n", n ? where.buf : "no device");
+		buf_addstr(&line, "          on: ");
+		buf_addstr(&line, n ? where.buf : "no device");
+		buf_addch(&line, '\n');
 		if (p->iccid) {
 			buf_addstr(&line, "          ICCID ");
 			text_escape_term(&line, p->iccid);
@@ -459,12 +487,6 @@ int cmd_list(struct app *app, int argc, char **argv)
 		return 0;
 	}
 	list_json(lc);
-	{
-		cJSON *na = cJSON_AddArrayToObject(app->out, "pending_notifications");
-
-		for (size_t i = 0; i < s->nnotifications; i++)
-			cJSON_AddItemToArray(na, json_notification(&s->notifications[i]));
-	}
 	list_ctx_free(lc);
 	return 0;
 }

@@ -7,6 +7,7 @@
  * stdout and returns the documented exit status (docs/EXIT-CODES.md).
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +114,7 @@ static const struct cmd euicc_cmds[] = {
 	  "  when pcscd restarts.\n"
 	  "  --vpcd HOST:PORT   where vpcd listens (default 127.0.0.1:35963, the first\n"
 	  "                     reader of Debian's /etc/reader.conf.d/vpcd; 35964 is the second)\n"
-	  "  --atr HEX          announce this ATR instead of the built-in eUICC ATR (T=0 and T=1)\n" },
+	  "  --atr HEX          announce this ATR instead of the software eUICC's own\n" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
@@ -417,10 +418,12 @@ static void print_error(struct app *app)
 /* 1 when text[0..n) has no byte outside printable ASCII (cJSON escapes the rest below 0x20). */
 static int ascii_printable(const char *text, size_t n)
 {
+	unsigned char other = 0;
+
+	/* no early exit: the compiler makes this loop a vector one (the usual case is all ASCII) */
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)text[i] >= 0x7f)
-			return 0;
-	return 1;
+		other |= (unsigned char)text[i] >= 0x7f;
+	return !other;
 }
 
 static void print_piece(const cJSON *item, struct buf *b)
@@ -456,36 +459,81 @@ static void print_piece(const cJSON *item, struct buf *b)
 /*
  * The --json document, exactly as cJSON_PrintUnformatted() prints it, but one member of
  * the top-level object (one element of its arrays) at a time: `list --json` on a large
- * store never holds the whole text in memory next to the tree.
+ * store never holds the whole text in memory next to the tree.  A command may print an
+ * array member while it makes it (app_json_array_begin() ... _end()): then no tree of the
+ * whole document exists either.  finish() prints the members left in app->out after the
+ * ones already printed, "ok" last.
  */
-static void print_document(const cJSON *doc)
+static struct {
+	int open;        /* '{' and at least one member printed */
+	size_t n;        /* elements printed in the array being streamed */
+	struct buf piece;
+} doc_out = { 0, 0, BUF_INIT };
+
+/* '{' or ',', then "key": */
+static void print_key(const char *name)
 {
-	struct buf b = BUF_INIT;
-	const cJSON *m, *e;
+	cJSON *key = cJSON_CreateStringReference(name);
 
-	fputc('{', stdout);
-	cJSON_ArrayForEach(m, doc) {
-		cJSON *key = cJSON_CreateStringReference(m->string);
+	fputc(doc_out.open ? ',' : '{', stdout);
+	doc_out.open = 1;
+	print_piece(key, &doc_out.piece);
+	cJSON_Delete(key);
+	fputc(':', stdout);
+}
 
-		if (m != doc->child)
-			fputc(',', stdout);
-		print_piece(key, &b);
-		cJSON_Delete(key);
-		fputc(':', stdout);
+/* Prints the members of doc, and takes them out of it. */
+static void print_members(cJSON *doc)
+{
+	cJSON *m, *e;
+
+	while (doc && (m = doc->child) != NULL) {
+		print_key(m->string);
 		if (!cJSON_IsArray(m)) {
-			print_piece(m, &b);
-			continue;
+			print_piece(m, &doc_out.piece);
+		} else {
+			fputc('[', stdout);
+			cJSON_ArrayForEach(e, m) {
+				if (e != m->child)
+					fputc(',', stdout);
+				print_piece(e, &doc_out.piece);
+			}
+			fputc(']', stdout);
 		}
-		fputc('[', stdout);
-		cJSON_ArrayForEach(e, m) {
-			if (e != m->child)
-				fputc(',', stdout);
-			print_piece(e, &b);
-		}
-		fputc(']', stdout);
+		cJSON_Delete(cJSON_DetachItemViaPointer(doc, m));
 	}
+}
+
+void app_json_array_begin(struct app *app, const char *key)
+{
+	print_members(app->out);
+	print_key(key);
+	fputc('[', stdout);
+	doc_out.n = 0;
+}
+
+void app_json_array_add(struct app *app, cJSON *item)
+{
+	(void)app;
+	if (doc_out.n++)
+		fputc(',', stdout);
+	print_piece(item, &doc_out.piece);
+	cJSON_Delete(item);
+}
+
+void app_json_array_end(struct app *app)
+{
+	(void)app;
+	fputc(']', stdout);
+}
+
+static void print_document(cJSON *doc)
+{
+	print_members(doc);
+	if (!doc_out.open)
+		fputc('{', stdout);
 	fputs("}\n", stdout);
-	buf_release(&b);
+	buf_release(&doc_out.piece);
 }
 
 static int finish(struct app *app, int rc)
@@ -549,6 +597,8 @@ static void harden_process(void)
 	setrlimit(RLIMIT_CORE, &no_core);
 }
 
+static char stdout_buf[64 << 10];
+
 static void app_release(struct app *app)
 {
 	buf_release(&app->store_path);
@@ -557,6 +607,9 @@ static void app_release(struct app *app)
 	free(app->known_smdp);
 	cJSON_Delete(app->out);
 	secret_forget_all();
+	/* finish() flushed it; with --show-secret it held matching IDs */
+	if (app->show_secret && !app->stdout_tty)
+		secure_wipe(stdout_buf, sizeof(stdout_buf));
 }
 
 int main(int argc, char **argv)
@@ -569,6 +622,15 @@ int main(int argc, char **argv)
 
 	harden_process();
 	/*
+	 * A run is short, and memory it frees is best used again: glibc would put a block
+	 * of 128 KiB or more (the store's text, the model's arrays) in pages of its own and
+	 * unmap them when freed, and give the top of the heap back, so that the next block
+	 * faults in fresh pages (1 to 2 us each on a virtual machine, as many as a tree of
+	 * a large store has).  `list` at 1,000 profiles: 1,280 -> 1,147 page faults.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	/*
 	 * cJSON holds matching IDs, keys and ES9+ secrets: its blocks are wiped when freed,
 	 * and a tree's blocks come from a few chunks instead of one malloc() each.
 	 */
@@ -578,6 +640,14 @@ int main(int argc, char **argv)
 	app.wait_lock = STORE_DEFAULT_WAIT_S;
 	app.stdin_tty = isatty(STDIN_FILENO);
 	app.stdout_tty = isatty(STDOUT_FILENO);
+	if (!app.stdout_tty) {
+		/*
+		 * Into a pipe or a file, output goes in 64 KiB writes instead of stdio's 4 KiB
+		 * ones (list --json at 1,000 profiles: 12 write() calls instead of 185).  The
+		 * buffer is ours, so it is wiped at exit (--show-secret output passes through it).
+		 */
+		setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
+	}
 	app.stderr_tty = isatty(STDERR_FILENO);
 	if ((env = getenv("ESIMCTL_TIMEOUT")) && *env && parse_timeout(&app, "ESIMCTL_TIMEOUT", env) < 0)
 		goto out_fail;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "esimctl/jsonnum.h"
 #include "esimctl/policy.h"
 #include "esimctl/text.h"
 #include "esimctl/timeutil.h"
@@ -220,8 +221,13 @@ void table_row(struct buf *line, const struct tcol *cols, size_t n, const char *
 			pending += cols[i].w;
 			continue;
 		}
-		for (; pending; pending--)
-			buf_addch(line, ' ');
+		if (pending) {
+			buf_grow(line, pending);
+			memset(line->buf + line->len, ' ', pending);
+			line->len += pending;
+			line->buf[line->len] = '\0';
+			pending = 0;
+		}
 		used = text_fit(line, c, cols[i].w, 0);
 		pending = used < cols[i].w ? cols[i].w - used : 0;
 	}
@@ -261,6 +267,27 @@ static void add_str(cJSON *o, const char *k, const char *v)
 	cJSON_AddItemToObjectCS(o, k, cJSON_CreateString(v));
 }
 
+/* A value that is a string literal (an enum's name): not copied either. */
+static void add_lit(cJSON *o, const char *k, const char *v)
+{
+	cJSON_AddItemToObjectCS(o, k, cJSON_CreateStringReference(v));
+}
+
+/*
+ * A string of the model: copied, or with borrow referenced (the object is deleted before
+ * the model changes, see cmd.h).  NULL: null when nullable, else no member (as
+ * add_str()).
+ */
+static void add_model(cJSON *o, const char *k, const char *v, int borrow, int nullable)
+{
+	if (!v) {
+		if (nullable)
+			cJSON_AddItemToObjectCS(o, k, cJSON_CreateNull());
+		return;
+	}
+	cJSON_AddItemToObjectCS(o, k, borrow ? cJSON_CreateStringReference(v) : cJSON_CreateString(v));
+}
+
 static void add_bool(cJSON *o, const char *k, int v)
 {
 	cJSON_AddItemToObjectCS(o, k, cJSON_CreateBool(v));
@@ -268,23 +295,23 @@ static void add_bool(cJSON *o, const char *k, int v)
 
 cJSON *json_device(const struct store *s, const struct device *d, int64_t now)
 {
-	return json_device_kept(s, d, now, NULL, NULL);
+	return json_device_kept(s, d, now, NULL, NULL, 0);
 }
 
 cJSON *json_device_kept(const struct store *s, const struct device *d, int64_t now,
-			int (*keep)(void *arg, const struct binding *b), void *arg)
+			int (*keep)(void *arg, const struct binding *b), void *arg, int borrow)
 {
 	cJSON *o = cJSON_CreateObject(), *holds;
 	struct binding **b = NULL;
 	size_t n;
 
-	add_str(o, "name", d->name);
-	add_str(o, "kind", device_kind_name(d->kind));
-	json_str(o, "platform", d->platform);
-	json_str(o, "eid", d->eid);
-	json_str(o, "imei", d->imei);
+	add_model(o, "name", d->name, borrow, 0);
+	add_lit(o, "kind", device_kind_name(d->kind));
+	add_model(o, "platform", d->platform, borrow, 1);
+	add_model(o, "eid", d->eid, borrow, 1);
+	add_model(o, "imei", d->imei, borrow, 1);
 	add_bool(o, "primary", d->primary);
-	json_str(o, "euicc", d->euicc);
+	add_model(o, "euicc", d->euicc, borrow, 1);
 	add_bool(o, "data_only", device_kind_data_only(d->kind));
 	json_time(o, "created", d->created);
 	holds = cJSON_AddArrayToObject(o, "holds");
@@ -295,8 +322,8 @@ cJSON *json_device_kept(const struct store *s, const struct device *d, int64_t n
 		if (keep && !keep(arg, b[i]))
 			continue;
 		h = cJSON_CreateObject();
-		add_str(h, "profile", model_shown_id(s, b[i]->profile));
-		add_str(h, "state", binding_state_name(app_effective_state(b[i], now)));
+		add_model(h, "profile", model_shown_id(s, b[i]->profile), borrow, 0);
+		add_lit(h, "state", binding_state_name(app_effective_state(b[i], now)));
 		cJSON_AddItemToArray(holds, h);
 	}
 	free(b);
@@ -341,30 +368,30 @@ cJSON *json_carrier(const struct carrier_policy *c)
 
 cJSON *json_profile_policy(struct app *app, const struct store *s, const struct profile *p,
 			  struct binding *const *lb, size_t nb, const struct carrier_policy *c,
-			  int unknown)
+			  int unknown, int borrow)
 {
 	cJSON *o = cJSON_CreateObject(), *arr;
 	struct binding **b = NULL;
 	size_t n;
 	int64_t next;
 
-	json_str(o, "id", model_profile_shown_id(s, p));
-	json_str(o, "full_id", p->id);
-	json_str(o, "iccid", p->iccid);
-	json_str(o, "nickname", p->nickname);
-	json_str(o, "carrier", p->carrier);
+	add_model(o, "id", model_profile_shown_id(s, p), borrow, 1);
+	add_model(o, "full_id", p->id, borrow, 1);
+	add_model(o, "iccid", p->iccid, borrow, 1);
+	add_model(o, "nickname", p->nickname, borrow, 1);
+	add_model(o, "carrier", p->carrier, borrow, 1);
 	add_bool(o, "carrier_known", !unknown);
-	add_str(o, "model", carrier_model_name(c->model));
-	add_str(o, "plan", plan_type_name(p->plan));
+	add_lit(o, "model", carrier_model_name(c->model));
+	add_lit(o, "plan", plan_type_name(p->plan));
 	if (p->has_ac) {
 		cJSON *a = cJSON_AddObjectToObject(o, "activation_code");
 		struct buf code = BUF_INIT;
 
 		app_format_code(app, &p->ac, &code);
 		add_str(a, "code", code.buf);
-		add_str(a, "smdp", p->ac.smdp);
+		add_model(a, "smdp", p->ac.smdp, borrow, 0);
 		if (app->show_secret) {
-			add_str(a, "matching_id", p->ac.matching_id);
+			add_model(a, "matching_id", p->ac.matching_id, borrow, 0);
 		} else {
 			char masked[ACTCODE_FIELD_MAX + 1];
 
@@ -372,7 +399,7 @@ cJSON *json_profile_policy(struct app *app, const struct store *s, const struct 
 			add_str(a, "matching_id", masked);
 		}
 		add_bool(a, "masked", !app->show_secret);
-		json_str(a, "oid", p->ac.oid[0] ? p->ac.oid : NULL);
+		add_model(a, "oid", p->ac.oid[0] ? p->ac.oid : NULL, borrow, 1);
 		add_bool(a, "cc_required", p->ac.cc_required);
 		if (app->show_secret)
 			buf_wipe_release(&code);
@@ -381,18 +408,18 @@ cJSON *json_profile_policy(struct app *app, const struct store *s, const struct 
 	} else {
 		cJSON_AddItemToObjectCS(o, "activation_code", cJSON_CreateNull());
 	}
-	json_str(o, "provider", p->provider);
-	json_str(o, "profile_name", p->profile_name);
-	json_str(o, "profile_class", p->profile_class);
+	add_model(o, "provider", p->provider, borrow, 1);
+	add_model(o, "profile_name", p->profile_name, borrow, 1);
+	add_model(o, "profile_class", p->profile_class, borrow, 1);
 	json_time(o, "created", p->created);
 	json_time(o, "last_transfer", p->last_transfer);
 	if (p->review)   /* only when set: the document is unchanged for other profiles */
-		json_str(o, "review", p->review);
+		add_model(o, "review", p->review, borrow, 1);
 	next = c->model == MODEL_SEQUENTIAL ? policy_next_transfer(c, p->last_transfer, app->now) : TIME_NONE;
 	/* single-device profiles never move: a new profile must be ordered */
 	add_bool(o, "transferable", c->model != MODEL_SINGLE_DEVICE);
 	cJSON_AddItemToObjectCS(o, "cooldown_remaining_s",
-				cJSON_CreateNumber(next > app->now ? (double)(next - app->now) : 0));
+				json_number_int(next > app->now ? next - app->now : 0));
 	if (c->model == MODEL_SINGLE_DEVICE)
 		cJSON_AddItemToObjectCS(o, "next_transfer", cJSON_CreateNull());
 	else
@@ -407,8 +434,8 @@ cJSON *json_profile_policy(struct app *app, const struct store *s, const struct 
 	for (size_t i = 0; i < n; i++) {
 		cJSON *e = cJSON_CreateObject();
 
-		add_str(e, "device", lb[i]->device);
-		add_str(e, "state", binding_state_name(app_effective_state(lb[i], app->now)));
+		add_model(e, "device", lb[i]->device, borrow, 0);
+		add_lit(e, "state", binding_state_name(app_effective_state(lb[i], app->now)));
 		json_time(e, "since", lb[i]->since);
 		json_time(e, "ready_at", lb[i]->ready_at);
 		cJSON_AddItemToArray(arr, e);
@@ -423,7 +450,7 @@ cJSON *json_profile(struct app *app, const struct store *s, const struct profile
 	int unknown;
 	const struct carrier_policy *c = app_policy_for(app, p->carrier, &unknown);
 
-	return json_profile_policy(app, s, p, lb, nb, c, unknown);
+	return json_profile_policy(app, s, p, lb, nb, c, unknown, 0);
 }
 
 int app_parse_device_opt(struct app *app, int argc, char **argv, const char **device, int npos,
@@ -461,12 +488,12 @@ cJSON *json_notification(const struct pending_notification *n)
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "device", n->device);
-	cJSON_AddNumberToObject(o, "seq", (double)n->seq);
+	cJSON_AddItemToObjectCS(o, "seq", json_number_int(n->seq));
 	cJSON_AddStringToObject(o, "event", n->event);
 	cJSON_AddStringToObject(o, "address", n->address);
 	json_str(o, "iccid", n->iccid);
 	json_time(o, "queued", n->queued);
-	cJSON_AddNumberToObject(o, "attempts", n->attempts);
+	cJSON_AddItemToObjectCS(o, "attempts", json_number_int(n->attempts));
 	json_str(o, "last_error", n->last_error);
 	return o;
 }

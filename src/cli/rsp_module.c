@@ -173,11 +173,24 @@ FORWARD(-1, glue_download, (struct app *app, const char *path, const struct stor
 			    struct store **final), (app, path, s, ac, d, cc, p, record, final), &app->err)
 FORWARD(-1, glue_release_on_device, (struct app *app, struct store *s, struct profile *p, struct device *d),
 	(app, s, p, d), &app->err)
-FORWARD(-1, glue_transfer_release_source, (struct app *app, struct store *s, struct profile *p, const char *from),
-	(app, s, p, from), &app->err)
 
 FORWARD(-1, glue_hold, (struct app *app, const struct device *d), (app, d), &app->err)
 FORWARD(-1, glue_finish, (struct app *app, const char *path), (app, path), &app->err)
+
+/*
+ * A move whose source has no eUICC has nothing to delete there: it needs no module (and
+ * so no libcrypto or libcurl in a plain transfer's process).
+ */
+int glue_transfer_release_source(struct app *app, struct store *s, struct profile *p, const char *from)
+{
+	const struct rsp_module *m;
+
+	if (!glue_has_euicc(model_device(s, from)))
+		return 0;
+	if (!(m = module_desc(&app->err)))
+		return -1;
+	return m->glue_transfer_release_source(app, s, p, from);
+}
 
 /* The eUICC-free part of the transfer check needs no module. */
 int glue_transfer_check(struct app *app, struct store *s, const struct profile *p, const char *from,

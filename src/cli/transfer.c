@@ -152,10 +152,24 @@ int cmd_transfer(struct app *app, int argc, char **argv)
 		return -1;
 	if (!(path = app_store_path(app)) || !app_carriers(app))
 		return -1;
-	if (!dry_run && hold_sources(app, path, argv[optind], to, &held) < 0)
-		goto out;
 	if (dry_run ? store_load(path, &s, &app->err) : store_begin(path, app->wait_lock, &txn, &s, &app->err))
 		goto out;
+	/*
+	 * Most moves have no source with an eUICC, and the locked read says so: the store is
+	 * read once.  When one has, the lock is given back, the eUICCs are held first (their
+	 * lock always comes before the store's, see glue_hold()), and the store is locked and
+	 * read again.
+	 */
+	if (!dry_run && app_euiccs_to_hold(s, argv[optind], NULL, to) != 0) {
+		store_abort(txn);
+		txn = NULL;
+		model_free(s);
+		s = NULL;
+		if (hold_sources(app, path, argv[optind], to, &held) < 0)
+			goto out;
+		if (store_begin(path, app->wait_lock, &txn, &s, &app->err))
+			goto out;
+	}
 	if (!dry_run)
 		app_promote_ready(s, app->now);
 	if (model_resolve_profile(s, argv[optind], &p, &app->err) < 0)

@@ -420,21 +420,33 @@ static size_t field_len(const char *s)
 	return nul ? (size_t)(nul - s) : ACTCODE_FIELD_MAX + 1;
 }
 
+/* Written in place after one buf_grow(): list --json formats a code per profile. */
 static void format_with(const struct actcode *ac, const char *mid, struct buf *out)
 {
-	size_t n = field_len(ac->smdp), i;
+	size_t ns = field_len(ac->smdp), nm = field_len(mid), no = field_len(ac->oid), i;
+	int oid = ac->oid[0] || ac->cc_required;
+	char *w;
 
-	buf_addstr(out, "LPA:1$");
-	for (i = 0; i < n; i++)
-		buf_addch(out, to_lower((unsigned char)ac->smdp[i]));
-	buf_addch(out, '$');
-	buf_add(out, mid, field_len(mid));
-	if (ac->oid[0] || ac->cc_required) {
-		buf_addch(out, '$');
-		buf_add(out, ac->oid, field_len(ac->oid));
+	buf_grow(out, 6 + ns + 1 + nm + (oid ? 1 + no : 0) + (ac->cc_required ? 2 : 0));
+	w = out->buf + out->len;
+	memcpy(w, "LPA:1$", 6);
+	w += 6;
+	for (i = 0; i < ns; i++)
+		*w++ = (char)to_lower((unsigned char)ac->smdp[i]);
+	*w++ = '$';
+	memcpy(w, mid, nm);
+	w += nm;
+	if (oid) {
+		*w++ = '$';
+		memcpy(w, ac->oid, no);
+		w += no;
 	}
-	if (ac->cc_required)
-		buf_addstr(out, "$1");
+	if (ac->cc_required) {
+		memcpy(w, "$1", 2);
+		w += 2;
+	}
+	*w = '\0';
+	out->len = (size_t)(w - out->buf);
 }
 
 void actcode_format(const struct actcode *ac, struct buf *out)

@@ -463,6 +463,39 @@ void model_free(struct store *s)
 	free(s);
 }
 
+/* Room for exactly n elements in *arr (element size sz), when it has less. */
+static void *reserve(void *arr, size_t n, size_t *alloc, size_t sz)
+{
+	if (n <= *alloc)
+		return arr;
+	if (n > SIZE_MAX / sz)
+		abort();
+	arr = xrealloc(arr, n * sz);
+	*alloc = n;
+	return arr;
+}
+
+void model_reserve(struct store *s, size_t ndevices, size_t nprofiles, size_t nbindings,
+		   size_t nhistory, size_t nnotifications)
+{
+	s->devices = reserve(s->devices, s->ndevices + ndevices, &s->adevices, sizeof(*s->devices));
+	s->profiles = reserve(s->profiles, s->nprofiles + nprofiles, &s->aprofiles,
+			      sizeof(*s->profiles));
+	s->bindings = reserve(s->bindings, s->nbindings + nbindings, &s->abindings,
+			      sizeof(*s->bindings));
+	s->history = reserve(s->history, s->nhistory + nhistory, &s->ahistory, sizeof(*s->history));
+	s->notifications = reserve(s->notifications, s->nnotifications + nnotifications,
+				   &s->anotifications, sizeof(*s->notifications));
+	ensure_index(s);
+	htab_reserve(&s->idx->t[K_DEVICE], s->ndevices + ndevices);
+	htab_reserve(&s->idx->t[K_PROFILE_ID], s->nprofiles + nprofiles);
+	htab_reserve(&s->idx->t[K_ICCID], s->nprofiles + nprofiles);
+	htab_reserve(&s->idx->t[K_NICKNAME], s->nprofiles + nprofiles);
+	htab_reserve(&s->idx->t[K_BIND_PROFILE], s->nprofiles + nprofiles);
+	htab_reserve(&s->idx->t[K_BIND_DEVICE], s->ndevices + ndevices);
+	chain_reserve(s->idx, s->nbindings + nbindings);
+}
+
 /* Grow *arr (element size sz) so that it holds n + 1 elements. */
 static void *grow(void *arr, size_t n, size_t *alloc, size_t sz)
 {

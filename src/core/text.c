@@ -284,9 +284,9 @@ size_t text_width(const char *s)
 size_t text_fit(struct buf *out, const char *s, size_t width, int pad)
 {
 	static const char ellipsis[] = "\u2026";
-	size_t n = strlen(s), i = 0, used = 0;
+	size_t n = strlen(s), i = 0, used = 0, sw = text_width(s);
 
-	if (text_width(s) > width) {
+	if (sw > width) {
 		/* keep room for the ellipsis; zero-width marks stay with their base character */
 		while (i < n && width > 0) {
 			char esc[16];
@@ -307,7 +307,7 @@ size_t text_fit(struct buf *out, const char *s, size_t width, int pad)
 		}
 	} else {
 		text_escape_term(out, s);
-		used = text_width(s);
+		used = sw;
 	}
 	while (pad && used < width) {
 		buf_addch(out, ' ');

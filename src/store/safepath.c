@@ -447,12 +447,17 @@ int fd_read_all(int fd, const char *path, struct buf *out, enum esim_status stat
 {
 	struct stat st;
 
+	/*
+	 * Room for the whole file at once, and more only when it is full: a bigger buffer
+	 * would be touched for nothing when the caller wipes it (buf_wipe_release()).
+	 */
 	if (fstat(fd, &st) == 0 && st.st_size > 0)
 		buf_grow(out, (size_t)st.st_size);
 	for (;;) {
 		ssize_t n;
 
-		buf_grow(out, 65536);
+		if (out->alloc - out->len < 2)
+			buf_grow(out, 65536);
 		n = read(fd, out->buf + out->len, out->alloc - out->len - 1);
 		if (n < 0) {
 			if (errno == EINTR)

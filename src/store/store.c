@@ -442,7 +442,10 @@ int store_insecure_mode(const char *path)
 
 /* ---- load ---- */
 
-/* The whole text, parsed and checked by store_from_json() (src/store/store_json.c). */
+/*
+ * The whole text, parsed and checked by store_from_json_buf() (src/store/store_json.c),
+ * which wipes it (it holds matching IDs, bearer secrets) as soon as cJSON has parsed it.
+ */
 int store_load(const char *path, struct store **out, struct esim_err *err)
 {
 	struct buf b = BUF_INIT;
@@ -454,14 +457,16 @@ int store_load(const char *path, struct store **out, struct esim_err *err)
 		*out = model_new();
 		return 0;
 	}
-	if (rc == 0) {
-		if ((rc = fd_read_all(fd, path, &b, ESIM_E_STORE, err)) == 0)
-			rc = store_from_json(b.buf, b.len, path, out, err) < 0 ? -2 : 0;
-		close(fd);
-	}
-	/* The store holds matching IDs, which are bearer secrets. */
-	buf_wipe_release(&b);
-	return rc < 0 ? -1 : 0;
+	if (rc < 0)
+		return -1;
+	rc = fd_read_all(fd, path, &b, ESIM_E_STORE, err);
+	close(fd);
+	if (rc == 0)
+		return store_from_json_buf(&b, path, out, err) < 0 ? -1 : 0;
+	/* Only read() wrote to b, and only its first b.len bytes. */
+	secure_wipe(b.buf, b.len);
+	buf_release(&b);
+	return -1;
 }
 
 /* ---- lock ---- */

@@ -80,8 +80,15 @@ static const char *const notification_keys[] = {
 struct jctx {
 	const char *src;
 	struct esim_err *err;
-	char where[96];      /* "profiles[3]" */
+	/*
+	 * Where the record being loaded is, for messages: "profiles[3]" (array, index) and
+	 * ".activation_code" (sub).  Formatted only by jfail(): most stores have no error.
+	 */
+	const char *array;   /* NULL: at the top level */
+	size_t index;
+	const char *sub;     /* NULL, or the nested record's name */
 	struct buf code;     /* scratch for activation codes (wiped after each use) */
+	struct buf *drop;    /* the text, wiped and released once parsed, or NULL */
 };
 
 static int jfail(struct jctx *c, const char *field, const char *fmt, ...)
@@ -90,17 +97,20 @@ static int jfail(struct jctx *c, const char *field, const char *fmt, ...)
 /* "store 'x': profiles[3].carrier: missing" */
 static int jfail(struct jctx *c, const char *field, const char *fmt, ...)
 {
-	char what[384];
+	char what[384], where[96] = "";
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	if (!*c->where && !field)
+	if (c->array)
+		snprintf(where, sizeof(where), "%s[%zu]%s%s", c->array, c->index, c->sub ? "." : "",
+			 c->sub ? c->sub : "");
+	if (!*where && !field)
 		esim_fail(c->err, ESIM_E_STORE, "store '%s': %s", c->src, what);
 	else
-		esim_fail(c->err, ESIM_E_STORE, "store '%s': %s%s%s: %s", c->src, c->where,
-			  field && *c->where ? "." : "", field ? field : "", what);
+		esim_fail(c->err, ESIM_E_STORE, "store '%s': %s%s%s: %s", c->src, where,
+			  field && *where ? "." : "", field ? field : "", what);
 	return esim_hint(c->err, CORRUPT_HINT);
 }
 
@@ -168,7 +178,7 @@ static int get_time(struct jctx *c, const struct jrec *r, int f, int required, i
 	}
 	if (it->type != JT_STRING)
 		return jfail(c, key, "expected a time string, found %s", type_name(it));
-	memset(&terr, 0, sizeof(terr));
+	terr.msg[0] = '\0'; /* esim_fail() sets all of it, and only then is it read */
 	if (time_parse(it->str, out, &terr) < 0)
 		return jfail(c, key, "%s", terr.msg[0] ? terr.msg : "not an ISO 8601 time");
 	return 0;
@@ -315,14 +325,13 @@ static int load_actcode(struct jctx *c, const struct jval *v, struct profile *p)
 	const struct jrec *r = v->obj;
 	const char *smdp, *mid, *oid;
 	struct buf *text = &c->code;
-	size_t wlen = strlen(c->where);
 	int cc = 0, ret = -1;
 
 	if (v->type == JT_ABSENT || v->type == JT_NULL)
 		return 0;
 	if (v->type != JT_OBJECT)
 		return jfail(c, "activation_code", "expected an object, found %s", type_name(v));
-	snprintf(c->where + wlen, sizeof(c->where) - wlen, ".activation_code");
+	c->sub = "activation_code";
 	if (get_cstr(c, r, AC_SMDP, 1, 1, &smdp) < 0 ||
 	    get_cstr(c, r, AC_MID, 1, 0, &mid) < 0 ||
 	    get_cstr(c, r, AC_OID, 0, 0, &oid) < 0 ||
@@ -344,19 +353,20 @@ static int load_actcode(struct jctx *c, const struct jval *v, struct profile *p)
 	if (cc)
 		buf_addstr(text, "$1");
 	{
-		struct esim_err aerr = { 0 };
-		int rc = actcode_parse(text->buf, &p->ac, &aerr);
+		struct esim_err aerr;
 
-		if (rc < 0)
+		aerr.msg[0] = '\0'; /* esim_fail() sets all of it, and only then is it read */
+		if (actcode_parse(text->buf, &p->ac, &aerr) < 0) {
 			jfail(c, NULL, "%s", aerr.msg[0] ? aerr.msg : "invalid activation code");
-		secure_wipe(&aerr, sizeof(aerr));
-		if (rc < 0)
+			/* the message may quote the code */
+			secure_wipe(&aerr, sizeof(aerr));
 			goto out;
+		}
 	}
 	p->has_ac = 1;
 	ret = 0;
 out:
-	c->where[wlen] = '\0';
+	c->sub = NULL;
 	secure_wipe(text->buf, text->len); /* the matching ID is a bearer secret */
 	return ret;
 }
@@ -549,26 +559,38 @@ static void jval_from_tree(const cJSON *it, struct jval *v)
 static void jrec_from_tree(const cJSON *obj, const char *const *keys, struct jrec *r)
 {
 	const cJSON *it;
-	int n;
+	int n, next = 0;
 
 	r->keys = keys;
 	for (n = 0; keys[n]; n++)
 		r->v[n].type = JT_ABSENT;
 	cJSON_ArrayForEach(it, obj) {
+		int i;
+
 		if (!it->string)
 			continue;
-		for (int i = 0; i < n; i++)
-			if (r->v[i].type == JT_ABSENT && !strcmp(it->string, keys[i])) {
-				jval_from_tree(it, &r->v[i]);
+		/*
+		 * The writer puts the keys in this order (optional ones may be missing): try
+		 * the keys after the last one found first, then all of them.
+		 */
+		for (i = next; i < n; i++)
+			if (!strcmp(it->string, keys[i]))
 				break;
-			}
+		if (i == n)
+			for (i = 0; i < next; i++)
+				if (!strcmp(it->string, keys[i]))
+					break;
+		if (i < n && r->v[i].type == JT_ABSENT) {
+			jval_from_tree(it, &r->v[i]);
+			next = i + 1;
+		}
 	}
 }
 
-static int load_array(struct jctx *c, struct store *s, const cJSON *root, size_t a)
+static int load_array(struct jctx *c, struct store *s, cJSON *root, size_t a)
 {
-	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, arrays[a].name);
-	const cJSON *it;
+	cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, arrays[a].name);
+	cJSON *it;
 	size_t i = 0;
 
 	/* A missing array is an empty one: `{"schema":1}` is a valid empty store. */
@@ -580,10 +602,26 @@ static int load_array(struct jctx *c, struct store *s, const cJSON *root, size_t
 		jval_from_tree(arr, &v);
 		return jfail(c, arrays[a].name, "expected an array, found %s", type_name(&v));
 	}
-	cJSON_ArrayForEach(it, arr) {
+	{
+		/*
+		 * Room for all of them at once, made now: in the memory freed by the text and
+		 * the records loaded before, rather than in fresh pages.
+		 */
+		size_t n[NARRAYS] = { 0 };
+
+		_Static_assert(NARRAYS == 5, "model_reserve() takes the five arrays in this order");
+		n[a] = (size_t)cJSON_GetArraySize(arr);
+		model_reserve(s, n[0], n[1], n[2], n[3], n[4]);
+	}
+	/*
+	 * Each record's part of the tree is freed as soon as it is loaded: the model is then
+	 * built in memory the tree used, instead of in more fresh pages.
+	 */
+	while ((it = arr->child) != NULL) {
 		struct jrec r, sub;
 
-		snprintf(c->where, sizeof(c->where), "%s[%zu]", arrays[a].name, i);
+		c->array = arrays[a].name;
+		c->index = i;
 		if (!cJSON_IsObject(it)) {
 			struct jval v;
 
@@ -598,9 +636,10 @@ static int load_array(struct jctx *c, struct store *s, const cJSON *root, size_t
 		}
 		if (arrays[a].load(c, s, &r) < 0)
 			return -1;
+		cJSON_Delete(cJSON_DetachItemViaPointer(arr, it));
 		i++;
 	}
-	c->where[0] = '\0';
+	c->array = NULL;
 	return 0;
 }
 
@@ -650,6 +689,12 @@ static int from_tree(struct jctx *c, const char *text, size_t len, struct store 
 		syntax_error(c, text, off);
 		goto out;
 	}
+	if (c->drop) {
+		/* It holds matching IDs; the tree has all of it now. */
+		secure_wipe(c->drop->buf, c->drop->len);
+		buf_release(c->drop);
+		text = NULL;
+	}
 	if (!cJSON_IsObject(root)) {
 		struct jval v;
 
@@ -692,8 +737,8 @@ out:
 	return ret;
 }
 
-int store_from_json(const char *text, size_t len, const char *srcname, struct store **out,
-		    struct esim_err *err)
+static int from_json(const char *text, size_t len, struct buf *drop, const char *srcname,
+		     struct store **out, struct esim_err *err)
 {
 	struct jctx c;
 	int ret;
@@ -702,25 +747,52 @@ int store_from_json(const char *text, size_t len, const char *srcname, struct st
 	memset(&c, 0, sizeof(c));
 	c.src = srcname ? srcname : "(store)";
 	c.err = err;
+	c.drop = drop;
 	buf_init(&c.code, 0);
 	ret = from_tree(&c, text, len, out);
 	ctx_release(&c);
+	if (drop) {
+		secure_wipe(drop->buf, drop->len);
+		buf_release(drop);
+	}
 	return ret;
+}
+
+int store_from_json(const char *text, size_t len, const char *srcname, struct store **out,
+		    struct esim_err *err)
+{
+	return from_json(text, len, NULL, srcname, out, err);
+}
+
+int store_from_json_buf(struct buf *text, const char *srcname, struct store **out,
+			struct esim_err *err)
+{
+	return from_json(text->buf, text->len, text, srcname, out, err);
 }
 
 /* ---- writer ---- */
 
+/*
+ * A record's object lives only until put_record() has printed it: keys (literals) and
+ * the model's strings are referenced, not copied; only text made here (times, numbers)
+ * is copied.
+ */
 static void put_str(cJSON *o, const char *k, const char *v)
 {
 	if (v)
-		cJSON_AddStringToObject(o, k, v);
+		cJSON_AddItemToObjectCS(o, k, cJSON_CreateStringReference(v));
 }
 
 /* Optional fields the reader requires to be non-empty: "" is written as absent. */
 static void put_opt(cJSON *o, const char *k, const char *v)
 {
 	if (v && *v)
-		cJSON_AddStringToObject(o, k, v);
+		put_str(o, k, v);
+}
+
+static void put_bool(cJSON *o, const char *k, int v)
+{
+	cJSON_AddItemToObjectCS(o, k, cJSON_CreateBool(v));
 }
 
 static void put_time(cJSON *o, const char *k, int64_t t, int required)
@@ -730,7 +802,7 @@ static void put_time(cJSON *o, const char *k, int64_t t, int required)
 	if (t == TIME_NONE && !required)
 		return;
 	time_format(t, iso);
-	cJSON_AddStringToObject(o, k, iso);
+	cJSON_AddItemToObjectCS(o, k, cJSON_CreateString(iso));
 }
 
 /* A whole number as decimal digits (a double would print 2^53 as 9.007199254740992e+15). */
@@ -739,7 +811,7 @@ static void put_int(cJSON *o, const char *k, int64_t v)
 	char num[24];
 
 	snprintf(num, sizeof(num), "%" PRId64, v);
-	cJSON_AddRawToObject(o, k, num);
+	cJSON_AddItemToObjectCS(o, k, cJSON_CreateRaw(num));
 }
 
 static cJSON *device_json(const struct device *d)
@@ -751,7 +823,7 @@ static cJSON *device_json(const struct device *d)
 	put_opt(o, "platform", d->platform);
 	put_opt(o, "eid", d->eid);
 	put_opt(o, "imei", d->imei);
-	cJSON_AddBoolToObject(o, "primary", d->primary);
+	put_bool(o, "primary", d->primary);
 	put_opt(o, "euicc", d->euicc);
 	put_time(o, "created", d->created, 1);
 	return o;
@@ -767,13 +839,15 @@ static cJSON *profile_json(const struct profile *p)
 	put_str(o, "plan", plan_type_name(p->plan));
 	put_opt(o, "nickname", p->nickname);
 	if (p->has_ac) {
-		cJSON *a = cJSON_AddObjectToObject(o, "activation_code");
+		cJSON *a = cJSON_CreateObject();
+
+		cJSON_AddItemToObjectCS(o, "activation_code", a);
 
 		put_str(a, "smdp", p->ac.smdp);
 		put_str(a, "matching_id", p->ac.matching_id);
 		if (p->ac.oid[0])
 			put_str(a, "oid", p->ac.oid);
-		cJSON_AddBoolToObject(a, "cc_required", p->ac.cc_required);
+		put_bool(a, "cc_required", p->ac.cc_required);
 	}
 	put_str(o, "provider", p->provider);
 	put_str(o, "profile_name", p->profile_name);
@@ -829,13 +903,11 @@ static cJSON *notification_json(const struct pending_notification *n)
 
 /*
  * One record, printed by cJSON straight into out (cJSON_PrintPreallocated() says 0 when
- * the room was too small: retry with more).  The text may hold a matching ID: the tree's
- * copy is wiped before it is freed.
+ * the room was too small: retry with more).  The record refers to the model's matching
+ * ID, so no copy of it is left to wipe; out holds one (the caller wipes it).
  */
 static void put_record(struct buf *out, cJSON *o)
 {
-	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "activation_code");
-	const cJSON *m = a ? cJSON_GetObjectItemCaseSensitive(a, "matching_id") : NULL;
 	size_t room = 512;
 
 	for (;;) {
@@ -846,8 +918,6 @@ static void put_record(struct buf *out, cJSON *o)
 		}
 		room *= 2;
 	}
-	if (m && m->valuestring)
-		secure_wipe(m->valuestring, strlen(m->valuestring));
 	cJSON_Delete(o);
 }
 

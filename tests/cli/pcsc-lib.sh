@@ -11,8 +11,9 @@
 # hides /usr/lib/pcsc/drivers inside the namespace, so this pcscd never claims a real
 # USB reader either.  Debian's pcscd 1.9.9 is built without polkit: no option needed.
 #
-#   pcsc_start [N]                 pcscd with N vpcd readers (default 2: one vpcd reader.conf
-#                                  entry has two slots, "Virtual PCD 00 00" and "... 00 01");
+#   pcsc_start [N]                 pcscd with N vpcd readers (default 2; rounded up to an even
+#                                  number: reader.conf entry K has two slots, "Virtual PCD K
+#                                  00 00" and "Virtual PCD K 00 01", on ports P and P+1);
 #                                  exports PCSCLITE_CSOCK_NAME; skips the file (exit 77)
 #                                  when pcscd, vpcd or a mount namespace is not available
 #   pcsc_card_start NAME STATEFILE [serve options]

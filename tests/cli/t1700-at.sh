@@ -90,8 +90,9 @@ lifecycle() {
 
 sgp_pki nist
 export ESIMCTL_CA_FILE=$CI_PEM
-printf '[%s, %s, %s]\n' "$(order_json MATCH-at $ICCID)" "$(order_json MATCH-at-csim $ICCID)" \
-	"$(order_json MATCH-f $ICCID2)" >"$ORDERS"
+printf '[%s, %s, %s, %s, %s]\n' "$(order_json MATCH-at $ICCID)" "$(order_json MATCH-at-csim $ICCID)" \
+	"$(order_json MATCH-f $ICCID2)" "$(order_json MATCH-small $ICCID2)" \
+	"$(order_json MATCH-lc100 $ICCID2)" >"$ORDERS"
 srv_start
 lifecycle at
 lifecycle at-csim
@@ -107,12 +108,44 @@ err_has "answered ERROR to AT+CCHO"
 err_has "at-csim:$PTY"
 modem_stop "$MODEM_PID"
 
-# A modem that takes C-APDUs of at most 100 bytes: +CME ERROR: 50 on the first STORE DATA
-# block of 120, a named error, exit 9.
+# A modem that takes C-APDUs of at most 100 bytes: +CME ERROR: 50 to the STORE DATA blocks
+# of 255 and 120 bytes; the session goes down to 64-byte blocks and the download succeeds.
 modem_start small "$T/f.json" --max-apdu 100
 run 0 esim device add f2 --kind phone --euicc "at:$PTY"
+: >"$T/small.apdus"
+ESIMCTL_TIMING=1 run 0 esim --json add "LPA:1\$$SMDP_ADDR\$MATCH-small" --device f2 --carrier Verizon
+one_json
+json_eq '.download.installed' true
+err_has "esimctl: apdu: STORE DATA blocks of 64 bytes (short), 2 fallbacks, "
+check "the modem refused APDUs longer than 100 bytes (+CME ERROR: 50)" \
+	grep -q "^esimctl: apdu: STORE DATA blocks of 64 bytes (short), 2 fallbacks, [1-9][0-9]* refused by the transport\$" "$ERR"
+check "every APDU the modem carried has at most 100 bytes" \
+	bash -c '! awk "length(\$3) > 200" "$1" | grep -q .' _ "$T/small.apdus"
+check "blocks of 64 bytes went through" grep -q "^CGLA 1 81E211..40" "$T/small.apdus"
+run 0 esim release "$(jq -r .profile.id "$OUT")" --device f2
+kill "${MODEM_PIDS[-1]}"; wait "${MODEM_PIDS[-1]}" 2>/dev/null
+
+# A SIM that answers 6700 (wrong length) to more than 100 data bytes, through the modem:
+# the same fallback from the card's side; the chain restarts at block 00 each time.
+modem_start lc100 "$T/f.json" --max-lc 100
+run 0 esim device add f2c --kind phone --euicc "at:$PTY"
+: >"$T/lc100.apdus"
+ESIMCTL_TIMING=1 run 0 esim --json add "LPA:1\$$SMDP_ADDR\$MATCH-lc100" --device f2c --carrier Verizon
+one_json
+json_eq '.download.installed' true
+check "6700 made the session go 255 -> 120 -> 64" \
+	grep -q "^esimctl: apdu: STORE DATA blocks of 64 bytes (short), 2 fallbacks, 0 refused by the transport\$" "$ERR"
+check "the modem carried a 255-byte block, then a 120-byte block 00" \
+	bash -c 'grep -n "^CGLA 1 81E2..00FF" "$1" | head -1 | grep -q . && grep -q "^CGLA 1 81E2..0078" "$1"' _ "$T/lc100.apdus"
+run 0 esim release "$(jq -r .profile.id "$OUT")" --device f2c
+kill "${MODEM_PIDS[-1]}"; wait "${MODEM_PIDS[-1]}" 2>/dev/null
+
+# A modem that takes C-APDUs of at most 30 bytes: even 32-byte blocks are refused; the
+# download fails with the modem's error named, exit 9, nothing stored.
+modem_start tiny "$T/f.json" --max-apdu 30
+run 0 esim device add f2t --kind phone --euicc "at:$PTY"
 store_save
-run 9 esim --json add "LPA:1\$$SMDP_ADDR\$MATCH-f" --device f2 --carrier Verizon
+run 9 esim --json add "LPA:1\$$SMDP_ADDR\$MATCH-f" --device f2t --carrier Verizon
 one_json
 json_eq '.error.name' '"euicc"'
 json_eq '.download.installed' false

@@ -10,8 +10,9 @@
 # (exit 10, "start pcscd"), a reader another process holds (exit 10 after the retry), a
 # card pulled during a download (exit 10, no hang, the store and the eUICC unchanged, the
 # download works once the card is back) and during the package's load (before and after
-# the eUICC's commit: nothing lost, euicc sync adopts what the eUICC installed), a T=1-only card, pcscd restarted under a serving
-# card, and `euicc serve`'s own errors.
+# the eUICC's commit: nothing lost, euicc sync adopts what the eUICC installed), a T=1-only
+# card, a T=0-only card advertising extended length (the block size falls back), pcscd
+# restarted under a serving card, and `euicc serve`'s own errors.
 . "$(dirname "$0")/sgp22-lib.sh"
 . "$(dirname "$0")/pcsc-lib.sh"
 sgp_require
@@ -21,6 +22,7 @@ ICCID_CC=8949449999999990031
 ICCID_P=8949449999999990049
 ICCID_R=8949449999999990064
 ICCID_S=8949449999999990072
+ICCID_T=8949449999999990080
 HOLD=$ESIMCTL_BUILD/tests/pcsc_hold
 BG=
 HOLDER=
@@ -54,9 +56,9 @@ unhold() {
 
 sgp_pki nist
 export ESIMCTL_CA_FILE=$CI_PEM
-printf '[%s, %s, %s, %s, %s, %s]\n' "$(order_json MATCH-1 $ICCID)" "$(order_json MATCH-CC $ICCID_CC '"QX7391"')" \
+printf '[%s, %s, %s, %s, %s, %s, %s]\n' "$(order_json MATCH-1 $ICCID)" "$(order_json MATCH-CC $ICCID_CC '"QX7391"')" \
 	"$(order_json MATCH-P $ICCID_P)" "$(order_json MATCH-Q $ICCID_P)" "$(order_json MATCH-R $ICCID_R)" \
-	"$(order_json MATCH-S $ICCID_S)" >"$ORDERS"
+	"$(order_json MATCH-S $ICCID_S)" "$(order_json MATCH-T $ICCID_T)" >"$ORDERS"
 srv_start
 pcsc_start 2
 EID=$(pki_eid euicc)
@@ -84,7 +86,7 @@ if command -v scriptor >/dev/null 2>&1; then
 	check "scriptor: T=0, the ATR's default protocol" grep -qF "Using T=0 protocol" "$T/scriptor.out"
 	timeout -k 2 20 pcsc_scan -c -t 1 >"$T/pcsc_scan.out" 2>&1
 	check "pcsc_scan (pcsc-tools): the card's ATR is the built-in eUICC ATR" \
-		grep -qF "ATR: 3B 95 96 80 31 FE 45 80 73 80 21 17 4C" "$T/pcsc_scan.out"
+		grep -qF "ATR: 3B 9A 96 80 B1 FE 45 1F C7 80 31 E0 73 F6 21 57 82 90 00 EE" "$T/pcsc_scan.out"
 else
 	skip_part "scriptor not installed (Debian pcsc-tools): no independent client check"
 fi
@@ -292,7 +294,7 @@ check "serve said it reconnected" grep -qF "reconnecting" "$T/serve-a.err"
 run 0 esim euicc info --device exact
 out_has "$ICCID_P"
 
-echo "# --- a T=1-only card (the built-in ATR makes T=0 the default)"
+echo "# --- a T=1-only card without card capabilities (the built-in ATR makes T=0 the default)"
 pcsc_card_stop a
 pcsc_card_start a "$T/a.json" --atr 3B800181
 run 0 esim --json euicc info --device exact
@@ -302,6 +304,14 @@ if command -v scriptor >/dev/null 2>&1; then
 	echo '00 70 00 00 01' | timeout -k 2 20 scriptor -r "$READER_A" >"$T/scriptor1.out" 2>&1
 	check "scriptor: T=1 with a T=1-only ATR" grep -qF "Using T=1 protocol" "$T/scriptor1.out"
 fi
+
+echo "# --- a T=0-only card that advertises extended length: T=0 cannot carry it"
+pcsc_card_stop a
+pcsc_card_start a "$T/a.json" --atr 3B058073F62157
+ESIMCTL_TIMING=1 run 0 esim --json add "LPA:1\$$SMDP_ADDR\$MATCH-T" --device exact --carrier Verizon
+json_eq '.profile.iccid' "\"$ICCID_T\""
+grep '^esimctl: apdu:' "$ERR" | sed 's/^/# pcsc T=0 download: /'
+err_has "STORE DATA blocks of 255 bytes (short), 1 fallbacks, 1 refused by the transport"
 
 echo "# --- euicc serve: SIGTERM, errors"
 kill -TERM "$CARD_PID"

@@ -11,7 +11,11 @@
  *   --urc               unsolicited result codes before and inside answers, and answers
  *                       written in two pieces
  *   --stall-after N     stop answering after N APDU commands (CSIM/CGLA)
- *   --max-apdu N        +CME ERROR: 50 for a longer C-APDU (default 261)
+ *   --max-apdu N        +CME ERROR: 50 for a longer C-APDU (default 261), as a modem
+ *                       whose command line is too short for it
+ *   --max-lc N          the SIM answers 6700 (wrong length) to a C-APDU with more than N
+ *                       data bytes or in extended-length form, as a card with a small
+ *                       buffer does (the modem passes it on)
  *   --sim-failure-after N  +CME ERROR: 13 (SIM failure) after N APDU commands
  *   --log FILE          one line per APDU command ("CGLA 1 81E29100..."), appended
  * Test-only: never installed.
@@ -33,7 +37,7 @@
 static struct apdu_transport card;
 static int mfd = -1;
 static int echo = 1, keep_echo, urc, no_cgla;
-static long stall_after = -1, fail_after = -1, max_apdu = 261, napdu;
+static long stall_after = -1, fail_after = -1, max_apdu = 261, max_lc = -1, napdu;
 static FILE *apdu_log;
 static int open_ch[20];
 
@@ -152,7 +156,11 @@ static void apdu_cmd(const char *name, long ch, const char *args)
 			return;
 		}
 	}
-	if (card_apdu(tx, txlen, rx, &rxlen) < 0) {
+	if (max_lc >= 0 && txlen > 5 && (tx[4] == 0 || tx[4] > max_lc)) {
+		rx[0] = 0x67;
+		rx[1] = 0x00;
+		rxlen = 2;
+	} else if (card_apdu(tx, txlen, rx, &rxlen) < 0) {
 		putline("+CME ERROR: 13");
 		return;
 	}
@@ -285,6 +293,8 @@ int main(int argc, char **argv)
 			fail_after = strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--max-apdu") && i + 1 < argc)
 			max_apdu = strtol(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--max-lc") && i + 1 < argc)
+			max_lc = strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--log") && i + 1 < argc) {
 			if (!(apdu_log = fopen(argv[++i], "a"))) {
 				perror(argv[i]);

@@ -269,6 +269,16 @@ static void fake_close(void *priv)
 static struct apdu_transport fake_t = { .open = fake_open, .transmit = fake_transmit,
 					.close = fake_close, .priv = NULL };
 
+/*
+ * A session with STORE DATA blocks of 120 bytes, the framing every script here spells out
+ * (expect_es10_raw()); the automatic size and its fallback are tested in test_apdu.c.
+ */
+static void ctx_init_120(struct es10_ctx *ctx)
+{
+	es10_ctx_init(ctx);
+	ctx->mss = 120;
+}
+
 static uint8_t test_cla(int ch, int proprietary)
 {
 	if (ch < 4)
@@ -365,7 +375,7 @@ static void open_session(struct es10_ctx *ctx, int ch)
 {
 	struct esim_err err = { 0 };
 
-	es10_ctx_init(ctx);
+	ctx_init_120(ctx);
 	expect_open(ch);
 	assert_int_equal(es10_open(ctx, &fake_t, &err), 0);
 	assert_int_equal(ctx->channel, ch);
@@ -491,7 +501,7 @@ static void test_get_eid_trace(void **state)
 	char eid[33];
 
 	(void)state;
-	es10_ctx_init(&ctx);
+	ctx_init_120(&ctx);
 	expect("00 70 00 00 01", "01 90 00");
 	expect("01 A4 04 00 10 A0000005591010FFFFFFFF8900000100", "6F 05 84 03 A00000 90 00");
 	expect("81 E2 91 00 06 BF3E035C015A 00", "61 15");
@@ -515,7 +525,7 @@ static void test_get_response_rounds(void **state)
 	uint8_t ch[16];
 
 	(void)state;
-	es10_ctx_init(&ctx);
+	ctx_init_120(&ctx);
 	expect("00 70 00 00 01", "02 90 00");
 	expect("02 A4 04 00 10 A0000005591010FFFFFFFF8900000100", "61 10");
 	expect("02 C0 00 00 10", "6F0E840CA0000005591010FFFF 61 03");
@@ -602,7 +612,7 @@ static void test_channel_cla(void **state)
 		char eid[33];
 
 		fake_reset();
-		es10_ctx_init(&ctx);
+		ctx_init_120(&ctx);
 		snprintf(rx, sizeof(rx), "%02X 90 00", cases[i].ch);
 		expect("00 70 00 00 01", rx);
 		snprintf(tx, sizeof(tx), "%s A4 04 00 10 A0000005591010FFFFFFFF8900000100",
@@ -627,7 +637,7 @@ static void test_channel_cla(void **state)
 			struct esim_err err = { 0 };
 
 			fake_reset();
-			es10_ctx_init(&ctx);
+			ctx_init_120(&ctx);
 			expect("00 70 00 00 01", bad[i]);
 			assert_int_equal(es10_open(&ctx, &fake_t, &err), -1);
 			assert_int_equal(err.status, ESIM_E_EUICC);
@@ -693,7 +703,7 @@ static void test_transport_channel_hooks(void **state)
 		t.open_channel = hook_open_channel;
 		t.close_channel = hook_close_channel;
 		t.basic_channel = rows[i].basic;
-		es10_ctx_init(&ctx);
+		ctx_init_120(&ctx);
 		if (rows[i].basic)
 			expect("00 A4 04 00 10 A0000005591010FFFFFFFF8900000100", "9000");
 		if (rows[i].store) {
@@ -735,7 +745,7 @@ static void test_open_options(void **state)
 	char eid[33];
 
 	(void)state;
-	es10_ctx_init(&ctx);
+	ctx_init_120(&ctx);
 	ctx.basic_channel = 1;
 	ctx.terminal_capability = 1;
 	expect("80 AA 00 00 0A A9 08 81 00 82 01 01 83 01 07", "6D 00");  /* ignored */
@@ -758,7 +768,7 @@ static void test_open_failures(void **state)
 	(void)state;
 	/* transport open fails: its error is kept, the transport closed */
 	F.open_fail = 1;
-	es10_ctx_init(&ctx);
+	ctx_init_120(&ctx);
 	assert_int_equal(es10_open(&ctx, &fake_t, &err), -1);
 	assert_int_equal(err.status, ESIM_E_NOREADER);
 	assert_string_equal(err.msg, "no card in the reader");
@@ -768,7 +778,7 @@ static void test_open_failures(void **state)
 
 	/* no logical channels */
 	fake_reset();
-	es10_ctx_init(&ctx);
+	ctx_init_120(&ctx);
 	expect("00 70 00 00 01", "68 81");
 	assert_int_equal(es10_open(&ctx, &fake_t, &err), -1);
 	assert_int_equal(err.status, ESIM_E_EUICC);
@@ -778,7 +788,7 @@ static void test_open_failures(void **state)
 
 	/* no ISD-R: the channel is closed again, with a hint */
 	fake_reset();
-	es10_ctx_init(&ctx);
+	ctx_init_120(&ctx);
 	expect("00 70 00 00 01", "01 90 00");
 	expect("01 A4 04 00 10 A0000005591010FFFFFFFF8900000100", "6A 82");
 	expect("00 70 80 01 00", "90 00");
@@ -792,7 +802,7 @@ static void test_open_failures(void **state)
 
 	/* reader gone during SELECT */
 	fake_reset();
-	es10_ctx_init(&ctx);
+	ctx_init_120(&ctx);
 	expect("00 70 00 00 01", "01 90 00");
 	expect("01 A4 04 00 10 A0000005591010FFFFFFFF8900000100", "");
 	F.steps[1].fail = 1;
@@ -884,7 +894,7 @@ static void test_transport_failure(void **state)
 	close_session(&ctx);
 
 	/* not open */
-	es10_ctx_init(&ctx);
+	ctx_init_120(&ctx);
 	assert_int_equal(es10_get_eid(&ctx, eid, &err), -1);
 	assert_int_equal(err.status, ESIM_E_USAGE);
 }

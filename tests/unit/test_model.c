@@ -531,6 +531,49 @@ static void test_many_profiles(void **state)
 	model_free(s);
 }
 
+/* model_reserve(): the arrays do not move while that many are added; lookups still work. */
+static void test_reserve(void **state)
+{
+	struct store *s = model_new();
+	struct profile *first;
+	struct device *dev;
+	char id[PROFILE_ID_LEN + 1], name[32];
+
+	(void)state;
+	add_profile(s, "00000001", NULL, NULL);
+	model_reserve(s, 50, 300, 300, 0, 0);
+	assert_true(s->aprofiles >= 301);
+	first = s->profiles;
+	dev = NULL;
+	for (int i = 0; i < 50; i++) {
+		snprintf(name, sizeof(name), "dev%d", i);
+		if (!dev)
+			dev = add_device(s, name, DEV_PHONE);
+		else
+			add_device(s, name, DEV_PHONE);
+	}
+	for (int i = 0; i < 300; i++) {
+		snprintf(id, sizeof(id), "%08x", 0x1000 + i);
+		add_profile(s, id, NULL, NULL);
+		add_binding(s, id, "dev7", BIND_ACTIVE);
+	}
+	assert_ptr_equal(s->profiles, first);
+	assert_ptr_equal(s->devices, dev);
+	assert_ptr_equal(model_profile_by_id(s, "00000001"), &s->profiles[0]);
+	assert_ptr_equal(model_profile_by_id(s, "0000112b"), &s->profiles[300]);
+	assert_ptr_equal(model_device(s, "dev49"), &s->devices[49]);
+	{
+		struct binding **v = NULL;
+
+		assert_int_equal(model_live_bindings_of_device(s, "dev7", &v), 300);
+		free(v);
+	}
+	/* and it grows as before past the reserve */
+	add_profile(s, "00000002", NULL, NULL);
+	assert_ptr_equal(model_profile_by_id(s, "00000002"), &s->profiles[301]);
+	model_free(s);
+}
+
 static void test_bindings_index(void **state)
 {
 	struct store *s = model_new();
@@ -695,6 +738,7 @@ int main(void)
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_resolve_duplicates),
 		cmocka_unit_test(test_many_profiles),
+		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_bindings_index),
 		cmocka_unit_test(test_remove_device),
 		cmocka_unit_test(test_set_keys),

@@ -2358,7 +2358,11 @@ static void test_apdu_layer(void **state)
 		{ "80E291", 0x6700 },                                 /* truncated header */
 		{ "", 0x6700 },
 		{ "80E2910005BF2E00", 0x6700 },                       /* Lc says 5, 3 follow */
-		{ "80E29100000003BF2E00", 0x6700 },                   /* extended length */
+		{ "80E29100000003BF2E00", 0x6985 },                   /* extended length: taken, */
+		{ "80E291000000", 0x6700 },                           /* cut short */
+		{ "80E2910000000001", 0x6700 },                       /* Lc 0000 */
+		{ "80E291000000050102", 0x6700 },                     /* Lc says 5, 2 follow */
+		{ "80E29100000003BF2E000100", 0x6985 },               /* with Le 0100 */
 		{ "80E2910003BF2E00", 0x6985 },                       /* channel 0: nothing selected */
 		{ "00A4040005A000000558", 0x6A82 },                   /* unknown AID */
 		{ "00A4040010A0000005591010FFFFFFFF8900000200", 0x6A82 }, /* ECASD is not here */
@@ -2416,6 +2420,39 @@ static void test_apdu_layer(void **state)
 	assert_int_equal(SD("91", "00", "0388015A"), 0x6985);      /* a BPP segment */
 	assert_int_equal(SD("91", "00", "04BF2E0000"), 0x6A80);    /* trailing byte */
 #undef SD
+
+	/*
+	 * Extended length (ISO 7816-4 §5.1), as the ATR advertises: GetEID in one extended
+	 * case 4 APDU answers directly with Le 01 00 (256), through 61xx without Le (case 3);
+	 * a 1024-byte extended block then a short one make one chain (a padded GetEID: cut
+	 * short, its TLV would be refused with 6A80).
+	 */
+	snprintf(hex, sizeof(hex), "%02XE2910000000" "6BF3E035C015A0100", cla(t->ch, 1));
+	assert_int_equal(apdu_hex(t, hex, &d), 0x9000);
+	assert_int_equal(d.len, 21);
+	assert_memory_equal(d.buf, "\xBF\x3E\x12\x5A\x10", 5);
+	snprintf(hex, sizeof(hex), "%02XE2910000000" "6BF3E035C015A", cla(t->ch, 1));
+	assert_int_equal(apdu_hex(t, hex, &d), 0x6115);
+	snprintf(hex, sizeof(hex), "%02XE2910000000" "6BF3E035C015A0005", cla(t->ch, 1));
+	assert_int_equal(apdu_hex(t, hex, &d), 0x6115);            /* Ne 5: too short */
+	{
+		uint8_t big[7 + 1024], last[5 + 201 + 1];
+
+		/* BF3E 82 04C4 { 5C 01 5A, 04 82 04BD <1213 zero bytes> }: 1225 bytes */
+		memset(big, 0, sizeof(big));
+		memset(last, 0, sizeof(last));
+		memcpy(big, "\x00\xE2\x11\x00\x00\x04\x00\xBF\x3E\x82\x04\xC4\x5C\x01\x5A"
+		       "\x04\x82\x04\xBD", 19);
+		big[0] = cla(t->ch, 1);
+		assert_int_equal(apdu(t, big, sizeof(big), &d), 0x9000);
+		last[0] = cla(t->ch, 1);
+		memcpy(last + 1, "\xE2\x91\x01", 3);
+		last[4] = 1225 - 1024;
+		/* one chain of 1225 bytes, a GetEID (extra elements are allowed): the EID */
+		assert_int_equal(apdu(t, last, sizeof(last), &d), 0x9000);
+		assert_int_equal(d.len, 21);
+		assert_memory_equal(d.buf, "\xBF\x3E\x12\x5A\x10", 5);
+	}
 
 	/* oversized command: more than 64 KiB in one chain */
 	for (i = 0; i < 600; i++) {

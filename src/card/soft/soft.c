@@ -25,6 +25,12 @@ const uint8_t soft_isdp_aid_base[16] = {
 	0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x10, 0x00,
 };
 
+const uint8_t soft_euicc_atr[SOFT_EUICC_ATR_LEN] = {
+	0x3B, 0x9A, 0x96, 0x80, 0xB1, 0xFE, 0x45, 0x1F, 0xC7,       /* TS T0 TA1 TD1 TD2 TA3 TB3 TD3 TA4 */
+	0x80, 0x31, 0xE0, 0x73, 0xF6, 0x21, 0x57, 0x82, 0x90, 0x00, /* historical bytes */
+	0xEE,                                                       /* TCK */
+};
+
 const char *const soft_event_names[EV_COUNT] = { "install", "enable", "disable", "delete" };
 
 const char *const soft_ppr_names[4] = { "update_control", "ppr1", "ppr2", "ppr3" };
@@ -538,6 +544,17 @@ static uint16_t apdu_get_response(struct channel *c, uint8_t p1, uint8_t p2, siz
 	return SW_OK;
 }
 
+/*
+ * An extended Le field as the short one codes it: Ne of 256 or more (00 00 is 65536) as 0
+ * (256: what one R-APDU carries, the rest through 61xx), 1..255 as they are.
+ */
+static unsigned ext_le(const uint8_t *p)
+{
+	unsigned ne = (unsigned)p[0] << 8 | p[1];
+
+	return ne == 0 || ne >= 256 ? 0 : ne;
+}
+
 /* One C-APDU; rx gets up to 256 data bytes (the caller appends SW1 SW2). */
 static uint16_t apdu_process(struct soft *s, const uint8_t *tx, size_t txlen, uint8_t *rx,
 			     size_t *n)
@@ -559,10 +576,8 @@ static uint16_t apdu_process(struct soft *s, const uint8_t *tx, size_t txlen, ui
 	if (txlen == 5) {
 		has_le = 1;
 		le = tx[4];
-	} else if (txlen > 5) {
+	} else if (txlen > 5 && tx[4] != 0) {
 		lc = tx[4];
-		if (lc == 0)
-			return SW_WRONG_LENGTH;         /* extended length: not supported */
 		if (txlen == 6 + lc) {
 			has_le = 1;
 			le = tx[5 + lc];
@@ -570,6 +585,25 @@ static uint16_t apdu_process(struct soft *s, const uint8_t *tx, size_t txlen, ui
 			return SW_WRONG_LENGTH;
 		}
 		data = tx + 5;
+	} else if (txlen > 5) {
+		/* Extended length (ISO 7816-4 §5.1), as the ATR advertises: 00 then 2-byte fields. */
+		if (txlen < 7)
+			return SW_WRONG_LENGTH;
+		if (txlen == 7) {
+			has_le = 1;
+			le = ext_le(tx + 5);
+		} else {
+			lc = (size_t)tx[5] << 8 | tx[6];
+			if (lc == 0)
+				return SW_WRONG_LENGTH;
+			if (txlen == 9 + lc) {
+				has_le = 1;
+				le = ext_le(tx + 7 + lc);
+			} else if (txlen != 7 + lc) {
+				return SW_WRONG_LENGTH;
+			}
+			data = tx + 7;
+		}
 	}
 	if (cla == 0xFF || (cla & 0x60) == 0x20)
 		return SW_CLA_NOT_SUPPORTED;
@@ -775,6 +809,8 @@ int soft_euicc_open(const char *path, struct apdu_transport *out, struct esim_er
 	out->transmit = soft_transmit_cb;
 	out->close = soft_close_cb;
 	out->priv = s;
+	memcpy(out->atr, soft_euicc_atr, sizeof(soft_euicc_atr));
+	out->atrlen = sizeof(soft_euicc_atr);
 	return 0;
 }
 

@@ -37,32 +37,22 @@ int soft_euicc_create(const char *path, const char *eid, const uint8_t *cert, si
 		      struct esim_err *err);
 
 /*
+ * The software eUICC's Answer To Reset (ISO/IEC 7816-3 §8.2), as a UICC's: T=0 and T=1
+ * offered (TD1 80, TD2 B1 with IFSC 254), T=15 class A/B/C (TA4 C7), historical bytes in
+ * compact-TLV (category 80): card service data 31 E0, card capabilities 73 F6 21 57 (third
+ * table: extended Lc and Le fields, logical channels assigned by the card, 8 or more),
+ * status 82 90 00; TCK.  soft_euicc_open() puts it in out->atr, `euicc serve` gives it to
+ * the virtual reader.
+ */
+#define SOFT_EUICC_ATR_LEN 20
+extern const uint8_t soft_euicc_atr[SOFT_EUICC_ATR_LEN];
+
+/*
  * Load the state file and fill *out.  The file is locked ("<path>.lock", flock) until
  * out->close(); a second opener waits a few seconds and then fails.  Errors: no such
  * file or busy -> ESIM_E_NOREADER; unreadable or inconsistent file -> ESIM_E_EUICC.
  * On error *out is zeroed and nothing is held.
  */
 int soft_euicc_open(const char *path, struct apdu_transport *out, struct esim_err *err);
-
-/*
- * The Answer To Reset the software eUICC gives when it is served as a card in a reader
- * (esimctl euicc serve; ISO/IEC 7816-3 §8.2):
- *   3B            TS: direct convention
- *   95            T0: TA1 and TD1 follow, 5 historical bytes
- *   96            TA1: Fi 512, Di 32
- *   80            TD1: TD2 follows; T=0, the default protocol
- *   31            TD2: TA3 and TB3 follow; T=1 offered as well
- *   FE 45         TA3: IFSC 254; TB3: BWI 4, CWI 5 (for T=1)
- *   80            historical bytes in COMPACT-TLV (ISO/IEC 7816-4 §12.1.1)
- *   73 80 21 17   card capabilities: selection by full DF name; data coding 21;
- *                 no command chaining, no extended Lc/Le, logical channels assigned by
- *                 the card, 8 or more (the third byte is where extended length goes)
- *   4C            TCK: exclusive-or of T0 to here
- * T=0 comes first (the default) because LPAs that connect with T=0 only (lpac) must reach
- * it, as they reach the UICCs and eUICCs they were written for; a program that also
- * accepts T=1 gets T=1 from pcscd.
- */
-#define SOFT_EUICC_ATR \
-	{ 0x3B, 0x95, 0x96, 0x80, 0x31, 0xFE, 0x45, 0x80, 0x73, 0x80, 0x21, 0x17, 0x4C }
 
 #endif

@@ -645,7 +645,6 @@ int cmd_euicc_serve(struct app *app, int argc, char **argv)
 		{ "vpcd", required_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static const uint8_t default_atr[] = SOFT_EUICC_ATR;
 	static const int sigs[] = { SIGINT, SIGTERM };
 	const char *vpcd = VPCD_DEFAULT_HOST ":" VPCD_DEFAULT_PORT, *uri, *atr_hex = NULL;
 	struct sigaction sa, old[2];
@@ -677,14 +676,14 @@ int cmd_euicc_serve(struct app *app, int argc, char **argv)
 			buf_release(&atr);
 			return app_usage(app, "--atr '%s': expected 2 to 33 bytes in hex starting with 3B", atr_hex);
 		}
-	} else {
-		buf_add(&atr, default_atr, sizeof(default_atr));
 	}
 	/* Reads the EID (and checks the state file) before the card is handed to vpcd. */
 	if (backend_probe(uri, &normalized, eid, &app->err) < 0)
 		goto out;
 	if (soft_euicc_open(normalized.buf + 5, &t, &app->err) < 0)
 		goto out;
+	if (!atr_hex)
+		buf_add(&atr, t.atr, t.atrlen);   /* the software eUICC's own (soft.h) */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = serve_caught;  /* no SA_RESTART: poll() returns at once */
 	sigemptyset(&sa.sa_mask);

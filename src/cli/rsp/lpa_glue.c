@@ -46,9 +46,36 @@ void glue_net(struct app *app, const struct store *s, struct lpa_net *net)
 	net->nknown = app->nknown_smdp;
 }
 
+/*
+ * ESIMCTL_STORE_DATA_BLOCK=N (1..255): STORE DATA blocks of N bytes in short APDUs only, a
+ * diagnostic (bench/ compares it with the automatic size; docs/backends.md).  *mss 0 when
+ * unset: automatic.
+ */
+static int store_data_block_env(size_t *mss, struct esim_err *err)
+{
+	const char *env = getenv("ESIMCTL_STORE_DATA_BLOCK");
+	char *end;
+	long v;
+
+	*mss = 0;
+	if (!env || !*env)
+		return 0;
+	v = strtol(env, &end, 10);
+	if (*end || v < 1 || v > ES10_BLOCK_SHORT)
+		return esim_fail(err, ESIM_E_USAGE, "ESIMCTL_STORE_DATA_BLOCK='%.20s': want a block "
+				 "size of 1..%d bytes, or unset it for the automatic size", env,
+				 ES10_BLOCK_SHORT);
+	*mss = (size_t)v;
+	return 0;
+}
+
 int glue_open(struct app *app, const struct device *d, struct glue_conn *c)
 {
+	size_t mss;
+
 	memset(c, 0, sizeof(*c));
+	if (store_data_block_env(&mss, &app->err) < 0)
+		return -1;
 	/* A software eUICC's state is checked where it is opened (soft_euicc_open()). */
 	if (apdu_transport_open_uri(d->euicc, &c->t, &app->err) < 0) {
 		if (c->t.warning[0])
@@ -61,6 +88,7 @@ int glue_open(struct app *app, const struct device *d, struct glue_conn *c)
 	if (!strncmp(d->euicc, "soft:", 5))
 		atomic_write_cleanup(d->euicc + 5);
 	es10_ctx_init(&c->ctx);
+	c->ctx.mss = mss;
 	if (es10_open(&c->ctx, &c->t, &app->err) < 0)
 		goto fail;
 	c->open = 1;
@@ -84,6 +112,11 @@ static void apdu_trace(const struct es10_ctx *ctx)
 		return;
 	fprintf(stderr, "esimctl: apdu: %lu commands, %llu bytes sent, %llu bytes received\n",
 		ctx->apdus, ctx->apdu_tx_bytes, ctx->apdu_rx_bytes);
+	if (ctx->block)
+		fprintf(stderr, "esimctl: apdu: STORE DATA blocks of %zu bytes (%s), %u fallbacks, "
+			"%lu refused by the transport\n", ctx->block,
+			ctx->block > ES10_BLOCK_SHORT ? "extended length" : "short", ctx->fallbacks,
+			ctx->apdus_refused);
 }
 
 void glue_close(struct glue_conn *c)
@@ -99,9 +132,12 @@ int backend_probe(const char *uri, struct buf *normalized, char eid[33], struct 
 {
 	struct apdu_transport t;
 	struct es10_ctx ctx;
+	size_t mss;
 	int rc;
 
 	buf_reset(normalized);
+	if (store_data_block_env(&mss, err) < 0)
+		return -1;
 	if (!strncmp(uri, "soft:", 5)) {
 		char real[PATH_MAX];
 
@@ -122,6 +158,7 @@ int backend_probe(const char *uri, struct buf *normalized, char eid[33], struct 
 	if (rc < 0)
 		return -1;
 	es10_ctx_init(&ctx);
+	ctx.mss = mss;
 	if (es10_open(&ctx, &t, err) < 0)
 		return -1;
 	rc = es10_get_eid(&ctx, eid, err);
