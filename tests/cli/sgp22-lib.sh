@@ -201,6 +201,9 @@ card_stop() {
 	at | at-csim)
 		modem_stop "${CARD_PID_OF[$1]}"
 		CARD_PID_OF[$1]=
+		# the port goes with the modem: the freed pty number may be another test's next
+		# modem, holding a soft eUICC with the same test EID
+		rm -f "$T/$1.tty"
 		;;
 	pcsc) pcsc_card_stop "$1" ;;
 	esac
