@@ -175,9 +175,14 @@ static int at_command(struct at_port *p, const char *cmd, const char *prefix, in
 			return esim_fail(err, ESIM_E_NOREADER, "serial port '%s': %s", p->path,
 					 strerror(errno));
 		w = write(p->fd, line + off, len - off);
-		if (w < 0 && errno != EAGAIN && errno != EINTR)
-			return esim_fail(err, ESIM_E_NOREADER, "cannot write to serial port '%s': %s",
-					 p->path, strerror(errno));
+		if (w < 0 && errno != EAGAIN && errno != EINTR) {
+			int e = errno;
+
+			/* EIO: the other end is gone (a USB modem unplugged, a pty's master closed) */
+			return esim_fail(err, ESIM_E_NOREADER, "cannot write to serial port '%s': %s%s",
+					 p->path, strerror(e), e == EIO || e == ENXIO || e == ENODEV ?
+					 " (modem gone? reconnect it and try again)" : "");
+		}
 		if (w > 0)
 			off += (size_t)w;
 	}

@@ -8,7 +8,13 @@
 #   sgp_pki nist|brp                 one test PKI per curve in $T/pki-CURVE: sets PKI, CUR, CI_PEM
 #   sgp_device NAME [euicc|euicc2] [KIND]
 #                                    soft eUICC $T/NAME.json with that manifest identity, and a
-#                                    device NAME (default kind phone) bound to it
+#                                    device NAME (default kind phone) bound to it through the
+#                                    backend ESIMCTL_TEST_BACKEND names (below)
+#   card_stop NAME; card_start NAME  pull the card of device NAME and put it back (at, at-csim,
+#                                    pcsc; nothing on soft, whose card is esimctl itself)
+#   backend_is B...                  the backend is one of B...
+#   runs_on WHY B...                 true on backends B...; elsewhere false, saying that WHY
+#                                    is left out
 #   srv_start [smdpp options]        start the SM-DP+ (orders: $ORDERS) on $SRV_PORT, or on a
 #                                    free port when it is empty; sets SMDP_ADDR, ADMIN_PORT and
 #                                    ESIMCTL_RESOLVE; srv_stop stops it (bounded waits)
@@ -18,7 +24,40 @@
 #   esim ARGS...                     esimctl under a timeout guard: a stalled server never hangs
 #                                    a test (an overrun shows up as exit 124)
 #   store_save; store_same           the store is byte-identical to the saved copy
+#
+# ESIMCTL_TEST_BACKEND picks the way esimctl reaches each software eUICC (CMakeLists.txt
+# registers the SGP.22 files once per backend, as cli/tNNNN-NAME@BACKEND):
+#   soft      (default) soft:$T/NAME.json, the eUICC inside esimctl
+#   at        at:PORT, the test modem tests/emulators/atmodem.c on a pseudo-terminal (at-lib.sh)
+#             with the state file as its SIM, AT+CCHO/AT+CGLA/AT+CCHC, echoes and URCs on
+#   at-csim   at-csim:PORT, the same modem without logical channel commands (AT+CSIM)
+#   pcsc      pcsc:READER, 'esimctl euicc serve' behind a private pcscd with vpcd (pcsc-lib.sh)
+# The modem and 'euicc serve' load the state file once and write every change back to it,
+# so a check that reads $T/NAME.json sees what the card holds.  A check that is about the
+# soft: URI or the state file as such (one that changes the file under a running card)
+# runs on soft only, one that needs a card apart from esimctl not on soft: runs_on says
+# so in the output.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/at-lib.sh"
+
+BACKEND=${ESIMCTL_TEST_BACKEND:-soft}
+case $BACKEND in
+soft | at | at-csim) ;;
+pcsc)
+	if [ ! -f "$(dirname "${BASH_SOURCE[0]}")/pcsc-lib.sh" ]; then
+		echo "not ok - ESIMCTL_TEST_BACKEND=pcsc needs tests/cli/pcsc-lib.sh"
+		exit 1
+	fi
+	. "$(dirname "${BASH_SOURCE[0]}")/pcsc-lib.sh"
+	;;
+*)
+	echo "not ok - ESIMCTL_TEST_BACKEND='$BACKEND': not soft, at, at-csim or pcsc"
+	exit 1
+	;;
+esac
+[ "$BACKEND" = soft ] || echo "# backend: $BACKEND"
+declare -A CARD_URI_OF=() CARD_PID_OF=()
+PCSC_UP=
 
 PY=/usr/bin/python3
 SMDP=$ESIMCTL_SRC/tests/smdp
@@ -53,6 +92,8 @@ srv_stop() {
 
 sgp_cleanup() {
 	srv_stop
+	modem_stop_all
+	if [ -n "$PCSC_UP" ]; then pcsc_stop; fi
 	rm -rf "$T"
 }
 trap sgp_cleanup EXIT
@@ -77,6 +118,21 @@ sgp_require() {
 	if ! "$PY" -c 'import cryptography' 2>/dev/null; then
 		skip_all "$PY with python3-cryptography not found (Debian python3-cryptography)"
 	fi
+	case $BACKEND in at | at-csim) modem_require ;; esac
+}
+
+backend_is() {
+	local b
+	for b in "$@"; do [ "$BACKEND" = "$b" ] && return 0; done
+	return 1
+}
+
+runs_on() {
+	local why=$1
+	shift
+	backend_is "$@" && return 0
+	echo "# not on $BACKEND, on $* only: $why"
+	return 1
 }
 
 # Under ESIMCTL_VALGRIND (lib.sh's VG) esimctl runs in memcheck here too.
@@ -108,13 +164,60 @@ pki_eid() {
 	jq -r ".$1.eid" "$PKI/manifest.json"
 }
 
+# card_start NAME: the card of $T/NAME.json in its reader or modem (again); sets
+# CARD_URI_OF[NAME], the --euicc URI, the same after a restart.
+card_start() {
+	local name=$1 uri
+	case $BACKEND in
+	soft) uri=soft:$T/$name.json ;;
+	at)
+		modem_start "$name" "$T/$name.json" --urc --echo
+		CARD_PID_OF[$name]=$MODEM_PID
+		uri=at:$T/$name.tty
+		;;
+	at-csim)
+		modem_start "$name" "$T/$name.json" --no-cgla --urc --echo
+		CARD_PID_OF[$name]=$MODEM_PID
+		uri=at-csim:$T/$name.tty
+		;;
+	pcsc)
+		if [ -z "$PCSC_UP" ]; then
+			pcsc_start "${SGP_READERS:-2}"
+			PCSC_UP=1
+		fi
+		pcsc_card_start "$name" "$T/$name.json"
+		uri=$CARD_URI
+		;;
+	esac
+	if [ -n "${CARD_URI_OF[$name]:-}" ] && [ "${CARD_URI_OF[$name]}" != "$uri" ]; then
+		sgp_abort "the card of $name came back as $uri, not ${CARD_URI_OF[$name]}"
+	fi
+	CARD_URI_OF[$name]=$uri
+}
+
+# card_stop NAME: the card of NAME is gone (the modem or 'euicc serve' killed).
+card_stop() {
+	case $BACKEND in
+	at | at-csim)
+		modem_stop "${CARD_PID_OF[$1]}"
+		CARD_PID_OF[$1]=
+		# the port goes with the modem: the freed pty number may be another test's next
+		# modem, holding a soft eUICC with the same test EID
+		rm -f "$T/$1.tty"
+		;;
+	pcsc) pcsc_card_stop "$1" ;;
+	esac
+	return 0
+}
+
 # Both steps of sgp_device are checked.
 sgp_device() {
 	local name=$1 id=${2:-euicc}
 	run 0 esim euicc create-soft "$T/$name.json" --eid "$(pki_eid "$id")" \
 		--cert "$(pki_path "$id" cert_der)" --key "$(pki_path "$id" key_pem)" \
 		--eum "$(pki_path eum cert_der)" --ci "$CI_PEM"
-	run 0 esim device add "$name" --kind "${3:-phone}" --euicc "soft:$T/$name.json"
+	card_start "$name"
+	run 0 esim device add "$name" --kind "${3:-phone}" --euicc "${CARD_URI_OF[$name]}"
 	out_has "EID $(pki_eid "$id")"
 }
 

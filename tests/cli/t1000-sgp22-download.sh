@@ -54,6 +54,9 @@ lifecycle() {
 		"[{\"iccid\":\"$ICCID\",\"state\":\"disabled\",\"provider\":\"Test Operator\",\"name\":\"Test Profile\",\"class\":\"operational\"}]"
 	euicc_is "$dev" '.notifications' '[]'
 	list_is '.pending_notifications' '[]'
+	# on every backend the card writes its state file (sgp22-lib.sh): the profile is there
+	check "the eUICC's state file holds the profile" \
+		[ "$(jq -c '[.profiles[].iccid]' "$T/$dev.json")" = "[\"$ICCID\"]" ]
 
 	# Enable: one enable notification, signed by the eUICC, delivered at once.
 	log_mark

@@ -352,10 +352,61 @@ list_is '.pending_notifications | map(.event)' '["enable","install"]'
 list_is '[.profiles[] | select(.bindings | map(.device) == ["phone"]) | .iccid]' "[\"$PRE_ICCID\"]"
 misbehave '{}'
 
+# ---- the card pulled mid-download (exit 10) ----
+# The SM-DP+ holds its answer (mode hold) until the card is gone: the modem emulator or
+# 'euicc serve' killed, with esimctl in the middle of the download; then it answers.
+# esimctl must stop with exit 10 at once (no hang, no retry loop), change nothing in the
+# store, and leave the card, once back, as it was.  Not on soft: that card is esimctl's
+# own memory and cannot go while esimctl runs (t2000 kills esimctl itself mid-download).
+# pulled FUNCTION ORDER-STATE: pulled while the answer to FUNCTION is held; the order is
+# then in ORDER-STATE on the SM-DP+.
+pulled() {
+	local fn=$1 state=$2 i pid
+	case_ card pulled while the SM-DP+ holds its answer to "$fn"
+	misbehave "{\"mode\": \"hold\", \"functions\": [\"$fn\"]}"
+	store_save
+	log_mark
+	esim --json add "$AC" --device phone --carrier Verizon >"$OUT" 2>"$ERR" </dev/null &
+	pid=$!
+	ESIM_RUNS=$((ESIM_RUNS + 1))
+	LAST="esimctl --json add $AC --device phone (card pulled during $fn)"
+	for ((i = 0; i < 600; i++)); do
+		admin /test/state | jq -e --arg f "$fn" '.held | index($f) != null' >/dev/null && break
+		sleep 0.1
+	done
+	check "the SM-DP+ holds its answer to $fn" [ "$i" -lt 600 ]
+	card_stop phone
+	admin /test/release '{}' >/dev/null || nok "POST /test/release"
+	wait "$pid"
+	i=$?
+	if [ "$i" = 10 ]; then ok "exit 10: card pulled during $fn"; else nok "exit $i, wanted 10: card pulled during $fn"; fi
+	one_json
+	json_eq '.error.name' '"euicc_unreachable"'
+	json_eq '.download.installed' false
+	case $BACKEND in
+	at | at-csim) err_has "(modem gone? reconnect it and try again)" ;;
+	pcsc) err_has "the card was removed from PC/SC reader" ;;
+	esac
+	store_same
+	check "order $MID is $state on the SM-DP+" \
+		[ "$(admin /test/state | jq -r --arg m "$MID" '.orders[] | select(.matching_id == $m) | .state')" = "$state" ]
+	misbehave '{}'
+	card_start phone
+	euicc_is phone '[(.profiles | map(.iccid)), (.notifications | map(.event))]' "[[\"$PRE_ICCID\"],[\"enable\",\"install\"]]"
+	list_is '.pending_notifications | map(.event)' '["enable","install"]'
+}
+if runs_on "a card pulled mid-download" at at-csim pcsc; then
+	# after the package was bound: the SM-DP+ counts it downloaded (no eUICC signed a cancel)
+	pulled getBoundProfilePackage downloaded
+	# before it was bound: the order can be downloaded again (below, once the card is back)
+	pulled authenticateClient released
+fi
+
 # ---- afterwards: nothing leaked, and the eUICC still works ----
 echo "# --- afterwards"
 list_is '[.profiles[] | select(.bindings | map(.device) == ["phone"]) | .iccid]' "[\"$PRE_ICCID\"]"
-new_order
+# where the card was pulled, the order whose download it interrupted is downloaded now
+backend_is soft && new_order
 log_mark
 run 0 esim --json add "$AC" --device phone --carrier Verizon
 json_eq '.download.requests' 4

@@ -114,6 +114,8 @@ run 0 esim add "LPA:1\$$SMDP_ADDR\$MATCH-3" --device phone --carrier Verizon
 srv_stop
 run 0 esim --json euicc disable "$ICCID2" --device phone
 json_eq '.notifications | map([.event, .sent])' '[["disable",false]]'
+# gone: pulled from its reader or modem (card_stop), and the state file away
+card_stop phone
 mv "$T/phone.json" "$T/phone.json.away"
 srv_start
 log_mark
@@ -125,6 +127,7 @@ log_is "the stored copy was delivered and verified" \
 list_is '.pending_notifications' '[]'
 # The eUICC comes back with its own copy: sending it again empties the eUICC as well.
 mv "$T/phone.json.away" "$T/phone.json"
+card_start phone
 euicc_is phone '.notifications | map(.event)' '["disable"]'
 log_mark
 run 0 esim --json notifications send

@@ -50,7 +50,7 @@ out_has "the store and the eUICC agree"
 store_same
 
 echo "# --- the eUICC used with another LPA: a profile added, one deleted, notifications left"
-ESIMCTL_STORE=$OTHER run 0 esim device add phone --kind phone --euicc "soft:$T/phone.json"
+ESIMCTL_STORE=$OTHER run 0 esim device add phone --kind phone --euicc "${CARD_URI_OF[phone]}"
 misbehave '{"mode": "http-500", "functions": ["handleNotification"]}'
 ESIMCTL_STORE=$OTHER run 0 esim add "LPA:1\$$SMDP_ADDR\$MATCH-2" --device phone --carrier T-Mobile
 ESIMCTL_STORE=$OTHER run 0 esim euicc nickname "$ICCID2" trips --device phone

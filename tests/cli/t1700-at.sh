@@ -7,40 +7,21 @@
 # ModemManager running.
 . "$(dirname "$0")/sgp22-lib.sh"
 sgp_require
-ATMODEM=$ESIMCTL_BUILD/tests/atmodem
-[ -x "$ATMODEM" ] || { echo "# skipped: $ATMODEM not built"; finish; }
-[ -e /dev/ptmx ] || { echo "# skipped: no /dev/ptmx"; finish; }
+modem_require
 
 ICCID=8949449999999990023
 ICCID2=8949449999999990031
 REAL_MM=$(pgrep -x ModemManager | head -1)
-MODEM_PIDS=()
 HOLD_PIDS=()
 at_cleanup() {
 	local p
-	for p in "${HOLD_PIDS[@]}" "${MODEM_PIDS[@]}"; do
+	for p in ${HOLD_PIDS[@]+"${HOLD_PIDS[@]}"}; do
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
 	sgp_cleanup
 }
 trap at_cleanup EXIT
-export ESIMCTL_UUCP_LOCK_DIR=$T/lock
-mkdir -p "$ESIMCTL_UUCP_LOCK_DIR"
-
-# modem_start NAME STATE [atmodem options]: sets PTY (the slave's path).
-modem_start() {
-	local name=$1 state=$2 i
-	shift 2
-	"$ATMODEM" --state "$state" --log "$T/$name.apdus" "$@" >"$T/$name.out" 2>"$T/$name.err" &
-	MODEM_PIDS+=($!)
-	for ((i = 0; i < 100; i++)); do
-		grep -q '^PTY ' "$T/$name.out" && break
-		sleep 0.05
-	done
-	PTY=$(sed -n 's/^PTY //p' "$T/$name.out")
-	[ -c "$PTY" ] || sgp_abort "atmodem $name did not start: $(cat "$T/$name.err")"
-}
 
 soft_create() {
 	run 0 esim euicc create-soft "$1" --eid "$(pki_eid euicc)" \
@@ -125,7 +106,7 @@ modem_start nocgla "$T/f.json" --no-cgla
 run 9 esim device add f1 --kind phone --euicc "at:$PTY"
 err_has "answered ERROR to AT+CCHO"
 err_has "at-csim:$PTY"
-kill "${MODEM_PIDS[-1]}"; wait "${MODEM_PIDS[-1]}" 2>/dev/null
+modem_stop "$MODEM_PID"
 
 # A modem that takes C-APDUs of at most 100 bytes: +CME ERROR: 50 to the STORE DATA blocks
 # of 255 and 120 bytes; the session goes down to 64-byte blocks and the download succeeds.
@@ -170,7 +151,7 @@ json_eq '.error.name' '"euicc"'
 json_eq '.download.installed' false
 err_has "+CME ERROR: 50 (incorrect parameters) to AT+CGLA"
 store_same
-kill "${MODEM_PIDS[-1]}"; wait "${MODEM_PIDS[-1]}" 2>/dev/null
+modem_stop "$MODEM_PID"
 
 # The SIM fails mid-session: +CME ERROR: 13 (SIM failure), exit 10.
 modem_start simfail "$T/f.json" --sim-failure-after 3
@@ -178,7 +159,7 @@ run 0 esim device add f3 --kind phone --euicc "at:$PTY"
 run 10 esim --json euicc info --device f3
 json_eq '.error.name' '"euicc_unreachable"'
 err_has "+CME ERROR: 13 (SIM failure)"
-kill "${MODEM_PIDS[-1]}"; wait "${MODEM_PIDS[-1]}" 2>/dev/null
+modem_stop "$MODEM_PID"
 
 # A modem that stops answering: a timeout error (exit 10), not a hang.
 modem_start stall "$T/f.json" --stall-after 0
@@ -186,7 +167,7 @@ ESIMCTL_AT_TIMEOUT=1 run 10 esim device add f4 --kind phone --euicc "at:$PTY"
 err_has "did not answer AT+CGLA within 1 s"
 ESIMCTL_AT_TIMEOUT=0 run 2 esim device add f4 --kind phone --euicc "at:$PTY"
 err_has "ESIMCTL_AT_TIMEOUT"
-kill "${MODEM_PIDS[-1]}"; wait "${MODEM_PIDS[-1]}" 2>/dev/null
+modem_stop "$MODEM_PID"
 
 # A port another process holds: flock(1) -> exit 10 naming it; a live UUCP lock file too;
 # a stale one is no obstacle.
