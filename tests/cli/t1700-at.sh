@@ -37,7 +37,9 @@ lifecycle() {
 	if [ "$scheme" = at-csim ]; then
 		modem_start "$dev" "$T/$dev.json" --no-cgla --urc --echo
 	else
-		modem_start "$dev" "$T/$dev.json" --urc --echo
+		# "+CCHO: N" as many modems answer; the suite's reruns on at: (sgp22-lib.sh) keep
+		# the bare session id of 3GPP TS 27.007 §8.45, so both forms are driven.
+		modem_start "$dev" "$T/$dev.json" --urc --echo --ccho-prefix
 	fi
 	run 0 esim device add "$dev" --kind phone --euicc "$scheme:$PTY"
 	out_has "EID $(pki_eid euicc)"
