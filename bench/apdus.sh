@@ -13,8 +13,9 @@
 #   at        at:PTY, tests/emulators/atmodem.c on a pseudo-terminal (AT+CCHO/CGLA/CCHC)
 #   at-csim   at-csim:PTY, the same modem with AT+CSIM on the basic channel
 #   pcsc      pcsc:READER: `esimctl euicc serve` as the card of a vpcd reader of a private
-#             pcscd (tests/cli/pcsc-lib.sh), with serve's own ATR, and as pcsc-ext with
-#             the software eUICC's extended-length ATR (--atr); not measured when the
+#             pcscd (tests/cli/pcsc-lib.sh), with serve's own ATR (the software eUICC's,
+#             extended length), and as pcsc-short with a T=1 ATR that advertises no
+#             extended length (--atr), as many removable cards; not measured when the
 #             build has no PC/SC backend, pcscd or vpcd, or no mount namespace is allowed
 # Each download is `esimctl --json add` with ESIMCTL_TIMING=1; its "esimctl: apdu:" lines
 # (src/cli/rsp/lpa_glue.c) are summed over the eUICC sessions of the command.
@@ -174,8 +175,9 @@ measure() {
 	esac
 }
 
-# The software eUICC's ATR (soft_euicc_atr, src/card/soft/soft.h): extended length.
-SOFT_ATR=3B9A9680B1FE451FC78031E073F62157829000EE
+# A T=1 eUICC ATR whose card capabilities (73 80 21 17) advertise no extended length
+# (ISO/IEC 7816-4 §12.1.1): TS T0 TA1 TD1 TD2 TA3 TB3, historical bytes, TCK.
+SHORT_ATR=3B95968131FE4580738021174D
 
 # pcsc: in a subshell, so that pcsc-lib.sh's traps and exits stay there.
 measure_pcsc() {
@@ -208,11 +210,11 @@ measure_pcsc() {
 		}
 		. tests/cli/pcsc-lib.sh
 		pcsc_start 2
-		for row in "pcsc before 120" "pcsc after -" "pcsc-ext before 120" "pcsc-ext after -"; do
+		for row in "pcsc before 120" "pcsc after -" "pcsc-short before 120" "pcsc-short after -"; do
 			set -- $row
 			soft_state "$W/p$N.json"
-			if [ "$1" = pcsc-ext ]; then
-				pcsc_card_start "p$N" "$W/p$N.json" --atr "$SOFT_ATR"
+			if [ "$1" = pcsc-short ]; then
+				pcsc_card_start "p$N" "$W/p$N.json" --atr "$SHORT_ATR"
 			else
 				pcsc_card_start "p$N" "$W/p$N.json"
 			fi

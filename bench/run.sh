@@ -200,7 +200,7 @@ echo "== APDUs per download ==" >&2
 APDU_BUILD=${BENCH_APDU_BUILD:-build/bench-apdu}
 if [ -z "${BENCH_APDU_BUILD:-}" ]; then
 	cmake -S . -B "$APDU_BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build "$APDU_BUILD" -j "$jobs" --target esimctl esimctl-rsp atmodem >/dev/null
+	cmake --build "$APDU_BUILD" -j "$jobs" --target esimctl esimctl-rsp atmodem pcsc_hold >/dev/null
 fi
 bench/apdus.sh --markdown "$APDU_BUILD" >"$W/apdus.md"
 
