@@ -85,7 +85,7 @@ int cmd_device_add(struct app *app, int argc, char **argv)
 		return -1;
 	if (euicc) {
 		/* Reach the eUICC now: a device bound to an eUICC we cannot talk to is useless. */
-		if (backend_probe(euicc, isdr_aid, &euicc_uri, eid_buf, aid_used, &app->err) < 0)
+		if (backend_probe(app, euicc, isdr_aid, &euicc_uri, eid_buf, aid_used, &app->err) < 0)
 			goto out;
 		if (eid && strcmp(eid, eid_buf)) {
 			app_fail(app, ESIM_E_USAGE, "--eid %s does not match the eUICC's EID %s", eid, eid_buf);

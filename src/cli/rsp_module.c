@@ -166,9 +166,9 @@ int glue_has_euicc(const struct device *d)
 		return m_->name args;                                                   \
 	}
 
-FORWARD(-1, backend_probe, (const char *uri, const char *isdr_aid, struct buf *normalized, char eid[33],
-			    char aid_used[ISDR_AID_HEX], struct esim_err *err),
-	(uri, isdr_aid, normalized, eid, aid_used, err), err)
+FORWARD(-1, backend_probe, (struct app *app, const char *uri, const char *isdr_aid, struct buf *normalized,
+			    char eid[33], char aid_used[ISDR_AID_HEX], struct esim_err *err),
+	(app, uri, isdr_aid, normalized, eid, aid_used, err), err)
 FORWARD(-1, glue_download, (struct app *app, const char *path, const struct store *s, const struct actcode *ac,
 			    const struct device *d, char *cc, struct profile *p, glue_record_fn record,
 			    struct store **final), (app, path, s, ac, d, cc, p, record, final), &app->err)

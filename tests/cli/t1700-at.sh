@@ -202,6 +202,15 @@ cp "$(command -v sleep)" "$T/ModemManager"
 HOLD_PIDS+=($!)
 run 0 esim euicc info --device f5
 err_has "warning: ModemManager (pid ${HOLD_PIDS[-1]}) is running and may use '$PTY'"
+# device add warns as every other command does: --quiet silences it, --json carries it.
+run 0 esim device add f7 --kind phone --euicc "at:$PTY"
+err_has "warning: ModemManager (pid ${HOLD_PIDS[-1]}) is running and may use '$PTY'"
+run 0 esim --quiet device add f8 --kind phone --euicc "at:$PTY"
+err_lacks "ModemManager"
+run 0 esim --json device add f9 --kind phone --euicc "at:$PTY"
+one_json
+check "device add --json carries the ModemManager warning" \
+	jq -e '.warnings | any(test("ModemManager \\(pid [0-9]+\\) is running"))' "$OUT"
 kill "${HOLD_PIDS[-1]}"; wait "${HOLD_PIDS[-1]}" 2>/dev/null
 fi
 

@@ -678,7 +678,7 @@ int cmd_euicc_serve(struct app *app, int argc, char **argv)
 		}
 	}
 	/* Reads the EID (and checks the state file) before the card is handed to vpcd. */
-	if (backend_probe(uri, NULL, &normalized, eid, aid_used, &app->err) < 0)
+	if (backend_probe(app, uri, NULL, &normalized, eid, aid_used, &app->err) < 0)
 		goto out;
 	if (soft_euicc_open(normalized.buf + 5, &t, &app->err) < 0)
 		goto out;

@@ -134,7 +134,7 @@ void glue_close(struct glue_conn *c)
 	c->open = 0;
 }
 
-int backend_probe(const char *uri, const char *isdr_aid, struct buf *normalized, char eid[33],
+int backend_probe(struct app *app, const char *uri, const char *isdr_aid, struct buf *normalized, char eid[33],
 		  char aid_used[ISDR_AID_HEX], struct esim_err *err)
 {
 	struct apdu_transport t;
@@ -169,9 +169,8 @@ int backend_probe(const char *uri, const char *isdr_aid, struct buf *normalized,
 		buf_addstr(normalized, uri);
 	}
 	rc = apdu_transport_open_uri(normalized->buf, &t, err);
-	/* No struct app here: the warning goes straight to stderr (device add). */
 	if (t.warning[0])
-		fprintf(stderr, "esimctl: warning: %s\n", t.warning);
+		app_warn(app, "%s", t.warning);
 	if (rc < 0)
 		return -1;
 	if (es10_open(&ctx, &t, err) < 0)

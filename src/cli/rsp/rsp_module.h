@@ -22,7 +22,7 @@
 #include "cli/rsp/lpa_glue.h"
 #include "esimctl/isdr.h"
 
-#define RSP_MODULE_ABI 3u
+#define RSP_MODULE_ABI 4u
 #define RSP_MODULE_SYMBOL "esimctl_rsp_module"
 
 struct rsp_module {
@@ -33,8 +33,9 @@ struct rsp_module {
 	uint32_t sizeof_actcode, sizeof_err, sizeof_buf;
 	const char *version;       /* ESIMCTL_VERSION, for messages */
 	/* the function table: the module's entry points */
-	int (*backend_probe)(const char *uri, const char *isdr_aid, struct buf *normalized, char eid[33],
-			     char aid_used[ISDR_AID_HEX], struct esim_err *err);
+	int (*backend_probe)(struct app *app, const char *uri, const char *isdr_aid,
+			     struct buf *normalized, char eid[33], char aid_used[ISDR_AID_HEX],
+			     struct esim_err *err);
 	int (*glue_download)(struct app *app, const char *path, const struct store *s,
 			     const struct actcode *ac, const struct device *d, char *cc, struct profile *p,
 			     glue_record_fn record, struct store **final);
