@@ -63,15 +63,7 @@ export ESIMCTL_STORE=$W/store.json ESIMCTL_CARRIERS=$W/carriers.json HOME=$W/hom
 export ESIMCTL_UUCP_LOCK_DIR=$W/lock
 mkdir -p "$HOME" "$ESIMCTL_UUCP_LOCK_DIR"
 
-"$PY" tests/smdp/mkpki.py "$W/pki" --curve nist >"$W/mkpki.log" 2>&1 || {
-	cat "$W/mkpki.log" >&2
-	exit 1
-}
-man=$W/pki/manifest.json
-pki() { echo "$W/pki/$(jq -r "$1" "$man")"; }
-CI=$(pki .ci.cert_pem)
-EID=$(jq -r .euicc.eid "$man")
-export ESIMCTL_CA_FILE=$CI
+. bench/pki-lib.sh
 
 # One order per download (APDU-0 .. APDU-19), a synthetic UPP of TS.48 size each.
 "$PY" - "$UPP_BYTES" >"$W/orders.json" <<'EOF'
@@ -205,6 +197,7 @@ measure_pcsc() {
 		}
 		sgp_abort() { echo "apdus.sh: $*" >&2; exit 1; }
 		sgp_cleanup() { :; }
+		. tests/cli/stop-pid.sh
 		sgp_free_port() {
 			"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 		}

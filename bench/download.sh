@@ -59,15 +59,7 @@ export ESIMCTL_STORE=$W/store.json ESIMCTL_CARRIERS=$W/carriers.json HOME=$W/hom
 mkdir -p "$HOME"
 
 echo "download: test PKI and SM-DP+" >&2
-"$PY" tests/smdp/mkpki.py "$W/pki" --curve nist >"$W/mkpki.log" 2>&1 || {
-	cat "$W/mkpki.log" >&2
-	exit 1
-}
-man=$W/pki/manifest.json
-pki() { echo "$W/pki/$(jq -r "$1" "$man")"; }
-CI=$(pki .ci.cert_pem)
-EID=$(jq -r .euicc.eid "$man")
-export ESIMCTL_CA_FILE=$CI
+. bench/pki-lib.sh
 
 # One order per run (and one for the extra run); ICCIDs with their Luhn digit.
 "$PY" - "$RUNS" >"$W/orders.json" <<'EOF'

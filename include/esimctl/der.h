@@ -56,6 +56,8 @@ void der_end(struct buf *b, size_t mark);
 
 /* Hex helpers: upper-case, no separators. */
 void hex_encode(const uint8_t *in, size_t len, struct buf *out);
+/* The value of one hex digit (either case), or -1. */
+int hex_digit(char c);
 /* Accepts upper/lower case; -1 on odd length or bad digit. */
 int hex_decode(const char *in, struct buf *out);
 

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "esimctl/atline.h"
+#include "esimctl/der.h"
 
 int at_lines_push(struct at_lines *l, char c)
 {
@@ -121,17 +122,6 @@ enum at_step at_answer_line(struct at_answer *a, const char *line)
 	return AT_MORE;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int at_parse_hex_info(const char *info, const char *prefix, uint8_t *out, size_t outmax,
 		      size_t *outlen, struct esim_err *err)
 {
@@ -158,7 +148,7 @@ int at_parse_hex_info(const char *info, const char *prefix, uint8_t *out, size_t
 		p++;
 	}
 	hex = p;
-	while (hexval(p[hexlen]) >= 0)
+	while (hex_digit(p[hexlen]) >= 0)
 		hexlen++;
 	p += hexlen;
 	if (quoted && *p++ != '"')
@@ -179,7 +169,7 @@ int at_parse_hex_info(const char *info, const char *prefix, uint8_t *out, size_t
 		return esim_fail(err, ESIM_E_EUICC, "modem answer %s of %zu bytes is longer than "
 				 "%zu", prefix, hexlen / 2, outmax);
 	for (i = 0; i < hexlen / 2; i++)
-		out[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+		out[i] = (uint8_t)(hex_digit(hex[2 * i]) << 4 | hex_digit(hex[2 * i + 1]));
 	*outlen = hexlen / 2;
 	return 0;
 }

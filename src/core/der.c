@@ -293,7 +293,7 @@ void hex_encode(const uint8_t *in, size_t len, struct buf *out)
 	out->buf[out->len] = '\0';
 }
 
-static int hexval(char c)
+int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -316,7 +316,7 @@ int hex_decode(const char *in, struct buf *out)
 	start = out->len;
 	buf_grow(out, n / 2);
 	for (i = 0; i < n; i += 2) {
-		int hi = hexval(in[i]), lo = hexval(in[i + 1]);
+		int hi = hex_digit(in[i]), lo = hex_digit(in[i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			out->len = start;

@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "esimctl/der.h"
 #include "esimctl/isdr.h"
 
 #define STD_PREFIX 0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10
@@ -52,17 +53,6 @@ int isdr_aid_is_standard(const uint8_t *aid, size_t len)
 	return isdr_aid_lookup(aid, len) == ISDR_STANDARD;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int isdr_aid_parse(const char *hex, const char *what, uint8_t out[ISDR_AID_MAX], size_t *len,
 		   struct esim_err *err)
 {
@@ -77,7 +67,7 @@ int isdr_aid_parse(const char *hex, const char *what, uint8_t out[ISDR_AID_MAX],
 				 "(an AID of 5 to 16 bytes)", what);
 	n = strlen(hex);
 	for (i = 0; i < n; i++)
-		if (hexval(hex[i]) < 0)
+		if (hex_digit(hex[i]) < 0)
 			return esim_fail(err, ESIM_E_USAGE, "%s '%.40s': '%c' at position %zu is not "
 					 "a hex digit", what, hex, hex[i] >= 0x20 && hex[i] < 0x7F ?
 					 hex[i] : '?', i + 1);
@@ -87,13 +77,13 @@ int isdr_aid_parse(const char *hex, const char *what, uint8_t out[ISDR_AID_MAX],
 	if (n / 2 < ISDR_AID_MIN || n / 2 > ISDR_AID_MAX)
 		return esim_fail(err, ESIM_E_USAGE, "%s '%.40s': %zu bytes; an AID has 5 to 16 "
 				 "(10 to 32 hex digits)", what, hex, n / 2);
-	cat = hexval(hex[0]);
+	cat = hex_digit(hex[0]);
 	if (cat == 0xB || cat == 0xC)
 		return esim_fail(err, ESIM_E_USAGE, "%s '%.40s': category '%X' (the first hex "
 				 "digit) is reserved by ISO/IEC 7816-4; ISD-R AIDs start with A",
 				 what, hex, cat);
 	for (i = 0; i < n / 2; i++)
-		out[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+		out[i] = (uint8_t)(hex_digit(hex[2 * i]) << 4 | hex_digit(hex[2 * i + 1]));
 	*len = n / 2;
 	return 0;
 }

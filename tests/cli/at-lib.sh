@@ -49,17 +49,7 @@ modem_start() {
 	ln -sfn "$PTY" "$T/$name.tty"
 }
 
-modem_stop() {
-	local pid=$1 i
-	kill "$pid" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -9 "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
-}
+modem_stop() { stop_pid "$1"; }
 
 modem_stop_all() {
 	local p

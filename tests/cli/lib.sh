@@ -73,6 +73,7 @@ json_eq() {
 one_json() {
 	if [ "$(jq -s 'length' "$OUT" 2>/dev/null)" = 1 ]; then ok "stdout is one JSON document"; else nok "stdout is not one JSON document"; fi
 }
+. "$(dirname "${BASH_SOURCE[0]}")/stop-pid.sh"
 check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; fi; }
 mode_of() { stat -c %a "$1"; }
 

@@ -46,19 +46,7 @@ pcsc_ended() {
 	[ -z "$st" ] || [ "$st" = Z ]
 }
 
-# Stop one process: TERM, up to 5 s, then KILL; always reaped.
-pcsc_kill() {
-	local pid=$1 i
-	[ -n "$pid" ] || return 0
-	kill "$pid" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do
-		pcsc_ended "$pid" && break
-		sleep 0.1
-	done
-	kill -9 "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
-}
+pcsc_kill() { stop_pid "$1"; }
 
 pcsc_stop() {
 	local n

@@ -20,6 +20,8 @@
 #                                    ESIMCTL_RESOLVE; srv_stop stops it (bounded waits)
 #   admin PATH [JSON]                GET or POST one /test/* admin request
 #   misbehave JSON                   set (or with '{}' clear) the global misbehaviour
+#   hold FN; held_is FN; unhold      the SM-DP+ holds its answers to FN, until unhold
+#   wait_until COND...               poll COND, at most ~30 s
 #   log_mark; log_is WHAT SEL N      N records of the server log since the mark match jq SEL
 #   esim ARGS...                     esimctl under a timeout guard: a stalled server never hangs
 #                                    a test (an overrun shows up as exit 124)
@@ -78,15 +80,7 @@ unset ESIMCTL_RESOLVE ESIMCTL_TRUST_SYSTEM_CA https_proxy HTTPS_PROXY http_proxy
 unset all_proxy ALL_PROXY no_proxy NO_PROXY
 
 srv_stop() {
-	local i
-	[ -n "$SRV_PID" ] || return 0
-	kill "$SRV_PID" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$SRV_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -9 "$SRV_PID" 2>/dev/null
-	wait "$SRV_PID" 2>/dev/null
+	stop_pid "$SRV_PID"
 	SRV_PID=
 }
 
@@ -272,6 +266,25 @@ misbehave() {
 	if ! admin /test/misbehave "$1" >/dev/null; then
 		nok "POST /test/misbehave $1"
 	fi
+}
+
+# wait_until COND...: poll a condition, at most ~30 s (a bound against hangs, not a timing).
+wait_until() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# hold FUNCTION: the SM-DP+ keeps its answers to FUNCTION until unhold; held_is FUNCTION:
+# it holds exactly that one now; unhold: normal answers, and the held ones go out.
+hold() { misbehave "{\"mode\": \"hold\", \"functions\": [\"$1\"]}"; }
+held_is() { [ "$(admin /test/state | jq -c '.held')" = "[\"$1\"]" ]; }
+unhold() {
+	misbehave '{}'
+	admin /test/release '{}' >/dev/null || nok "POST /test/release"
 }
 
 # The server writes a request's record after it has answered, so the client can be done

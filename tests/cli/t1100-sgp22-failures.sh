@@ -363,18 +363,14 @@ misbehave '{}'
 pulled() {
 	local fn=$1 state=$2 i pid
 	case_ card pulled while the SM-DP+ holds its answer to "$fn"
-	misbehave "{\"mode\": \"hold\", \"functions\": [\"$fn\"]}"
+	hold "$fn"
 	store_save
 	log_mark
 	esim --json add "$AC" --device phone --carrier Verizon >"$OUT" 2>"$ERR" </dev/null &
 	pid=$!
 	ESIM_RUNS=$((ESIM_RUNS + 1))
 	LAST="esimctl --json add $AC --device phone (card pulled during $fn)"
-	for ((i = 0; i < 600; i++)); do
-		admin /test/state | jq -e --arg f "$fn" '.held | index($f) != null' >/dev/null && break
-		sleep 0.1
-	done
-	check "the SM-DP+ holds its answer to $fn" [ "$i" -lt 600 ]
+	check "the SM-DP+ holds its answer to $fn" wait_until held_is "$fn"
 	card_stop phone
 	admin /test/release '{}' >/dev/null || nok "POST /test/release"
 	wait "$pid"

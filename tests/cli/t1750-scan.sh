@@ -12,9 +12,7 @@
 # part runs with the private pcscd harness (tests/cli/pcsc-lib.sh) when it is in the tree.
 . "$(dirname "$0")/sgp22-lib.sh"
 sgp_require
-ATMODEM=$ESIMCTL_BUILD/tests/atmodem
-[ -x "$ATMODEM" ] || skip_all "$ATMODEM not built"
-[ -e /dev/ptmx ] || skip_all "no /dev/ptmx"
+modem_require
 
 ICCID=8949449999999990049
 AID_5BER=A0000005591010FFFFFFFF8900050500
@@ -29,23 +27,12 @@ scan_cleanup() {
 	sgp_cleanup
 }
 trap scan_cleanup EXIT
-export ESIMCTL_UUCP_LOCK_DIR=$T/lock
-mkdir -p "$ESIMCTL_UUCP_LOCK_DIR"
 
-# start_modem NAME STATE [atmodem options]: sets PTY_NAME to the modem's port.
+# start_modem NAME STATE [atmodem options]: at-lib.sh's modem_start (stopped by
+# sgp_cleanup); sets PTY_NAME to the modem's port.
 start_modem() {
-	local name=$1 state=$2 i pty
-	shift 2
-	"$ATMODEM" --state "$state" --log "$T/$name.apdus" "$@" >"$T/$name.out" 2>"$T/$name.err" &
-	PIDS+=($!)
-	for ((i = 0; i < 1200; i++)); do
-		grep -q '^PTY ' "$T/$name.out" && break
-		kill -0 "${PIDS[-1]}" 2>/dev/null || break
-		sleep 0.05
-	done
-	pty=$(sed -n 's/^PTY //p' "$T/$name.out")
-	[ -c "$pty" ] || sgp_abort "atmodem $name did not start: $(cat "$T/$name.err")"
-	printf -v "PTY_$name" '%s' "$pty"
+	modem_start "$@"
+	printf -v "PTY_$1" '%s' "$PTY"
 }
 
 # new_soft NAME [ISD-R AID]: a software eUICC state file $T/NAME.json.

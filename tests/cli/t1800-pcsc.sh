@@ -38,21 +38,6 @@ soft_create() {
 		--cert "$(pki_path "${2:-euicc}" cert_der)" --key "$(pki_path "${2:-euicc}" key_pem)" \
 		--eum "$(pki_path eum cert_der)" --ci "$CI_PEM"
 }
-# wait_until COND...: poll a condition, at most ~30 s (a bound against hangs, not a timing).
-wait_until() {
-	local i
-	for ((i = 0; i < 600; i++)); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-held_is() { [ "$(admin /test/state | jq -c '.held')" = "[\"$1\"]" ]; }
-hold() { misbehave "{\"mode\": \"hold\", \"functions\": [\"$1\"]}"; }
-unhold() {
-	misbehave '{}'
-	admin /test/release '{}' >/dev/null || nok "POST /test/release"
-}
 
 sgp_pki nist
 export ESIMCTL_CA_FILE=$CI_PEM

@@ -53,16 +53,6 @@ bg_cleanup() {
 }
 trap 'bg_cleanup; sgp_cleanup' EXIT
 
-# wait_until COND...: poll a condition, at most ~30 s (a bound against hangs, not a timing).
-wait_until() {
-	local i
-	for ((i = 0; i < 600; i++)); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-held_is() { [ "$(admin /test/state | jq -c '.held')" = "[\"$1\"]" ]; }
 lock_held() { ! flock -n "$LOCK" true; }
 card_has() { jq -e --arg i "$2" 'any(.profiles[]; .iccid == $i)' "$T/$1.json" >/dev/null 2>&1; }
 card_notifications_empty() { jq -e '.notifications == []' "$T/$1.json" >/dev/null 2>&1; }
@@ -88,11 +78,6 @@ free_store_lock() {
 	kill "$HOLDER" 2>/dev/null
 	wait "$HOLDER" 2>/dev/null
 	HOLDER=
-}
-hold() { misbehave "{\"mode\": \"hold\", \"functions\": [\"$1\"]}"; }
-unhold() {
-	misbehave '{}'
-	admin /test/release '{}' >/dev/null || nok "POST /test/release"
 }
 
 # agree DEVICE...: store and eUICCs agree, and each eUICC's notification since the mark
