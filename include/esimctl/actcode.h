@@ -24,6 +24,13 @@ struct actcode {
 };
 
 int actcode_parse(const char *text, struct actcode *out, struct esim_err *err);
+/*
+ * The fields of a code, checked as actcode_parse() checks them in a text: smdp and mid
+ * (which may be empty) are required, oid may be NULL or empty.  None may hold '$' (the
+ * checks refuse it).  On failure *out is all zero.
+ */
+int actcode_from_fields(const char *smdp, const char *mid, const char *oid, int cc_required,
+			struct actcode *out, struct esim_err *err);
 /* Appends the canonical "LPA:1$..." string to out. */
 void actcode_format(const struct actcode *ac, struct buf *out);
 /*
@@ -36,5 +43,29 @@ void actcode_mask(const char *mid, char *out, size_t outsz);
 void actcode_format_masked(const struct actcode *ac, struct buf *out);
 /* Wipe the secret fields. */
 void actcode_wipe(struct actcode *ac);
+
+/*
+ * A code as a store keeps it while loaded: the three fields in one allocation of their
+ * own length, where struct actcode has three arrays of ACTCODE_FIELD_MAX + 1 bytes (a
+ * profile's 772 bytes become about 80).  Read through the members; made from a checked
+ * struct actcode only, so the fields are canonical and each fits struct actcode.
+ */
+struct actcode_packed {
+	const char *smdp;        /* into text, lower case */
+	const char *matching_id; /* a bearer secret */
+	const char *oid;         /* "" when none */
+	int cc_required;
+	size_t len;              /* bytes of text */
+	char text[];             /* smdp, matching ID and OID, each ended by NUL */
+};
+
+struct actcode_packed *actcode_pack(const struct actcode *ac);
+void actcode_unpack(const struct actcode_packed *p, struct actcode *out);
+/* Wipes (the matching ID) and frees; NULL is fine. */
+void actcode_packed_free(struct actcode_packed *p);
+/* 1 when p is the code ac. */
+int actcode_packed_same(const struct actcode_packed *p, const struct actcode *ac);
+/* actcode_format(), or actcode_format_masked() when masked. */
+void actcode_packed_format(const struct actcode_packed *p, int masked, struct buf *out);
 
 #endif

@@ -66,8 +66,7 @@ struct profile {
 	char *carrier;     /* as the user named it; policy lookup is by alias */
 	enum plan_type plan;
 	char *nickname;    /* NULL when none; unique among profiles when set */
-	int has_ac;
-	struct actcode ac; /* when has_ac */
+	struct actcode_packed *ac; /* NULL when the profile has no activation code */
 	char *provider;    /* service provider name from the profile metadata, or NULL */
 	char *profile_name;/* profile name from the metadata, or NULL */
 	char *profile_class; /* "test"|"provisioning"|"operational" or NULL */

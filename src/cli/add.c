@@ -30,7 +30,7 @@ static void report(struct app *app, const struct store *s, const struct profile 
 		cJSON_AddBoolToObject(app->out, "created", !existed);
 		return;
 	}
-	app_format_code(app, &p->ac, &code);
+	app_format_code(app, p->ac, &code);
 	printf("%s profile %s%s%s%s (%s, %s)\n", existed ? "already have" : "added",
 	       model_profile_shown_id(s, p),
 	       p->nickname ? " '" : "", p->nickname ? term_text(p->nickname) : "", p->nickname ? "'" : "",
@@ -219,7 +219,7 @@ static struct profile *record_profile(struct app *app, struct store *s, struct p
 		free(np->provider);
 		free(np->profile_name);
 		free(np->profile_class);
-		actcode_wipe(&np->ac);
+		actcode_packed_free(np->ac);
 		detail = "the profile was added by another command during the download";
 	} else {
 		p = model_add_profile(s, np);
@@ -392,8 +392,7 @@ int cmd_add(struct app *app, int argc, char **argv)
 	np.plan = data_only ? PLAN_DATA_ONLY : PLAN_VOICE_DATA;
 	np.nickname = xstrdup(nickname);
 	np.iccid = xstrdup(iccid);
-	np.has_ac = 1;
-	np.ac = ac;
+	np.ac = actcode_pack(&ac);
 	np.created = app->now;
 	np.last_transfer = TIME_NONE;
 	if (d && glue_has_euicc(d)) {
@@ -427,6 +426,7 @@ out:
 	free(np.provider);
 	free(np.profile_name);
 	free(np.profile_class);
+	actcode_packed_free(np.ac);
 	actcode_wipe(&ac);
 	buf_wipe_release(&canon);
 	if (txn)

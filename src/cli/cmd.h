@@ -77,7 +77,7 @@ void json_str(cJSON *o, const char *k, const char *v);
 void json_time(cJSON *o, const char *k, int64_t t);
 
 /* Activation code text for output: masked unless --show-secret. */
-void app_format_code(struct app *app, const struct actcode *ac, struct buf *out);
+void app_format_code(struct app *app, const struct actcode_packed *ac, struct buf *out);
 
 /*
  * Secrets given to a command (secretin.c): read an activation code or confirmation code

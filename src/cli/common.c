@@ -215,12 +215,9 @@ void json_time(cJSON *o, const char *k, int64_t t)
 	cJSON_AddItemToObjectCS(o, k, cJSON_CreateString(iso));
 }
 
-void app_format_code(struct app *app, const struct actcode *ac, struct buf *out)
+void app_format_code(struct app *app, const struct actcode_packed *ac, struct buf *out)
 {
-	if (app->show_secret)
-		actcode_format(ac, out);
-	else
-		actcode_format_masked(ac, out);
+	actcode_packed_format(ac, !app->show_secret, out);
 }
 
 int app_parse_int(struct app *app, const char *opt, const char *val, long min, long max, long *out)

@@ -131,12 +131,12 @@ int cmd_qr(struct app *app, int argc, char **argv)
 			goto out;
 		if (model_resolve_profile(s, argv[optind], &p, &app->err) < 0)
 			goto out;
-		if (!p->has_ac) {
+		if (!p->ac) {
 			app_fail(app, ESIM_E_NOTFOUND, "profile %s has no activation code stored",
 				 model_profile_shown_id(s, p));
 			goto out;
 		}
-		ac = p->ac;
+		actcode_unpack(p->ac, &ac);
 	}
 	/* The QR code carries exactly the canonical activation code. */
 	actcode_format(&ac, &text);

@@ -385,24 +385,24 @@ cJSON *json_profile_policy(struct app *app, const struct store *s, const struct 
 	add_bool(o, "carrier_known", !unknown);
 	add_lit(o, "model", carrier_model_name(c->model));
 	add_lit(o, "plan", plan_type_name(p->plan));
-	if (p->has_ac) {
+	if (p->ac) {
 		cJSON *a = cJSON_AddObjectToObject(o, "activation_code");
 		struct buf code = BUF_INIT;
 
-		app_format_code(app, &p->ac, &code);
+		app_format_code(app, p->ac, &code);
 		add_str(a, "code", code.buf);
-		add_model(a, "smdp", p->ac.smdp, borrow, 0);
+		add_model(a, "smdp", p->ac->smdp, borrow, 0);
 		if (app->show_secret) {
-			add_model(a, "matching_id", p->ac.matching_id, borrow, 0);
+			add_model(a, "matching_id", p->ac->matching_id, borrow, 0);
 		} else {
 			char masked[ACTCODE_FIELD_MAX + 1];
 
-			actcode_mask(p->ac.matching_id, masked, sizeof(masked));
+			actcode_mask(p->ac->matching_id, masked, sizeof(masked));
 			add_str(a, "matching_id", masked);
 		}
 		add_bool(a, "masked", !app->show_secret);
-		add_model(a, "oid", p->ac.oid[0] ? p->ac.oid : NULL, borrow, 1);
-		add_bool(a, "cc_required", p->ac.cc_required);
+		add_model(a, "oid", p->ac->oid[0] ? p->ac->oid : NULL, borrow, 1);
+		add_bool(a, "cc_required", p->ac->cc_required);
 		if (app->show_secret)
 			buf_wipe_release(&code);
 		else

@@ -29,9 +29,11 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "esimctl/actcode.h"
+#include "esimctl/buf.h"
 
 #define AC_TEXT_MAX 1024 /* whole code, "LPA:" included */
 #define AC_HOST_MAX 253  /* RFC 1035 name length in text form */
@@ -159,8 +161,9 @@ static int check_smdp(struct span a, char out[ACTCODE_FIELD_MAX + 1], struct esi
 	if (a.len > ACTCODE_FIELD_MAX)
 		return ac_fail(err, "%s is %zu characters long (at most %d)", name, a.len,
 			       ACTCODE_FIELD_MAX);
-	for (i = 0; i + 2 < a.len; i++)
-		if (memcmp(a.p + i, "://", 3) == 0)
+	/* A scheme has a ':' too: look for "://" only from each ':'. */
+	for (colon = memchr(a.p, ':', a.len); colon; colon = memchr(colon + 1, ':', (size_t)(a.p + a.len - colon - 1)))
+		if ((size_t)(a.p + a.len - colon) >= 3 && colon[1] == '/' && colon[2] == '/')
 			return ac_fail(err, "%s '%.*s': remove the scheme, only the host name "
 				       "(and an optional :port) is expected", name, (int)a.len, a.p);
 	colon = memchr(a.p, ':', a.len);
@@ -404,12 +407,40 @@ int actcode_parse(const char *text, struct actcode *out, struct esim_err *err)
 			return ac_fail(err, "nothing after the 'LPA:' prefix");
 	}
 
-	memset(&ac, 0, sizeof(ac));
-	ret = parse_fields(code, len, &ac, err);
-	if (ret == 0 && out)
-		*out = ac;
-	secure_wipe(&ac, sizeof(ac));
+	if (!out) {
+		memset(&ac, 0, sizeof(ac));
+		ret = parse_fields(code, len, &ac, err);
+		secure_wipe(&ac, sizeof(ac));
+		return ret;
+	}
+	/* Straight into out, zeroed above: a code that fails leaves none of it behind. */
+	if ((ret = parse_fields(code, len, out, err)) < 0)
+		secure_wipe(out, sizeof(*out));
 	return ret;
+}
+
+/*
+ * A code kept as its fields (the store's "activation_code" object): the same checks as
+ * actcode_parse() gives them, without joining the fields into a text to split again.
+ */
+int actcode_from_fields(const char *smdp, const char *mid, const char *oid, int cc_required,
+			struct actcode *out, struct esim_err *err)
+{
+	struct span o = { oid ? oid : "", oid ? strlen(oid) : 0 };
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = check_smdp((struct span){ smdp, strlen(smdp) }, out->smdp, err);
+	if (ret == 0)
+		ret = check_mid((struct span){ mid, strlen(mid) }, out->matching_id, err);
+	if (ret == 0)
+		ret = check_oid(o, out->oid, err);
+	if (ret < 0) {
+		secure_wipe(out, sizeof(*out));
+		return -1;
+	}
+	out->cc_required = cc_required != 0;
+	return 0;
 }
 
 /* Length of a struct actcode field, never reading past its array. */
@@ -421,32 +452,39 @@ static size_t field_len(const char *s)
 }
 
 /* Written in place after one buf_grow(): list --json formats a code per profile. */
-static void format_with(const struct actcode *ac, const char *mid, struct buf *out)
+static void format_fields(const char *smdp, size_t ns, const char *mid, const char *oidf, size_t no,
+			  int cc, struct buf *out)
 {
-	size_t ns = field_len(ac->smdp), nm = field_len(mid), no = field_len(ac->oid), i;
-	int oid = ac->oid[0] || ac->cc_required;
+	size_t nm = field_len(mid), i;
+	int oid = no || cc;
 	char *w;
 
-	buf_grow(out, 6 + ns + 1 + nm + (oid ? 1 + no : 0) + (ac->cc_required ? 2 : 0));
+	buf_grow(out, 6 + ns + 1 + nm + (oid ? 1 + no : 0) + (cc ? 2 : 0));
 	w = out->buf + out->len;
 	memcpy(w, "LPA:1$", 6);
 	w += 6;
 	for (i = 0; i < ns; i++)
-		*w++ = (char)to_lower((unsigned char)ac->smdp[i]);
+		*w++ = (char)to_lower((unsigned char)smdp[i]);
 	*w++ = '$';
 	memcpy(w, mid, nm);
 	w += nm;
 	if (oid) {
 		*w++ = '$';
-		memcpy(w, ac->oid, no);
+		memcpy(w, oidf, no);
 		w += no;
 	}
-	if (ac->cc_required) {
+	if (cc) {
 		memcpy(w, "$1", 2);
 		w += 2;
 	}
 	*w = '\0';
 	out->len = (size_t)(w - out->buf);
+}
+
+static void format_with(const struct actcode *ac, const char *mid, struct buf *out)
+{
+	format_fields(ac->smdp, field_len(ac->smdp), mid, ac->oid, field_len(ac->oid),
+		      ac->cc_required, out);
 }
 
 void actcode_format(const struct actcode *ac, struct buf *out)
@@ -489,4 +527,67 @@ void actcode_wipe(struct actcode *ac)
 {
 	if (ac)
 		secure_wipe(ac->matching_id, sizeof(ac->matching_id));
+}
+
+/* ---- packed ---- */
+
+struct actcode_packed *actcode_pack(const struct actcode *ac)
+{
+	size_t ns = field_len(ac->smdp), nm = field_len(ac->matching_id), no = field_len(ac->oid);
+	size_t len = ns + 1 + nm + 1 + no + 1;
+	struct actcode_packed *p = xmalloc(sizeof(*p) + len);
+	char *w = p->text;
+
+	p->len = len;
+	p->cc_required = ac->cc_required != 0;
+	p->smdp = w;
+	memcpy(w, ac->smdp, ns);
+	w[ns] = '\0';
+	w += ns + 1;
+	p->matching_id = w;
+	memcpy(w, ac->matching_id, nm);
+	w[nm] = '\0';
+	w += nm + 1;
+	p->oid = w;
+	memcpy(w, ac->oid, no);
+	w[no] = '\0';
+	return p;
+}
+
+void actcode_unpack(const struct actcode_packed *p, struct actcode *out)
+{
+	memset(out, 0, sizeof(*out));
+	/* Packed from a struct actcode: each field fits its array. */
+	memcpy(out->smdp, p->smdp, strlen(p->smdp));
+	memcpy(out->matching_id, p->matching_id, strlen(p->matching_id));
+	memcpy(out->oid, p->oid, strlen(p->oid));
+	out->cc_required = p->cc_required;
+}
+
+void actcode_packed_free(struct actcode_packed *p)
+{
+	if (!p)
+		return;
+	secure_wipe(p->text, p->len);
+	free(p);
+}
+
+int actcode_packed_same(const struct actcode_packed *p, const struct actcode *ac)
+{
+	/* Both are checked, so canonical: equal fields are equal canonical codes. */
+	return !strcmp(p->smdp, ac->smdp) && !strcmp(p->matching_id, ac->matching_id) &&
+	       !strcmp(p->oid, ac->oid) && !p->cc_required == !ac->cc_required;
+}
+
+void actcode_packed_format(const struct actcode_packed *p, int masked, struct buf *out)
+{
+	char m[ACTCODE_FIELD_MAX + 2];
+
+	if (!masked) {
+		format_fields(p->smdp, strlen(p->smdp), p->matching_id, p->oid, strlen(p->oid),
+			      p->cc_required, out);
+		return;
+	}
+	actcode_mask(p->matching_id, m, sizeof(m));
+	format_fields(p->smdp, strlen(p->smdp), m, p->oid, strlen(p->oid), p->cc_required, out);
 }

@@ -1,15 +1,22 @@
 /*
  * jsonalloc.c - chunked allocation for cJSON trees (see jsonalloc.h).
  *
- * A block in a chunk has one word before it: the chunk it lives in.  A block of its own
- * from malloc() (BIG_BLOCK bytes or more) has two: its size, then NULL.  Blocks are
- * 8-byte aligned, which is all cJSON needs (its nodes hold pointers and a double; the
- * rest are strings): a tree is mostly nodes of 64 bytes and keys and values of a few
- * bytes, and with a word of header and 8-byte steps it takes a fifth less memory than
- * with malloc()'s 16 and 16, so a large store's parse tree touches fewer fresh pages.
+ * Every block lives in a region aligned to CHUNK_SIZE whose first bytes are a struct
+ * chunk, so the chunk of a block is its address rounded down: blocks carry no header.
+ * A region is either a chunk of small blocks, bumped from its start, or one block of
+ * BIG_BLOCK bytes or more (printed documents) with the chunk header in front.
+ *
+ * A block is aligned as its size allows: a request whose size is a multiple of 8 (a
+ * cJSON node is 64 bytes; any struct's size is a multiple of its alignment) is 8-byte
+ * aligned, one of 4 or 2 accordingly, and the rest (most strings: length + 1) are
+ * packed byte to byte.  A parse tree is mostly nodes and keys and values of a few
+ * bytes: with no header and no padding after strings it takes about a quarter less
+ * memory than with a header word and 8-byte steps, so a store's tree touches fewer
+ * fresh pages (bench/run.sh, docs/performance.md).
+ *
  * A chunk counts its live blocks; the current chunk is the one blocks are bumped from,
- * and a chunk that is not current is wiped and freed as soon as its count drops to zero,
- * the current one is wiped and rewound.
+ * and a chunk that is not current is wiped and freed as soon as its count drops to
+ * zero, the current one is wiped and rewound.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,16 +29,21 @@
 
 #define CHUNK_SIZE ((size_t)64 << 10)
 #define BIG_BLOCK ((size_t)16 << 10)
-#define ALIGN ((size_t)8)
 
 struct chunk {
 	size_t used;    /* bytes handed out, from data[0] */
 	size_t live;    /* blocks not yet freed */
+	size_t big;     /* a region holding one big block: its size; else 0 */
 	max_align_t align[];
 };
 
-/* The words before a block: [size, NULL] for a block of its own, [chunk] in a chunk. */
-#define WORD sizeof(void *)
+/*
+ * A chunk is CHUNK_SIZE less malloc()'s two words of bookkeeping: glibc then puts the
+ * next chunk right after it, at the next aligned address, rather than leaving most of
+ * CHUNK_SIZE unused between them to reach one.
+ */
+#define CHUNK_BYTES (CHUNK_SIZE - 2 * sizeof(size_t))
+#define CHUNK_ROOM (CHUNK_BYTES - sizeof(struct chunk))
 
 static struct chunk *current;
 
@@ -40,93 +52,94 @@ static unsigned char *chunk_data(struct chunk *c)
 	return (unsigned char *)c->align;
 }
 
-/* Room for blocks in a chunk, after its header. */
-#define CHUNK_ROOM (CHUNK_SIZE - sizeof(struct chunk))
+static struct chunk *chunk_of(void *p)
+{
+	return (struct chunk *)((uintptr_t)p & ~(uintptr_t)(CHUNK_SIZE - 1));
+}
+
+/* The alignment a block of n bytes needs: the lowest set bit of n, at most 8. */
+static size_t align_for(size_t n)
+{
+	size_t low = n & (~n + 1);
+
+	return low == 0 || low > 8 ? 8 : low;
+}
+
+static struct chunk *region(size_t bytes)
+{
+	void *p;
+
+	if (posix_memalign(&p, CHUNK_SIZE, bytes) != 0)
+		return NULL;
+	return p;
+}
+
+static void chunk_release(struct chunk *c)
+{
+	/* cJSON strings and printed documents may hold matching IDs */
+	explicit_bzero(c, sizeof(*c) + (c->big ? c->big : c->used));
+	free(c);
+}
 
 /* A block of its own, or one in a new current chunk. */
-static __attribute__((noinline)) void *malloc_slow(size_t n, size_t need)
+static __attribute__((noinline)) void *malloc_slow(size_t n)
 {
-	unsigned char *b;
+	struct chunk *c;
 
-	if (n >= BIG_BLOCK || need > CHUNK_ROOM) {
-		if (n > SIZE_MAX - 2 * WORD)
+	if (n >= BIG_BLOCK) {
+		if (n > SIZE_MAX - sizeof(*c))
 			return NULL;
-		b = malloc(2 * WORD + n);
-		if (!b)
-			return NULL;
-		memcpy(b, &n, sizeof(n));
-		memset(b + WORD, 0, WORD);
-		return b + 2 * WORD;
-	}
-	{
-		struct chunk *c = malloc(CHUNK_SIZE);
-
-		if (!c)
+		if (!(c = region(sizeof(*c) + n)))
 			return NULL;
 		c->used = 0;
-		c->live = 0;
-		/* the old current chunk is freed when its last block is */
-		if (current && current->live == 0) {
-			explicit_bzero(current, sizeof(*current) + current->used);
-			free(current);
-		}
-		current = c;
+		c->live = 1;
+		c->big = n;
+		return chunk_data(c);
 	}
-	b = chunk_data(current);
-	current->used = need;
-	current->live = 1;
-	memcpy(b, &current, sizeof(current));
-	return b + WORD;
+	if (!(c = region(CHUNK_BYTES)))
+		return NULL;
+	c->used = n;
+	c->live = 1;
+	c->big = 0;
+	/* the old current chunk is freed when its last block is */
+	if (current && current->live == 0)
+		chunk_release(current);
+	current = c;
+	return chunk_data(c);
 }
 
 /* cJSON calls this for every node, key and string: the usual case is a few instructions. */
 void *jsonalloc_malloc(size_t n)
 {
-	size_t need = WORD + ((n + ALIGN - 1) & ~(ALIGN - 1));
 	struct chunk *c = current;
-	unsigned char *b;
+	size_t a = align_for(n), at;
 
-	if (!c || n >= BIG_BLOCK || c->used + need > CHUNK_ROOM)
-		return malloc_slow(n, need);
-	b = chunk_data(c) + c->used;
-	c->used += need;
+	if (!c || n >= BIG_BLOCK)
+		return malloc_slow(n);
+	at = (c->used + a - 1) & ~(a - 1);
+	if (at + n > CHUNK_ROOM)
+		return malloc_slow(n);
+	c->used = at + n;
 	c->live++;
-	memcpy(b, &c, sizeof(c));
-	return b + WORD;
+	return chunk_data(c) + at;
 }
 
-static __attribute__((noinline)) void free_slow(unsigned char *b, struct chunk *c)
+void jsonalloc_free(void *p)
 {
-	if (!c) {
-		size_t n;
+	struct chunk *c;
 
-		/* cJSON strings and printed documents may hold matching IDs */
-		memcpy(&n, b - 2 * WORD, sizeof(n));
-		explicit_bzero(b - 2 * WORD, 2 * WORD + n);
-		free(b - 2 * WORD);
+	if (!p)
 		return;
-	}
+	c = chunk_of(p);
+	if (--c->live)
+		return;
 	/* the chunk's last block */
 	if (c == current) {
 		explicit_bzero(chunk_data(c), c->used);
 		c->used = 0;
 	} else {
-		explicit_bzero(c, sizeof(*c) + c->used);
-		free(c);
+		chunk_release(c);
 	}
-}
-
-void jsonalloc_free(void *p)
-{
-	unsigned char *b = p;
-	struct chunk *c;
-
-	if (!b)
-		return;
-	memcpy(&c, b - WORD, sizeof(c));
-	if (c && --c->live)
-		return;
-	free_slow(b, c);
 }
 
 void jsonalloc_install(void)

@@ -411,8 +411,7 @@ static void profile_clear(struct profile *p)
 	free(p->profile_name);
 	free(p->profile_class);
 	free(p->review);
-	/* The matching ID is a bearer secret. */
-	secure_wipe(&p->ac, sizeof(p->ac));
+	actcode_packed_free(p->ac);
 }
 
 static void binding_clear(struct binding *b)
@@ -782,13 +781,6 @@ int model_valid_profile_id(const char *id)
 	return n == PROFILE_ID_LEN || n == PROFILE_ID_LEGACY_LEN;
 }
 
-static int same_code(const struct actcode *a, const struct actcode *b)
-{
-	/* Both are parsed, so canonical: equal fields are equal canonical codes. */
-	return !strcmp(a->smdp, b->smdp) && !strcmp(a->matching_id, b->matching_id) &&
-	       !strcmp(a->oid, b->oid) && !a->cc_required == !b->cc_required;
-}
-
 struct profile *model_profile_by_code(const struct store *s, const struct actcode *ac)
 {
 	/*
@@ -797,7 +789,7 @@ struct profile *model_profile_by_code(const struct store *s, const struct actcod
 	 * esimctl (8-digit ids) or edited by hand may hold the code under another id.
 	 */
 	for (size_t i = 0; i < s->nprofiles; i++)
-		if (s->profiles[i].has_ac && same_code(&s->profiles[i].ac, ac))
+		if (s->profiles[i].ac && actcode_packed_same(s->profiles[i].ac, ac))
 			return &s->profiles[i];
 	return NULL;
 }

@@ -172,6 +172,35 @@ static int parse_zone(const char *s, size_t *pos, int64_t *offset, struct esim_e
 	return 0;
 }
 
+/*
+ * The form esimctl writes, "2026-11-21T10:00:00Z", in one pass; -1 for anything else
+ * (another form, or an error, which time_parse() then reports).
+ */
+static int parse_written(const char *s, int64_t *out)
+{
+	static const unsigned char digits[] = { 0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18 };
+	int y, mo, d, h, mi, se;
+
+	if (strnlen(s, 21) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+	    s[16] != ':' || s[19] != 'Z')
+		return -1;
+	for (size_t i = 0; i < sizeof(digits); i++)
+		if ((unsigned)(s[digits[i]] - '0') > 9)
+			return -1;
+#define TWO(i) ((s[i] - '0') * 10 + (s[(i) + 1] - '0'))
+	y = TWO(0) * 100 + TWO(2);
+	mo = TWO(5);
+	d = TWO(8);
+	h = TWO(11);
+	mi = TWO(14);
+	se = TWO(17);
+#undef TWO
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 59)
+		return -1;
+	*out = days_from_civil(y, (unsigned)mo, (unsigned)d) * SECS_PER_DAY + h * 3600 + mi * 60 + se;
+	return 0;
+}
+
 int time_parse(const char *s, int64_t *out, struct esim_err *err)
 {
 	int year = 0, mon = 0, day = 0, hour = 0, min = 0, sec = 0;
@@ -180,6 +209,8 @@ int time_parse(const char *s, int64_t *out, struct esim_err *err)
 
 	if (out)
 		*out = 0;
+	if (s && out && parse_written(s, out) == 0)
+		return 0;
 	if (!s || !*s) {
 		esim_fail(err, ESIM_E_USAGE, "time: empty");
 		return esim_hint(err, "%s", TIME_HINT);

@@ -88,7 +88,6 @@ struct jctx {
 	const char *array;   /* NULL: at the top level */
 	size_t index;
 	const char *sub;     /* NULL, or the nested record's name */
-	struct buf code;     /* scratch for activation codes (wiped after each use) */
 	struct buf *drop;    /* the text, wiped and released once parsed, or NULL */
 };
 
@@ -344,7 +343,6 @@ static int load_actcode(struct jctx *c, const struct jval *v, struct profile *p)
 {
 	const struct jrec *r = v->obj;
 	const char *smdp, *mid, *oid;
-	struct buf *text = &c->code;
 	int cc = 0, ret = -1;
 
 	if (v->type == JT_ABSENT || v->type == JT_NULL)
@@ -361,33 +359,23 @@ static int load_actcode(struct jctx *c, const struct jval *v, struct profile *p)
 		jfail(c, NULL, "a field contains '$'");
 		goto out;
 	}
-	buf_reset(text);
-	buf_addstr(text, "LPA:1$");
-	buf_addstr(text, smdp);
-	buf_addch(text, '$');
-	buf_addstr(text, mid);
-	if (oid || cc) {
-		buf_addch(text, '$');
-		buf_addstr(text, oid ? oid : "");
-	}
-	if (cc)
-		buf_addstr(text, "$1");
 	{
 		struct esim_err aerr;
+		struct actcode ac;
 
 		aerr.msg[0] = '\0'; /* esim_fail() sets all of it, and only then is it read */
-		if (actcode_parse(text->buf, &p->ac, &aerr) < 0) {
+		if (actcode_from_fields(smdp, mid, oid, cc, &ac, &aerr) < 0) {
 			jfail(c, NULL, "%s", aerr.msg[0] ? aerr.msg : "invalid activation code");
 			/* the message may quote the code */
 			secure_wipe(&aerr, sizeof(aerr));
 			goto out;
 		}
+		p->ac = actcode_pack(&ac);
+		actcode_wipe(&ac);
 	}
-	p->has_ac = 1;
 	ret = 0;
 out:
 	c->sub = NULL;
-	secure_wipe(text->buf, text->len); /* the matching ID is a bearer secret */
 	return ret;
 }
 
@@ -441,8 +429,7 @@ static int load_profile(struct jctx *c, struct store *s, const struct jrec *r)
 	model_add_profile(s, &p);
 	return 0;
 fail:
-	/* The matching ID is a bearer secret. */
-	secure_wipe(&p.ac, sizeof(p.ac));
+	actcode_packed_free(p.ac);
 	return -1;
 }
 
@@ -544,11 +531,6 @@ static const struct {
 };
 #define NARRAYS (sizeof(arrays) / sizeof(arrays[0]))
 
-static void ctx_release(struct jctx *c)
-{
-	buf_wipe_release(&c->code);
-}
-
 /* ---- reading: cJSON's parse tree ---- */
 
 static void jval_from_tree(const cJSON *it, struct jval *v)
@@ -594,11 +576,11 @@ static void jrec_from_tree(const cJSON *obj, const char *const *keys, struct jre
 		 * the keys after the last one found first, then all of them.
 		 */
 		for (i = next; i < n; i++)
-			if (!strcmp(it->string, keys[i]))
+			if (it->string[0] == keys[i][0] && !strcmp(it->string, keys[i]))
 				break;
 		if (i == n)
 			for (i = 0; i < next; i++)
-				if (!strcmp(it->string, keys[i]))
+				if (it->string[0] == keys[i][0] && !strcmp(it->string, keys[i]))
 					break;
 		if (i < n && r->v[i].type == JT_ABSENT) {
 			jval_from_tree(it, &r->v[i]);
@@ -768,9 +750,7 @@ static int from_json(const char *text, size_t len, struct buf *drop, const char 
 	c.src = srcname ? srcname : "(store)";
 	c.err = err;
 	c.drop = drop;
-	buf_init(&c.code, 0);
 	ret = from_tree(&c, text, len, out);
-	ctx_release(&c);
 	if (drop) {
 		secure_wipe(drop->buf, drop->len);
 		buf_release(drop);
@@ -859,16 +839,16 @@ static cJSON *profile_json(const struct profile *p)
 	put_str(o, "carrier", p->carrier ? p->carrier : "");
 	put_str(o, "plan", plan_type_name(p->plan));
 	put_opt(o, "nickname", p->nickname);
-	if (p->has_ac) {
+	if (p->ac) {
 		cJSON *a = cJSON_CreateObject();
 
 		cJSON_AddItemToObjectCS(o, "activation_code", a);
 
-		put_str(a, "smdp", p->ac.smdp);
-		put_str(a, "matching_id", p->ac.matching_id);
-		if (p->ac.oid[0])
-			put_str(a, "oid", p->ac.oid);
-		put_bool(a, "cc_required", p->ac.cc_required);
+		put_str(a, "smdp", p->ac->smdp);
+		put_str(a, "matching_id", p->ac->matching_id);
+		if (p->ac->oid[0])
+			put_str(a, "oid", p->ac->oid);
+		put_bool(a, "cc_required", p->ac->cc_required);
 	}
 	put_str(o, "provider", p->provider);
 	put_str(o, "profile_name", p->profile_name);

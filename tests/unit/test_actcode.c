@@ -637,6 +637,86 @@ static void test_mutations(void **state)
 	assert_true(accepted > 100);
 }
 
+/*
+ * The store keeps codes as fields (actcode_from_fields()) and profiles hold them packed:
+ * every valid code of the table comes out of both the same as out of actcode_parse().
+ */
+static void test_fields_and_packed(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct ac_case *c = &cases[i];
+		struct actcode parsed, fields, back;
+		struct actcode_packed *pk;
+		struct esim_err err = { 0 };
+		struct buf a = BUF_INIT, b = BUF_INIT;
+
+		if (!c->ok)
+			continue;
+		assert_int_equal(actcode_parse(c->in, &parsed, &err), 0);
+		if (actcode_from_fields(parsed.smdp, parsed.matching_id, parsed.oid, parsed.cc_required,
+					&fields, &err) != 0)
+			fail_msg("row %zu '%s': fields refused: %s", i, c->in, err.msg);
+		assert_memory_equal(&fields, &parsed, sizeof(parsed));
+		pk = actcode_pack(&parsed);
+		assert_string_equal(pk->smdp, c->smdp);
+		assert_string_equal(pk->matching_id, c->mid);
+		assert_string_equal(pk->oid, c->oid);
+		assert_int_equal(pk->cc_required, c->cc);
+		assert_true(actcode_packed_same(pk, &parsed));
+		actcode_unpack(pk, &back);
+		assert_memory_equal(&back, &parsed, sizeof(parsed));
+		for (int masked = 0; masked <= 1; masked++) {
+			buf_reset(&a);
+			buf_reset(&b);
+			if (masked)
+				actcode_format_masked(&parsed, &a);
+			else
+				actcode_format(&parsed, &a);
+			actcode_packed_format(pk, masked, &b);
+			assert_string_equal(b.buf, a.buf);
+		}
+		back.cc_required = !back.cc_required;
+		assert_false(actcode_packed_same(pk, &back));
+		actcode_packed_free(pk);
+		buf_release(&a);
+		buf_release(&b);
+	}
+	actcode_packed_free(NULL);
+}
+
+/* Fields that actcode_parse() would refuse in a text are refused, and leave nothing. */
+static void test_fields_refused(void **state)
+{
+	static const struct {
+		const char *smdp, *mid, *oid;
+		const char *err;
+	} rows[] = {
+		{ "", "A", NULL, "SM-DP+ address is empty" },
+		{ "bad host!", "A", NULL, "character ' ' at position 4" },
+		{ "https://rsp.example.com", "A", NULL, "remove the scheme" },
+		{ "rsp.example.com:0", "A", NULL, "out of range" },
+		{ "localhost-only", "A", NULL, "single-label host name" },
+		{ "rsp.example.com", "A B", NULL, "matching ID: character ' '" },
+		{ "rsp.example.com", "A$B", NULL, "matching ID: character '$'" },
+		{ "rsp.example.com", "A", "1.x", "SM-DP+ OID '1.x'" },
+		{ "rsp.example.com", "A", "3.1", "first arc must be 0, 1 or 2" },
+	};
+	struct actcode out;
+	const unsigned char zero[sizeof(out)] = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct esim_err err = { 0 };
+
+		memset(&out, 0x5a, sizeof(out));
+		assert_int_equal(actcode_from_fields(rows[i].smdp, rows[i].mid, rows[i].oid, 0, &out, &err), -1);
+		if (!strstr(err.msg, rows[i].err))
+			fail_msg("row %zu: '%s', want '%s'", i, err.msg, rows[i].err);
+		assert_memory_equal(&out, zero, sizeof(out));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -651,6 +731,8 @@ int main(void)
 		cmocka_unit_test(test_format_masked),
 		cmocka_unit_test(test_wipe),
 		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_fields_and_packed),
+		cmocka_unit_test(test_fields_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -155,13 +155,14 @@ static struct profile *add_coded(struct store *s, const char *id, const char *co
 {
 	struct esim_err err = { 0 };
 	struct profile p;
+	struct actcode ac;
 
 	memset(&p, 0, sizeof(p));
 	snprintf(p.id, sizeof(p.id), "%s", id);
 	p.carrier = strdup("acme");
-	if (actcode_parse(code, &p.ac, &err) != 0)
+	if (actcode_parse(code, &ac, &err) != 0)
 		fail_msg("'%s': %s", code, err.msg);
-	p.has_ac = 1;
+	p.ac = actcode_pack(&ac);
 	p.created = 1700000000;
 	return model_add_profile(s, &p);
 }

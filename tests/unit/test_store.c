@@ -116,9 +116,11 @@ static void fill(struct store *s, const char *devname)
 	if (!model_profile_by_id(s, p.id)) {
 		p.carrier = strdup("acme");
 		p.created = 1795255200;
-		p.has_ac = 1;
-		snprintf(p.ac.smdp, sizeof(p.ac.smdp), "rsp.example.com");
-		snprintf(p.ac.matching_id, sizeof(p.ac.matching_id), "ABC-123");
+		struct actcode ac = { .cc_required = 0 };
+
+		snprintf(ac.smdp, sizeof(ac.smdp), "rsp.example.com");
+		snprintf(ac.matching_id, sizeof(ac.matching_id), "ABC-123");
+		p.ac = actcode_pack(&ac);
 		model_add_profile(s, &p);
 	}
 	model_add_history(s, 1795255200, "device-add", NULL, NULL, devname, "ok", NULL);

@@ -164,11 +164,11 @@ static void test_round_trip_fields(void **state)
 	assert_string_equal(p->carrier, "Acme \"Mobile\"");
 	assert_int_equal(p->plan, PLAN_VOICE_DATA);
 	assert_string_equal(p->nickname, "work");
-	assert_true(p->has_ac);
-	assert_string_equal(p->ac.smdp, "rsp.example.com");
-	assert_string_equal(p->ac.matching_id, "ABC-123");
-	assert_string_equal(p->ac.oid, "1.3.6.1.4.1.31746");
-	assert_true(p->ac.cc_required);
+	assert_non_null(p->ac);
+	assert_string_equal(p->ac->smdp, "rsp.example.com");
+	assert_string_equal(p->ac->matching_id, "ABC-123");
+	assert_string_equal(p->ac->oid, "1.3.6.1.4.1.31746");
+	assert_true(p->ac->cc_required);
 	assert_string_equal(p->provider, "Acme");
 	assert_string_equal(p->profile_name, "Acme Work");
 	assert_string_equal(p->profile_class, "operational");
@@ -179,8 +179,8 @@ static void test_round_trip_fields(void **state)
 	assert_null(p->iccid);
 	assert_null(p->nickname);
 	assert_int_equal(p->plan, PLAN_DATA_ONLY);
-	assert_string_equal(p->ac.smdp, "smdp.zed.example:8443");
-	assert_string_equal(p->ac.matching_id, "");
+	assert_string_equal(p->ac->smdp, "smdp.zed.example:8443");
+	assert_string_equal(p->ac->matching_id, "");
 	assert_int_equal(p->last_transfer, TIME_NONE);   /* absent: never */
 
 	assert_int_equal(s->nbindings, 3);
@@ -267,7 +267,7 @@ static void test_lenient_input(void **state)
 	assert_int_equal(s->nprofiles, 1);
 	assert_null(s->profiles[0].nickname);
 	/* The code is kept in canonical form. */
-	assert_string_equal(s->profiles[0].ac.smdp, "rsp.example.com");
+	assert_string_equal(s->profiles[0].ac->smdp, "rsp.example.com");
 	assert_int_equal(s->profiles[0].created, 1795255200);
 	assert_int_equal(s->devices[0].created, 1795219200);
 	store_to_json(s, &out);
@@ -454,9 +454,11 @@ static void test_large_store(void **state)
 		p.nickname = strdup(nick);
 		p.carrier = strdup("acme");
 		p.created = 1795255200 + i;
-		p.has_ac = 1;
-		snprintf(p.ac.smdp, sizeof(p.ac.smdp), "rsp.example.com");
-		snprintf(p.ac.matching_id, sizeof(p.ac.matching_id), "MID-%d", i);
+		struct actcode ac = { .cc_required = 0 };
+
+		snprintf(ac.smdp, sizeof(ac.smdp), "rsp.example.com");
+		snprintf(ac.matching_id, sizeof(ac.matching_id), "MID-%d", i);
+		p.ac = actcode_pack(&ac);
 		model_add_profile(s, &p);
 	}
 	/*

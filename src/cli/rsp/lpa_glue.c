@@ -36,12 +36,14 @@ void glue_net(struct app *app, const struct store *s, struct lpa_net *net)
 	app->nknown_smdp = 0;
 	for (size_t i = 0; s && i < s->nprofiles; i++) {
 		/* Any of these SM-DP+s may quote a stored matching ID: masked (secrets.h). */
-		if (s->profiles[i].has_ac)
-			secret_add(SECRET_MATCHING_ID, s->profiles[i].ac.matching_id);
-		if (!s->profiles[i].has_ac || !strchr(s->profiles[i].ac.smdp, ':'))
+		const struct actcode_packed *ac = s->profiles[i].ac;
+
+		if (ac)
+			secret_add(SECRET_MATCHING_ID, ac->matching_id);
+		if (!ac || !strchr(ac->smdp, ':'))
 			continue;
 		app->known_smdp = xrealloc(app->known_smdp, (app->nknown_smdp + 1) * sizeof(*app->known_smdp));
-		app->known_smdp[app->nknown_smdp++] = s->profiles[i].ac.smdp;
+		app->known_smdp[app->nknown_smdp++] = ac->smdp;
 	}
 	net->known = app->known_smdp;
 	net->nknown = app->nknown_smdp;

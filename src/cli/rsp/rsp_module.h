@@ -22,7 +22,7 @@
 #include "cli/rsp/lpa_glue.h"
 #include "esimctl/isdr.h"
 
-#define RSP_MODULE_ABI 4u
+#define RSP_MODULE_ABI 5u
 #define RSP_MODULE_SYMBOL "esimctl_rsp_module"
 
 struct rsp_module {
