@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "esimctl/actcode.h"
+#include "esimctl/strpool.h"
 #include "esimctl/buf.h"
 #include "esimctl/error.h"
 #include "esimctl/timeutil.h"
@@ -117,6 +118,7 @@ struct store {
 	struct history_entry *history; size_t nhistory, ahistory;
 	struct pending_notification *notifications; size_t nnotifications, anotifications;
 	struct model_index *idx;
+	struct strpool strings;  /* model_strdup()'s copies; see "Strings" below */
 };
 
 struct store *model_new(void);
@@ -182,6 +184,15 @@ void model_add_history(struct store *s, int64_t t, const char *op, const char *p
 		       const char *from, const char *to, const char *outcome, const char *detail); /* copies */
 struct pending_notification *model_add_notification(struct store *s, const struct pending_notification *n); /* takes ownership */
 void model_remove_notification(struct store *s, size_t i);
+/*
+ * Strings.  A record's strings are the store's: each is either a copy in the store's
+ * pool (model_strdup(); the loader makes all of them so) or a malloc()ed string handed
+ * over with a record (model_add_*).  Replace or drop one only through the model:
+ * model_set_str() for any field, the setters below for indexed ones; never free() one.
+ */
+char *model_strdup(struct store *s, const char *str);
+/* *field = a copy of value (NULL for NULL), the old string dropped. */
+void model_set_str(struct store *s, char **field, const char *value);
 void model_set_iccid(struct store *s, struct profile *p, const char *iccid);
 void model_set_nickname(struct store *s, struct profile *p, const char *nickname);
 void model_reindex(struct store *s);

@@ -392,52 +392,72 @@ struct store *model_new(void)
 	return s;
 }
 
-static void device_clear(struct device *d)
+/* Drop a record's string: a pooled one stays until the pool goes, a malloc()ed one is freed. */
+static void str_drop(struct store *s, char *str)
 {
-	free(d->name);
-	free(d->platform);
-	free(d->eid);
-	free(d->imei);
-	free(d->euicc);
-	free(d->isdr_aid);
+	if (str && !strpool_owns(&s->strings, str))
+		free(str);
 }
 
-static void profile_clear(struct profile *p)
+char *model_strdup(struct store *s, const char *str)
 {
-	free(p->iccid);
-	free(p->carrier);
-	free(p->nickname);
-	free(p->provider);
-	free(p->profile_name);
-	free(p->profile_class);
-	free(p->review);
+	return strpool_dup(&s->strings, str);
+}
+
+void model_set_str(struct store *s, char **field, const char *value)
+{
+	char *old = *field;
+
+	*field = model_strdup(s, value);
+	str_drop(s, old);
+}
+
+static void device_clear(struct store *s, struct device *d)
+{
+	str_drop(s, d->name);
+	str_drop(s, d->platform);
+	str_drop(s, d->eid);
+	str_drop(s, d->imei);
+	str_drop(s, d->euicc);
+	str_drop(s, d->isdr_aid);
+}
+
+static void profile_clear(struct store *s, struct profile *p)
+{
+	str_drop(s, p->iccid);
+	str_drop(s, p->carrier);
+	str_drop(s, p->nickname);
+	str_drop(s, p->provider);
+	str_drop(s, p->profile_name);
+	str_drop(s, p->profile_class);
+	str_drop(s, p->review);
 	actcode_packed_free(p->ac);
 }
 
-static void binding_clear(struct binding *b)
+static void binding_clear(struct store *s, struct binding *b)
 {
-	free(b->profile);
-	free(b->device);
+	str_drop(s, b->profile);
+	str_drop(s, b->device);
 }
 
-static void history_clear(struct history_entry *h)
+static void history_clear(struct store *s, struct history_entry *h)
 {
-	free(h->op);
-	free(h->profile);
-	free(h->from);
-	free(h->to);
-	free(h->outcome);
-	free(h->detail);
+	str_drop(s, h->op);
+	str_drop(s, h->profile);
+	str_drop(s, h->from);
+	str_drop(s, h->to);
+	str_drop(s, h->outcome);
+	str_drop(s, h->detail);
 }
 
-static void notification_clear(struct pending_notification *n)
+static void notification_clear(struct store *s, struct pending_notification *n)
 {
-	free(n->device);
-	free(n->event);
-	free(n->address);
-	free(n->iccid);
-	free(n->data_b64);
-	free(n->last_error);
+	str_drop(s, n->device);
+	str_drop(s, n->event);
+	str_drop(s, n->address);
+	str_drop(s, n->iccid);
+	str_drop(s, n->data_b64);
+	str_drop(s, n->last_error);
 }
 
 void model_free(struct store *s)
@@ -445,21 +465,22 @@ void model_free(struct store *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->ndevices; i++)
-		device_clear(&s->devices[i]);
+		device_clear(s, &s->devices[i]);
 	for (size_t i = 0; i < s->nprofiles; i++)
-		profile_clear(&s->profiles[i]);
+		profile_clear(s, &s->profiles[i]);
 	for (size_t i = 0; i < s->nbindings; i++)
-		binding_clear(&s->bindings[i]);
+		binding_clear(s, &s->bindings[i]);
 	for (size_t i = 0; i < s->nhistory; i++)
-		history_clear(&s->history[i]);
+		history_clear(s, &s->history[i]);
 	for (size_t i = 0; i < s->nnotifications; i++)
-		notification_clear(&s->notifications[i]);
+		notification_clear(s, &s->notifications[i]);
 	free(s->devices);
 	free(s->profiles);
 	free(s->bindings);
 	free(s->history);
 	free(s->notifications);
 	index_free(s->idx);
+	strpool_release(&s->strings);
 	free(s);
 }
 
@@ -550,7 +571,7 @@ int model_remove_device(struct store *s, const char *name)
 	if (!pos)
 		return -1;
 	pos--;
-	device_clear(&s->devices[pos]);
+	device_clear(s, &s->devices[pos]);
 	memmove(&s->devices[pos], &s->devices[pos + 1],
 		(s->ndevices - pos - 1) * sizeof(*s->devices));
 	s->ndevices--;
@@ -577,10 +598,7 @@ struct profile *model_add_profile(struct store *s, const struct profile *p)
 
 void model_set_iccid(struct store *s, struct profile *p, const char *iccid)
 {
-	char *old = p->iccid;
-
-	p->iccid = xstrdup(iccid);
-	free(old);
+	model_set_str(s, &p->iccid, iccid);
 	ensure_index(s);
 	shown_drop(s->idx);
 	index_rebuild_table(s, K_ICCID);
@@ -588,10 +606,7 @@ void model_set_iccid(struct store *s, struct profile *p, const char *iccid)
 
 void model_set_nickname(struct store *s, struct profile *p, const char *nickname)
 {
-	char *old = p->nickname;
-
-	p->nickname = xstrdup(nickname);
-	free(old);
+	model_set_str(s, &p->nickname, nickname);
 	ensure_index(s);
 	shown_drop(s->idx);
 	index_rebuild_table(s, K_NICKNAME);
@@ -617,12 +632,12 @@ void model_add_history(struct store *s, int64_t t, const char *op, const char *p
 	s->history = grow(s->history, s->nhistory, &s->ahistory, sizeof(*s->history));
 	h = &s->history[s->nhistory++];
 	h->time = t;
-	h->op = xstrdup(op);
-	h->profile = xstrdup(profile);
-	h->from = xstrdup(from);
-	h->to = xstrdup(to);
-	h->outcome = xstrdup(outcome);
-	h->detail = xstrdup(detail);
+	h->op = model_strdup(s, op);
+	h->profile = model_strdup(s, profile);
+	h->from = model_strdup(s, from);
+	h->to = model_strdup(s, to);
+	h->outcome = model_strdup(s, outcome);
+	h->detail = model_strdup(s, detail);
 }
 
 struct pending_notification *model_add_notification(struct store *s,
@@ -641,7 +656,7 @@ void model_remove_notification(struct store *s, size_t i)
 {
 	if (i >= s->nnotifications)
 		return;
-	notification_clear(&s->notifications[i]);
+	notification_clear(s, &s->notifications[i]);
 	memmove(&s->notifications[i], &s->notifications[i + 1],
 		(s->nnotifications - i - 1) * sizeof(*s->notifications));
 	s->nnotifications--;

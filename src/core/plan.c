@@ -62,8 +62,8 @@ static void add_binding(struct store *s, const char *profile, const char *device
 	struct binding nb;
 
 	memset(&nb, 0, sizeof(nb));
-	nb.profile = xstrdup(profile);
-	nb.device = xstrdup(device);
+	nb.profile = model_strdup(s, profile);
+	nb.device = model_strdup(s, device);
 	nb.state = state;
 	nb.since = now;
 	nb.ready_at = ready_at;

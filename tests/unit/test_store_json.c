@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "esimctl/model.h"
+#include "store/store_json.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -478,6 +479,291 @@ static void test_large_store(void **state)
 	buf_release(&two);
 }
 
+/* ---- the two loads agree (store_json.c: from_stream() and from_tree()) ---- */
+
+static char *read_fixture(const char *name, size_t *len)
+{
+	const char *src = getenv("ESIMCTL_SRC");
+	char path[1024];
+	FILE *f;
+	char *text;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/tests/fixtures/stores/%s", src ? src : ".", name);
+	f = fopen(path, "rb");
+	if (!f)
+		fail_msg("cannot open %s (set ESIMCTL_SRC)", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	text = malloc((size_t)n + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+	text[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return text;
+}
+
+static char *written(const struct store *s)
+{
+	struct buf b = BUF_INIT;
+
+	store_to_json(s, &b);
+	return buf_detach(&b, NULL);
+}
+
+/*
+ * store_from_json() gives what the whole-tree load gives: the same store (written back
+ * byte for byte) or the same error.  streamed: 1 the record-by-record load must take the
+ * text, 0 it must decline it, -1 either; whenever it takes one, it agrees too.
+ */
+static void same_load(const char *text, size_t len, int streamed, const char *what)
+{
+	struct store *a = NULL, *t = NULL, *s = NULL;
+	struct esim_err ea = { 0 }, et = { 0 }, es = { 0 };
+	int ra = store_json_stream(text, len, "t.json", &a, &ea);
+	int rt = store_json_tree(text, len, "t.json", &t, &et);
+	int rs = store_from_json(text, len, "t.json", &s, &es);
+
+	if (ra != 0 && ra != 1)
+		fail_msg("%s: the streamed load returned %d", what, ra);
+	if (streamed >= 0 && ra != !streamed)
+		fail_msg("%s: streamed load %s it", what, ra == 0 ? "took" : "declined");
+	if (ra == 1 && (a || ea.status || ea.msg[0]))
+		fail_msg("%s: declined, but left a store or an error ('%s')", what, ea.msg);
+	if (ra == 0) {
+		char *x, *y;
+
+		if (rt != 0)
+			fail_msg("%s: streamed load took it, the tree refused it: %s", what, et.msg);
+		x = written(a);
+		y = written(t);
+		if (strcmp(x, y))
+			fail_msg("%s: the two loads made different stores", what);
+		free(x);
+		free(y);
+	}
+	if (rs != rt)
+		fail_msg("%s: store_from_json() %d, the tree %d (%s)", what, rs, rt, es.msg);
+	if (rs == 0) {
+		char *x = written(s), *y = written(t);
+
+		if (strcmp(x, y))
+			fail_msg("%s: store_from_json() made another store than the tree", what);
+		free(x);
+		free(y);
+	} else if (es.status != et.status || strcmp(es.msg, et.msg) || strcmp(es.hint, et.hint)) {
+		fail_msg("%s: store_from_json() says '%s', the tree '%s'", what, es.msg, et.msg);
+	}
+	model_free(a);
+	model_free(t);
+	model_free(s);
+}
+
+static const char *const fixtures[] = { "empty.json", "family.json", "lost.json",
+					"notifications.json" };
+
+/* What esimctl writes is loaded record by record, and the same as whole. */
+static void test_stream_fixtures(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NELEM(fixtures); i++) {
+		size_t len;
+		char *text = read_fixture(fixtures[i], &len);
+		struct store *s = load_ok(text);
+		char *again = written(s);
+
+		same_load(text, len, 1, fixtures[i]);
+		/* and what it writes now */
+		same_load(again, strlen(again), 1, "written back");
+		free(again);
+		model_free(s);
+		free(text);
+	}
+}
+
+/* text with its top-level members rebuilt by edit(), printed by cJSON */
+static char *rebuilt(const char *text, void (*edit)(cJSON *root))
+{
+	cJSON *root = cJSON_Parse(text);
+	char *out;
+
+	assert_non_null(root);
+	edit(root);
+	out = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	return out;
+}
+
+static void reverse_members(cJSON *root)
+{
+	cJSON *rev = cJSON_CreateArray(), *m;
+
+	while ((m = root->child) != NULL) {
+		cJSON_DetachItemViaPointer(root, m);
+		if (rev->child)
+			cJSON_InsertItemInArray(rev, 0, m);
+		else
+			cJSON_AddItemToArray(rev, m);
+	}
+	while ((m = rev->child) != NULL) {
+		cJSON_DetachItemViaPointer(rev, m);
+		cJSON_AddItemToObject(root, m->string, m);
+	}
+	cJSON_Delete(rev);
+}
+
+static void schema_last(cJSON *root)
+{
+	cJSON_AddItemToObject(root, "schema", cJSON_DetachItemFromObject(root, "schema"));
+}
+
+/* The members named in order, in that order, then the others as they were. */
+static void reorder(cJSON *root, const char *const *order)
+{
+	cJSON *rest = cJSON_CreateObject(), *m;
+
+	while ((m = root->child) != NULL)
+		cJSON_AddItemToObject(rest, m->string, cJSON_DetachItemViaPointer(root, m));
+	for (; *order; order++)
+		if ((m = cJSON_DetachItemFromObjectCaseSensitive(rest, *order)) != NULL)
+			cJSON_AddItemToObject(root, *order, m);
+	while ((m = rest->child) != NULL)
+		cJSON_AddItemToObject(root, m->string, cJSON_DetachItemViaPointer(rest, m));
+	cJSON_Delete(rest);
+}
+
+static void unknown_member(cJSON *root)
+{
+	static const char *const order[] = { "schema", "x-note", NULL };
+	cJSON *x = cJSON_CreateObject();
+
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(x, "profiles"), cJSON_CreateString("not one"));
+	cJSON_AddItemToObject(root, "x-note", x);
+	reorder(root, order);
+}
+
+static void repeated_member(cJSON *root)
+{
+	/* the first "profiles" counts: this one is ignored by both */
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(root, "profiles"), cJSON_CreateNumber(7));
+}
+
+static void bindings_first(cJSON *root)
+{
+	static const char *const order[] = { "schema", "bindings", NULL };
+
+	reorder(root, order);
+}
+
+static void history_first(cJSON *root)
+{
+	/* no record refers to another: still out of loading order */
+	static const char *const order[] = { "schema", "history", NULL };
+
+	reorder(root, order);
+}
+
+static char *with(const char *text, const char *before, const char *after)
+{
+	char *out = malloc(strlen(before) + strlen(text) + strlen(after) + 1);
+
+	assert_non_null(out);
+	strcpy(out, before);
+	strcat(out, text);
+	strcat(out, after);
+	return out;
+}
+
+/* Other shapes of a valid store: the whole tree loads them, and the same. */
+static void test_stream_shapes(void **state)
+{
+	static const struct {
+		void (*edit)(cJSON *root);
+		int streamed;
+		const char *what;
+	} edits[] = {
+		{ reverse_members, 0, "members reversed" },
+		{ schema_last, 0, "schema last" },
+		{ unknown_member, 1, "an unknown member" },
+		{ repeated_member, 0, "a repeated member" },
+		{ bindings_first, 0, "bindings before devices" },
+		{ history_first, 0, "history before devices" },
+	};
+	size_t len;
+	char *text = read_fixture("family.json", &len), *t;
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(edits); i++) {
+		t = rebuilt(text, edits[i].edit);
+		same_load(t, strlen(t), edits[i].streamed, edits[i].what);
+		cJSON_free(t);
+	}
+	t = with(text, "\xEF\xBB\xBF", "");
+	same_load(t, strlen(t), 0, "a byte order mark");
+	free(t);
+	t = with(text, " \t\r\n", " \r\n\t");
+	same_load(t, strlen(t), 1, "whitespace around");
+	free(t);
+	t = with(text, "", "\x01");
+	same_load(t, strlen(t), 0, "a control byte after");
+	free(t);
+	/* cJSON takes any byte up to ' ' between tokens, the streamed load too */
+	t = strdup(text);
+	for (char *p = t; (p = strchr(p, '\n')) != NULL && p[1]; p++)
+		*p = '\x01'; /* not the last: after the document only JSON's whitespace */
+	same_load(t, len, 1, "control bytes between records");
+	free(t);
+	free(text);
+}
+
+/* Every prefix, and thousands of one-byte changes, of stores: both loads agree. */
+static void test_stream_mutations(void **state)
+{
+	static const char bytes[] = "{}[],:\"\\0x1 \t\n-.eE\x01";
+	uint32_t rng = 12345;
+
+	(void)state;
+	for (size_t f = 0; f < NELEM(fixtures); f++) {
+		size_t len;
+		char *text = read_fixture(fixtures[f], &len), *m = malloc(len + 2);
+		char what[96];
+
+		assert_non_null(m);
+		for (size_t n = 0; n < len; n += f == 1 ? 7 : 1) {
+			snprintf(what, sizeof(what), "%s, first %zu bytes", fixtures[f], n);
+			same_load(text, n, n == len ? 1 : -1, what);
+		}
+		for (int k = 0; k < 1500; k++) {
+			size_t at, ml = len;
+
+			rng = rng * 1103515245u + 12345u;
+			at = (rng >> 8) % len;
+			memcpy(m, text, len);
+			switch ((rng >> 4) % 3) {
+			case 0: /* replace */
+				m[at] = bytes[(rng >> 20) % (sizeof(bytes) - 1)];
+				break;
+			case 1: /* delete */
+				memmove(m + at, m + at + 1, len - at - 1);
+				ml = len - 1;
+				break;
+			default: /* insert */
+				memmove(m + at + 1, m + at, len - at);
+				m[at] = bytes[(rng >> 20) % (sizeof(bytes) - 1)];
+				ml = len + 1;
+				break;
+			}
+			m[ml] = '\0';
+			snprintf(what, sizeof(what), "%s, change %d at byte %zu", fixtures[f], k, at);
+			same_load(m, ml, -1, what);
+		}
+		free(m);
+		free(text);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +775,9 @@ int main(void)
 		cmocka_unit_test(test_corrupt_table),
 		cmocka_unit_test(test_error_hints),
 		cmocka_unit_test(test_large_store),
+		cmocka_unit_test(test_stream_fixtures),
+		cmocka_unit_test(test_stream_shapes),
+		cmocka_unit_test(test_stream_mutations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

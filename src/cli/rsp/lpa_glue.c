@@ -316,8 +316,7 @@ void glue_record_notices(struct app *app, struct store *s, const char *dev, stru
 			struct pending_notification *pn = &s->notifications[q];
 
 			pn->attempts++;
-			free(pn->last_error);
-			pn->last_error = xstrdup(x->err.msg);
+			model_set_str(s, &pn->last_error, x->err.msg);
 		} else if (x->tlv.len) {
 			glue_queue_notice(app, s, dev, x, x->err.msg);
 			s->notifications[s->nnotifications - 1].attempts = 1;
@@ -449,6 +448,7 @@ static void dl_installed(void *arg, const struct lpa_download_result *res, int o
 	if (ok) {
 		struct profile *p = x->p;
 
+		/* p is the new profile, not yet the store's: its strings are its own */
 		free(p->iccid);
 		p->iccid = xstrdup(res->iccid);
 		free(p->provider);

@@ -196,8 +196,7 @@ int cmd_notifications_send(struct app *app, int argc, char **argv)
 					model_remove_notification(now, q);
 				} else {
 					pn->attempts++;
-					free(pn->last_error);
-					pn->last_error = xstrdup(copies[i].error);
+					model_set_str(now, &pn->last_error, copies[i].error);
 				}
 				break;
 			}
