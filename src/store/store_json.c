@@ -569,11 +569,14 @@ static void jrec_from_tree(const cJSON *obj, const char *const *keys, struct jre
 		for (i = next; i < n; i++)
 			if (it->string[0] == keys[i][0] && !strcmp(it->string, keys[i]))
 				break;
-		if (i == n)
+		if (i == n) {
 			for (i = 0; i < next; i++)
 				if (it->string[0] == keys[i][0] && !strcmp(it->string, keys[i]))
 					break;
-		if (i < n && r->v[i].type == JT_ABSENT) {
+			if (i == next)
+				continue; /* not a key of the record */
+		}
+		if (r->v[i].type == JT_ABSENT) {
 			jval_from_tree(it, &r->v[i]);
 			next = i + 1;
 		}
@@ -780,6 +783,27 @@ static cJSON *value_at(const char *t, size_t len, size_t *pos)
 	return v;
 }
 
+/*
+ * Arrays and objects v nests, itself included, counted up to limit + 1.  cJSON refuses a
+ * document nested more than CJSON_NESTING_LIMIT deep; a record is two levels down in the
+ * store, a value given to cJSON alone at the top: the streamed load declines what the
+ * whole document would not have passed.
+ */
+static int nesting(const cJSON *v, int limit)
+{
+	int deepest = 0;
+
+	if (!cJSON_IsArray(v) && !cJSON_IsObject(v))
+		return 0;
+	for (const cJSON *c = v->child; c && deepest < limit; c = c->next) {
+		int d = nesting(c, limit - 1);
+
+		if (d > deepest)
+			deepest = d;
+	}
+	return 1 + deepest;
+}
+
 /* The next non-space byte is ch: *pos goes past it. */
 static int take(const char *t, size_t len, size_t *pos, char ch)
 {
@@ -806,6 +830,10 @@ static int stream_array(struct jctx *c, struct store *s, size_t a, const char *t
 
 		if (!it)
 			return -1;
+		if (nesting(it, CJSON_NESTING_LIMIT - 2) > CJSON_NESTING_LIMIT - 2) {
+			cJSON_Delete(it);
+			return -1;
+		}
 		rc = load_record(c, s, a, i, it);
 		cJSON_Delete(it);
 		if (rc < 0)
@@ -849,6 +877,10 @@ static int from_stream(struct jctx *c, const char *t, size_t len, struct store *
 			/* "schema", or a member esimctl does not know: ignored, as from_tree() does */
 			if (!(v = value_at(t, len, &pos)))
 				goto other;
+			if (nesting(v, CJSON_NESTING_LIMIT - 1) > CJSON_NESTING_LIMIT - 1) {
+				cJSON_Delete(v);
+				goto other;
+			}
 			if (first && !(cJSON_IsNumber(v) && v->valuedouble == STORE_SCHEMA)) {
 				cJSON_Delete(v);
 				goto other;

@@ -259,7 +259,10 @@ static void test_lenient_input(void **state)
 		"\"activation_code\":{\"smdp\":\"RSP.Example.COM\",\"matching_id\":\"X\","
 		"\"cc_required\":false,\"extra\":1}}],"
 		"\"devices\":[{\"created\":\"2026-11-21\",\"primary\":false,\"kind\":\"hotspot\","
-		"\"name\":\"mifi\",\"color\":\"red\"}]}\r\n\t ";
+		"\"name\":\"mifi\",\"color\":\"red\"},"
+		/* an unknown key first is ignored too (it once took the first key's place) */
+		"{\"color\":\"blue\",\"name\":\"pad\",\"kind\":\"tablet\",\"primary\":false,"
+		"\"created\":\"2026-11-21\"}]}\r\n\t ";
 	struct store *s;
 	struct buf out = BUF_INIT;
 
@@ -271,6 +274,8 @@ static void test_lenient_input(void **state)
 	assert_string_equal(s->profiles[0].ac->smdp, "rsp.example.com");
 	assert_int_equal(s->profiles[0].created, 1795255200);
 	assert_int_equal(s->devices[0].created, 1795219200);
+	assert_int_equal(s->ndevices, 2);
+	assert_string_equal(s->devices[1].name, "pad");
 	store_to_json(s, &out);
 	assert_null(strstr(out.buf, "future"));
 	assert_null(strstr(out.buf, "color"));
@@ -699,6 +704,37 @@ static void test_stream_shapes(void **state)
 		t = rebuilt(text, edits[i].edit);
 		same_load(t, strlen(t), edits[i].streamed, edits[i].what);
 		cJSON_free(t);
+	}
+	/*
+	 * As deep as cJSON takes a document (CJSON_NESTING_LIMIT arrays and objects, the
+	 * store's own included), and one deeper: in a record, and in a member of the store.
+	 * A record with a member the loader does not know also tests that such a member,
+	 * first in the record, is ignored (it once took the place of "name").
+	 */
+	for (int extra = 0; extra <= 1; extra++) {
+		struct buf b = BUF_INIT;
+		const char *rec = strstr(text, "{\"name\"");
+		int n = CJSON_NESTING_LIMIT - 3 + extra;
+
+		assert_non_null(rec);
+		buf_add(&b, text, (size_t)(rec - text) + 1);
+		buf_addstr(&b, "\"x\":");
+		for (int k = 0; k < n; k++)
+			buf_addch(&b, '[');
+		for (int k = 0; k < n; k++)
+			buf_addch(&b, ']');
+		buf_addch(&b, ',');
+		buf_addstr(&b, rec + 1);
+		same_load(b.buf, b.len, extra ? 0 : 1, extra ? "a record too deep" : "a record as deep as can be");
+		buf_reset(&b);
+		buf_addstr(&b, "{\"schema\":1,\"x\":");
+		for (int k = 0; k < n + 2; k++)
+			buf_addch(&b, '[');
+		for (int k = 0; k < n + 2; k++)
+			buf_addch(&b, ']');
+		buf_addstr(&b, strchr(text, ','));
+		same_load(b.buf, b.len, extra ? 0 : 1, extra ? "a member too deep" : "a member as deep as can be");
+		buf_release(&b);
 	}
 	t = with(text, "\xEF\xBB\xBF", "");
 	same_load(t, strlen(t), 0, "a byte order mark");
