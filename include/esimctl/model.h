@@ -220,16 +220,18 @@ int model_valid_profile_id(const char *id);
 int model_valid_device_name(const char *name, struct esim_err *err);
 
 /*
- * JSON text <-> model (store_json.c).  store_from_json() validates everything; an error
+ * JSON text <-> model (store_json.c).  store_from_json() validates everything (a store
+ * as esimctl writes it is parsed and loaded one record at a time, any other text as one
+ * cJSON tree, with the same result); an error
  * is ESIM_E_STORE naming `srcname`, the line and column (syntax) or the JSON path
  * ("profiles[3].carrier: missing") of the problem; an unknown "schema" is refused.
  */
 int store_from_json(const char *text, size_t len, const char *srcname, struct store **out,
 		    struct esim_err *err);
 /*
- * store_from_json() of text that is not needed afterwards: it is wiped and released as
- * soon as cJSON has parsed it (on a syntax error, after the message), so the model is
- * built in the memory it used.  text is empty (BUF_INIT) on return.
+ * store_from_json() of text that is not needed afterwards: it is wiped and released
+ * before this returns (a text loaded as one tree, as soon as cJSON has parsed it).  text
+ * is empty (BUF_INIT) on return.
  */
 int store_from_json_buf(struct buf *text, const char *srcname, struct store **out,
 			struct esim_err *err);

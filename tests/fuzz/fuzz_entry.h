@@ -60,6 +60,7 @@
 #include "esimctl/store.h"
 #include "card/soft/soft.h"
 #include "rsp/es9p_internal.h"
+#include "store/store_json.h"
 
 /* Inputs longer than this are cut: nothing interesting needs more, and it keeps exec/s up. */
 #define FZ_MAX_INPUT (64 * 1024)
@@ -185,19 +186,56 @@ out:
 
 /*
  * store_from_json on the raw bytes (not NUL-terminated: the parser must respect len);
- * for an accepted store, to_json -> from_json must succeed and to_json again must give
- * the same text.
+ * it must agree with the whole-tree load (the same error, or the same store), and a
+ * record-by-record load that takes the text must too; for an accepted store, to_json ->
+ * from_json must succeed and to_json again must give the same text.
  */
+static inline int fz_store_agree(const char *text, size_t size, int rc, const struct store *s,
+				 const struct esim_err *err)
+{
+	struct store *t = NULL, *st = NULL;
+	struct esim_err terr = { 0 }, serr = { 0 };
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	int ret = 0, trc = store_json_tree(text, size, "fuzz.json", &t, &terr);
+	int src = store_json_stream(text, size, "fuzz.json", &st, &serr);
+
+	if (trc != rc || (rc < 0 && (terr.status != err->status || strcmp(terr.msg, err->msg))))
+		ret = fz_fail("store", "store_from_json() and the whole-tree load disagree");
+	if (src != 0 && src != 1)
+		ret = fz_fail("store", "the record-by-record load returned neither 0 nor 1");
+	if (src == 0 && trc < 0)
+		ret = fz_fail("store", "the record-by-record load took a text the tree refuses");
+	if (rc == 0 && trc == 0) {
+		store_to_json(s, &a);
+		store_to_json(t, &b);
+		if (a.len != b.len || memcmp(a.buf, b.buf, a.len))
+			ret = fz_fail("store", "store_from_json() and the whole-tree load made two stores");
+		if (src == 0) {
+			buf_reset(&b);
+			store_to_json(st, &b);
+			if (a.len != b.len || memcmp(a.buf, b.buf, a.len))
+				ret = fz_fail("store", "the two loads made two stores");
+		}
+	}
+	model_free(t);
+	model_free(st);
+	buf_release(&a);
+	buf_release(&b);
+	return ret;
+}
+
 static inline int fz_store(const uint8_t *data, size_t size)
 {
 	struct store *s = NULL, *s2 = NULL;
 	struct esim_err err = { 0 };
 	struct buf j1 = BUF_INIT, j2 = BUF_INIT;
-	int ret = 0;
+	int ret = 0, rc;
 
 	if (size > FZ_MAX_INPUT)
 		size = FZ_MAX_INPUT;
-	if (store_from_json((const char *)data, size, "fuzz.json", &s, &err) < 0) {
+	rc = store_from_json((const char *)data, size, "fuzz.json", &s, &err);
+	ret = fz_store_agree((const char *)data, size, rc, s, &err);
+	if (rc < 0) {
 		if (s)
 			ret = fz_fail("store", "*out set on failure");
 		if (err.status != ESIM_E_STORE)
