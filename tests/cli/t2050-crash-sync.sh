@@ -5,7 +5,8 @@
 #  1. The store lock is free while the SM-DP+ is slow: with a download stalled at
 #     getBoundProfilePackage (the test SM-DP+'s "hold" mode keeps the answer until told),
 #     'list' and 'device add' on the same store complete (--wait-lock 0) while the download
-#     is still running; a second download to the same eUICC is refused by the eUICC's own
+#     is still running, and 'device add' does while 'euicc enable' or 'euicc disable' waits
+#     for handleNotification (the notification is queued in the store meanwhile); a second download to the same eUICC is refused by the eUICC's own
 #     lock; a device removed or the same profile added meanwhile is reported and the
 #     download still recorded.
 #  2. SIGINT, SIGTERM and SIGHUP while the install notification is being delivered: exit
@@ -136,6 +137,27 @@ list_is '[.devices[].name] | sort' '["phone","tablet","watch"]'
 list_is '.pending_notifications' '[]'
 log_mark
 check "the second download never reached the SM-DP+" [ "$(admin /test/state | jq '[.orders[] | select(.matching_id == "MATCH-B" and .state != "released")] | length')" = 0 ]
+
+echo "# --- euicc enable and disable: the store lock is free while their notification is sent"
+for op in enable disable; do
+	log_mark
+	hold handleNotification
+	bg --wait-lock 60 euicc "$op" "$ICCID" --device phone
+	if wait_until held_is handleNotification; then ok "euicc $op: its notification is held at handleNotification"; else nok "euicc $op: no notification reached the SM-DP+"; fi
+	run 0 esim --wait-lock 0 device add "spare-$op" --kind laptop
+	check "euicc $op is still running meanwhile" kill -0 "$BG"
+	list_is '.pending_notifications | length' 1
+	unhold
+	bg_wait
+	check "euicc $op completed (exit $?)" [ $? = 0 ]
+	list_is '.pending_notifications' '[]'
+	log_settle
+	check "euicc $op: its notification was delivered" \
+		[ "$(log_new | jq -c 'select(.event == "notification" and .valid == true)' | wc -l)" = 1 ]
+done
+list_is '[.devices[].name] | sort' '["phone","spare-disable","spare-enable","tablet","watch"]'
+run 0 esim device remove spare-enable
+run 0 esim device remove spare-disable
 
 echo "# --- the device removed during the download"
 mark_seqs

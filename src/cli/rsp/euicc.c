@@ -257,64 +257,69 @@ static void sync_nickname(struct app *app, struct store *s, const char *iccid, c
 	model_set_nickname(s, p, nickname);
 }
 
+/*
+ * enable, disable, nickname: the eUICC's lock first, then the store's (as every eUICC
+ * command), the change and its record under both, and the notifications it makes queued
+ * in that commit; glue_finish() then delivers them without the store lock (a slow
+ * SM-DP+ never keeps other commands off the store) and records the outcome.
+ */
 static int profile_op(struct app *app, int argc, char **argv, enum op op)
 {
+	static const char *const what[] = { "enabled", "disabled", "renamed" };
 	const char *device = NULL, *path;
 	struct store *s = NULL;
 	struct store_txn *txn = NULL;
 	struct device *d;
-	struct glue_conn c = { .open = 0 };
+	struct glue_conn *c;
 	char iccid[21];
 	int rc = -1, r;
 
 	if (app_parse_device_opt(app, argc, argv, &device, op == OP_NICKNAME ? 2 : 1, 1) < 0 ||
 	    (op == OP_NICKNAME && app_check_text(app, "NICKNAME", argv[optind + 1], APP_NAME_MAX) < 0))
 		return -1;
-	if (!(path = app_store_path(app)) || store_begin(path, app->wait_lock, &txn, &s, &app->err) < 0)
+	if (!(path = app_store_path(app)) || store_load(path, &s, &app->err) < 0)
 		return -1;
-	if (!(d = euicc_device(app, s, device)) || profile_iccid(app, s, argv[optind], iccid) < 0)
+	if (!(d = euicc_device(app, s, device)) || profile_iccid(app, s, argv[optind], iccid) < 0 ||
+	    glue_hold(app, d) < 0)
 		goto out;
-	if (glue_open(app, d, &c) < 0)
+	model_free(s);
+	s = NULL;
+	if (store_begin(path, app->wait_lock, &txn, &s, &app->err) < 0 ||
+	    !(d = euicc_device(app, s, device)) || profile_iccid(app, s, argv[optind], iccid) < 0)
 		goto out;
+	if (!(c = glue_held_conn(d))) {
+		app_fail(app, ESIM_E_NOTFOUND, "device '%s' was changed while its eUICC was opened", device);
+		esim_hint(&app->err, "run the command again");
+		goto out;
+	}
+	/* From the eUICC's change until the commit, signals wait (glue_finish() lets them in). */
+	glue_defer_signals();
 	if (op == OP_ENABLE)
-		r = es10_enable(&c.ctx, iccid, 1, &app->err);
+		r = es10_enable(&c->ctx, iccid, 1, &app->err);
 	else if (op == OP_DISABLE)
-		r = es10_disable(&c.ctx, iccid, 1, &app->err);
+		r = es10_disable(&c->ctx, iccid, 1, &app->err);
 	else
-		r = es10_set_nickname(&c.ctx, iccid, argv[optind + 1], &app->err);
+		r = es10_set_nickname(&c->ctx, iccid, argv[optind + 1], &app->err);
 	if (r < 0)
 		goto out;
-	{
-		static const char *const what[] = { "enabled", "disabled", "renamed" };
-		struct lpa_net net;
-		struct lpa_notice *n = NULL;
-		size_t count = 0;
-		struct esim_err e = { 0 };
-
-		if (op == OP_NICKNAME)
-			sync_nickname(app, s, iccid, argv[optind + 1]);
-		model_add_history(s, app->now, op == OP_ENABLE ? "euicc-enable" : op == OP_DISABLE ? "euicc-disable"
-												: "euicc-nickname",
-				  NULL, d->name, NULL, "ok", iccid);
-		glue_net(app, s, &net);
-		if (lpa_process_notifications(&c.ctx, &net, 1, &n, &count, &e) == 0)
-			glue_record_notices(app, s, d->name, n, count);
-		else
-			app_warn(app, "could not read the notifications of '%s': %s", d->name, e.msg);
-		lpa_notices_free(n, count);
-		if (app->json) {
-			cJSON_AddStringToObject(app->out, "iccid", iccid);
-			cJSON_AddStringToObject(app->out, "result", what[op]);
-		}
-		app_print(app, "%s %s on '%s'\n", what[op], iccid, d->name);
+	if (op == OP_NICKNAME)
+		sync_nickname(app, s, iccid, argv[optind + 1]);
+	model_add_history(s, app->now, op == OP_ENABLE ? "euicc-enable" : op == OP_DISABLE ? "euicc-disable"
+											: "euicc-nickname",
+			  NULL, d->name, NULL, "ok", iccid);
+	glue_changed(app, s, d);
+	if (app->json) {
+		cJSON_AddStringToObject(app->out, "iccid", iccid);
+		cJSON_AddStringToObject(app->out, "result", what[op]);
 	}
+	app_print(app, "%s %s on '%s'\n", what[op], iccid, d->name);
 	rc = store_commit(txn, s, &app->err);
 	txn = NULL;
 out:
-	glue_close(&c);
 	if (txn)
 		store_abort(txn);
 	model_free(s);
+	glue_finish(app, rc == 0 ? path : NULL);
 	return rc;
 }
 

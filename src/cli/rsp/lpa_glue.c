@@ -667,6 +667,23 @@ static void queue_card_notices(struct app *app, struct store *s, const struct de
 	lpa_notices_free(n, count);
 }
 
+struct glue_conn *glue_held_conn(const struct device *d)
+{
+	struct held *h = held_of(d);
+
+	return h ? &h->c : NULL;
+}
+
+void glue_changed(struct app *app, struct store *s, const struct device *d)
+{
+	struct held *h = held_of(d);
+
+	if (!h)
+		return;
+	h->changed = 1;
+	queue_card_notices(app, s, d, &h->c);
+}
+
 int glue_release_on_device(struct app *app, struct store *s, struct profile *p, struct device *d)
 {
 	struct held *h;

@@ -79,6 +79,16 @@ int glue_hold(struct app *app, const struct device *d);
  * record the outcome in the store at path in a short commit, and close them.  Returns 0.
  */
 int glue_finish(struct app *app, const char *path);
+/*
+ * The caller is about to change d's held eUICC (glue_hold()) under the store lock: its
+ * connection, or NULL when d is not the device held (it was changed in between).
+ */
+struct glue_conn *glue_held_conn(const struct device *d);
+/*
+ * After that change: queue the eUICC's notifications in s (committed by the caller before
+ * anything goes over the network); glue_finish() delivers them.
+ */
+void glue_changed(struct app *app, struct store *s, const struct device *d);
 /* Queue one notification the eUICC holds and that is not sent yet (no-op when queued). */
 void glue_queue_notice(struct app *app, struct store *s, const char *dev, const struct lpa_notice *x,
 		       const char *why);
