@@ -112,6 +112,8 @@ entry_is "at:$PTY_silent" '.status' '"no-answer"'
 entry_is "at:$PTY_silent" '.reason | test("did not answer ATE0 within 1 s")' true
 entry_is "at:$T/notaport" '.status' '"not-a-modem"'
 entry_is "at:$T/missing" '.status' '"absent"'
+entry_is "at:$PTY_std" '.devices' '[]'
+check "only an eUICC has devices" jq -e '[.scanned[] | select(.status != "euicc") | has("devices")] | any | not' "$OUT"
 json_eq "([.scanned[] | select(.status == \"euicc\")] | length) == .found" true
 check "the scan wrote nothing to the eUICCs" sha256sum -c --quiet "$T/states.sum"
 # Only SELECT (in AT+CCHO, or 00A4 on the basic channel), GetEID (BF3E), GetEUICCInfo2
@@ -130,6 +132,7 @@ out_has "at:$PTY_held"
 out_has "busy: serial port '$PTY_held' is in use by process"
 out_has "absent: cannot open serial port '$T/missing'"
 out_has "places scanned, 1 eUICC found"
+out_has "not in the store: esimctl device add NAME --kind KIND --euicc at:$PTY_vendor"
 
 # ModemManager running: a warning for each port, as device add gives (a process of that
 # name stands in for it; not where a real one runs).
@@ -179,6 +182,19 @@ run 2 esim device add bad --kind phone --euicc "soft:$T/vendor2.json" --isdr-aid
 err_has "category 'B'"
 run 2 esim device add bad --kind phone --isdr-aid "$AID_5BER"
 err_has "--isdr-aid needs --euicc"
+
+# The scan names the store's devices on each eUICC (by URI, or by the EID device add read).
+ESIMCTL_AT_TIMEOUT=1 run 0 esim --json euicc scan --port "$PTY_vendor" --port "$PTY_std"
+entry_is "at:$PTY_vendor" '.devices | index("vend") != null' true
+entry_is "at:$PTY_std" '.devices | index("plain") != null' true
+ESIMCTL_AT_TIMEOUT=1 run 0 esim euicc scan --port "$PTY_vendor"
+out_has "in the store as device 'vend'"
+# A store that cannot be read costs only that.
+printf '{"schema":1,' >"$T/broken.json"
+chmod 600 "$T/broken.json"
+ESIMCTL_AT_TIMEOUT=1 run 0 esim --store "$T/broken.json" euicc scan --port "$PTY_vendor"
+err_has "the store's devices are not shown: store '$T/broken.json' is not valid JSON"
+out_has "eUICC, EID $EID"
 
 # End to end through the stored AID: download, enable, disable, release.
 printf '[%s]\n' "$(order_json MATCH-vendor $ICCID)" >"$ORDERS"

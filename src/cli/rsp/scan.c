@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli/cmd.h"
 #include "card/at.h"
@@ -23,6 +24,7 @@
 #include "esimctl/apdu.h"
 #include "esimctl/es10.h"
 #include "esimctl/isdr.h"
+#include "esimctl/store.h"
 
 #define SCAN_AT_TIMEOUT_MS 2000 /* per AT command; ESIMCTL_AT_TIMEOUT overrides */
 #define SCAN_PORTS_MAX 256
@@ -42,7 +44,26 @@ struct place {
 	char info_error[sizeof(((struct esim_err *)0)->msg)];      /* GetEUICCInfo2 failed after GetEID worked */
 	char warning[sizeof(((struct apdu_transport *)0)->warning)];
 	char atr[2 * 33 + 1];
+	struct buf devices;        /* store devices on this eUICC: "'a', 'b'" */
+	cJSON *device_names;       /* the same for --json */
 };
+
+/*
+ * The store's devices on p's eUICC: those with its EID, or with its URI.  A device added
+ * by another name for the reader ("pcsc:" for the only one) has the EID device add read.
+ */
+static void place_devices(const struct store *s, struct place *p)
+{
+	p->device_names = cJSON_CreateArray();
+	for (size_t i = 0; s && i < s->ndevices; i++) {
+		const struct device *d = &s->devices[i];
+
+		if (!(d->eid && !strcasecmp(d->eid, p->eid)) && !(d->euicc && !strcmp(d->euicc, p->uri)))
+			continue;
+		buf_addf(&p->devices, "%s'%s'", p->devices.len ? ", " : "", d->name);
+		cJSON_AddItemToArray(p->device_names, cJSON_CreateString(d->name));
+	}
+}
 
 /* The status of a transport or ES10 failure. */
 static const char *failure_status(const struct esim_err *e)
@@ -182,7 +203,8 @@ static size_t collect_ports(char **given, size_t ngiven, char **out, glob_t *g)
 	return n;
 }
 
-static cJSON *place_json(const struct place *p)
+/* p's entry of "scanned"; it takes p's device names */
+static cJSON *place_json(struct place *p)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -195,8 +217,12 @@ static cJSON *place_json(const struct place *p)
 	json_str(o, "atr", p->atr[0] ? p->atr : NULL);
 	json_str(o, "eid", p->eid[0] ? p->eid : NULL);
 	if (p->eid[0]) {
-		cJSON *aid = cJSON_AddObjectToObject(o, "isdr");
+		cJSON *aid;
 
+		if (p->device_names)
+			cJSON_AddItemToObject(o, "devices", p->device_names);
+		p->device_names = NULL;
+		aid = cJSON_AddObjectToObject(o, "isdr");
 		cJSON_AddStringToObject(aid, "aid", p->aid);
 		cJSON_AddStringToObject(aid, "vendor", p->vendor);
 		cJSON_AddBoolToObject(aid, "standard", !strcmp(p->vendor, "standard"));
@@ -233,6 +259,11 @@ static void place_print(struct app *app, const struct place *p)
 	app_print(app, "%-28s eUICC, EID %s\n", p->uri, p->eid);
 	app_print(app, "%-28s ISD-R %s (%s%s)\n", "", p->aid, p->vendor,
 		  strcmp(p->vendor, "standard") ? "'s AID: the standard one was refused" : "");
+	if (p->devices.len)
+		app_print(app, "%-28s in the store as device %s\n", "", p->devices.buf);
+	else
+		app_print(app, "%-28s not in the store: esimctl device add NAME --kind KIND --euicc %s\n", "",
+			  p->uri);
 	if (p->have_info) {
 		app_print(app, "%-28s SGP.22 %s, SAIP %s, firmware %s", "", es10_version_str(&p->info.svn, v1),
 			  es10_version_str(&p->info.profile_version, v2),
@@ -302,6 +333,23 @@ int cmd_euicc_scan(struct app *app, int argc, char **argv)
 
 	if (!pcsc_ok)
 		app_note(app, "PC/SC: %s%s%s\n", pcsc_err.msg, pcsc_err.hint[0] ? "; " : "", pcsc_err.hint);
+	/* Which of the store's devices each eUICC is; a store that cannot be read only loses that. */
+	{
+		const char *path = app_store_path(app);
+		struct esim_err e = { 0 };
+		struct store *s = NULL;
+
+		if (!path) {
+			app_warn(app, "the store's devices are not shown: %s", app->err.msg);
+			esim_err_clear(&app->err);
+		} else if (store_load(path, &s, &e) < 0) {
+			app_warn(app, "the store's devices are not shown: %s", e.msg);
+		}
+		for (size_t i = 0; i < nplaces; i++)
+			if (!strcmp(places[i].status, "euicc"))
+				place_devices(s, &places[i]);
+		model_free(s);
+	}
 	if (app->json) {
 		cJSON *o = cJSON_AddObjectToObject(app->out, "pcsc");
 
@@ -312,7 +360,7 @@ int cmd_euicc_scan(struct app *app, int argc, char **argv)
 		arr = cJSON_AddArrayToObject(app->out, "scanned");
 	}
 	for (size_t i = 0; i < nplaces; i++) {
-		const struct place *p = &places[i];
+		struct place *p = &places[i];
 
 		/* ModemManager may grab any of the ports: say so for each, as device add does. */
 		if (p->warning[0])
@@ -332,6 +380,10 @@ int cmd_euicc_scan(struct app *app, int argc, char **argv)
 		app_print(app, "%zu place%s scanned, %zu eUICC%s found\n", nplaces, nplaces == 1 ? "" : "s", found,
 			  found == 1 ? "" : "s");
 	globfree(&g);
+	for (size_t i = 0; i < nplaces; i++) {
+		buf_release(&places[i].devices);
+		cJSON_Delete(places[i].device_names);
+	}
 	free(places);
 	free(readers);
 	free(given);
