@@ -326,6 +326,8 @@ int cmd_euicc_scan(struct app *app, int argc, char **argv)
 	nports = collect_ports(given, ngiven, ports, &g);
 	nplaces = nreaders + nports;
 	places = xcalloc(nplaces ? nplaces : 1, sizeof(*places));
+	for (size_t i = 0; i < nplaces; i++)
+		buf_init(&places[i].devices, 0);
 	for (size_t i = 0; i < nreaders; i++)
 		scan_pcsc_reader(&readers[i], &places[k++]);
 	for (size_t i = 0; i < nports; i++)
