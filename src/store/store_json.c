@@ -748,7 +748,7 @@ out:
  * in them: each key, and each record, which is loaded and freed before the next is
  * parsed.  So no tree of the whole store is ever made: a record's nodes are parsed,
  * loaded and freed while they are in the cache, in the same few kilobytes of memory
- * (bench/run.sh: at 1,000 profiles, a third fewer page faults and instructions).
+ * (docs/performance.md: at 1,000 profiles, less than half the page faults).
  *
  * It loads nothing differently: the records go through load_record(), as from_tree()'s
  * do.  Any text it does not take as it is (another top-level order, a repeated key, a
