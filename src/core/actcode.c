@@ -161,11 +161,9 @@ static int check_smdp(struct span a, char out[ACTCODE_FIELD_MAX + 1], struct esi
 	if (a.len > ACTCODE_FIELD_MAX)
 		return ac_fail(err, "%s is %zu characters long (at most %d)", name, a.len,
 			       ACTCODE_FIELD_MAX);
-	/* A scheme has a ':' too: look for "://" only from each ':'. */
-	for (colon = memchr(a.p, ':', a.len); colon; colon = memchr(colon + 1, ':', (size_t)(a.p + a.len - colon - 1)))
-		if ((size_t)(a.p + a.len - colon) >= 3 && colon[1] == '/' && colon[2] == '/')
-			return ac_fail(err, "%s '%.*s': remove the scheme, only the host name "
-				       "(and an optional :port) is expected", name, (int)a.len, a.p);
+	if (memmem(a.p, a.len, "://", 3))
+		return ac_fail(err, "%s '%.*s': remove the scheme, only the host name "
+			       "(and an optional :port) is expected", name, (int)a.len, a.p);
 	colon = memchr(a.p, ':', a.len);
 	host_len = colon ? (size_t)(colon - a.p) : a.len;
 	if (host_len == 0)
@@ -367,14 +365,13 @@ static int parse_fields(const char *code, size_t len, struct actcode *ac, struct
 
 int actcode_parse(const char *text, struct actcode *out, struct esim_err *err)
 {
-	struct actcode ac;
+	struct actcode ac, *dst = out ? out : &ac;
 	size_t start = 0, end, i;
 	const char *code;
 	size_t len;
 	int ret;
 
-	if (out)
-		memset(out, 0, sizeof(*out));
+	memset(dst, 0, sizeof(*dst));
 	if (!text)
 		return ac_fail(err, "none given");
 	end = strlen(text);
@@ -407,15 +404,9 @@ int actcode_parse(const char *text, struct actcode *out, struct esim_err *err)
 			return ac_fail(err, "nothing after the 'LPA:' prefix");
 	}
 
-	if (!out) {
-		memset(&ac, 0, sizeof(ac));
-		ret = parse_fields(code, len, &ac, err);
-		secure_wipe(&ac, sizeof(ac));
-		return ret;
-	}
-	/* Straight into out, zeroed above: a code that fails leaves none of it behind. */
-	if ((ret = parse_fields(code, len, out, err)) < 0)
-		secure_wipe(out, sizeof(*out));
+	/* Straight into out: a code that fails leaves none of it behind, nor a check alone. */
+	if ((ret = parse_fields(code, len, dst, err)) < 0 || !out)
+		secure_wipe(dst, sizeof(*dst));
 	return ret;
 }
 

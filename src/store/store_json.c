@@ -911,16 +911,22 @@ other:
 	return 1;
 }
 
+/* A load's context, and *out NULL until it succeeds. */
+static void ctx_init(struct jctx *c, const char *srcname, struct esim_err *err, struct store **out)
+{
+	*out = NULL;
+	memset(c, 0, sizeof(*c));
+	c->src = srcname ? srcname : "(store)";
+	c->err = err;
+}
+
 static int from_json(const char *text, size_t len, struct buf *drop, const char *srcname,
 		     struct store **out, struct esim_err *err)
 {
 	struct jctx c;
 	int ret;
 
-	*out = NULL;
-	memset(&c, 0, sizeof(c));
-	c.src = srcname ? srcname : "(store)";
-	c.err = err;
+	ctx_init(&c, srcname, err, out);
 	c.drop = drop;
 	ret = from_stream(&c, text, len, out);
 	if (ret == 1)
@@ -943,10 +949,7 @@ int store_json_stream(const char *text, size_t len, const char *srcname, struct 
 {
 	struct jctx c;
 
-	*out = NULL;
-	memset(&c, 0, sizeof(c));
-	c.src = srcname ? srcname : "(store)";
-	c.err = err;
+	ctx_init(&c, srcname, err, out);
 	return from_stream(&c, text, len, out);
 }
 
@@ -955,10 +958,7 @@ int store_json_tree(const char *text, size_t len, const char *srcname, struct st
 {
 	struct jctx c;
 
-	*out = NULL;
-	memset(&c, 0, sizeof(c));
-	c.src = srcname ? srcname : "(store)";
-	c.err = err;
+	ctx_init(&c, srcname, err, out);
 	return from_tree(&c, text, len, out);
 }
 

@@ -718,8 +718,7 @@ int glue_release_on_device(struct app *app, struct store *s, struct profile *p, 
 		app_note(app, "deleted ICCID %s from the eUICC of '%s'\n", p->iccid, d->name);
 	}
 	if (h) {
-		h->changed = 1;
-		queue_card_notices(app, s, d, c);
+		glue_changed(app, s, d);
 	} else {
 		flush_notices(app, s, d, c);
 		glue_close(&local);

@@ -44,8 +44,7 @@ struct place {
 	char info_error[sizeof(((struct esim_err *)0)->msg)];      /* GetEUICCInfo2 failed after GetEID worked */
 	char warning[sizeof(((struct apdu_transport *)0)->warning)];
 	char atr[2 * 33 + 1];
-	struct buf devices;        /* store devices on this eUICC: "'a', 'b'" */
-	cJSON *device_names;       /* the same for --json */
+	cJSON *devices;            /* names of the store's devices on this eUICC (an array) */
 };
 
 /*
@@ -54,14 +53,12 @@ struct place {
  */
 static void place_devices(const struct store *s, struct place *p)
 {
-	p->device_names = cJSON_CreateArray();
+	p->devices = cJSON_CreateArray();
 	for (size_t i = 0; s && i < s->ndevices; i++) {
 		const struct device *d = &s->devices[i];
 
-		if (!(d->eid && !strcasecmp(d->eid, p->eid)) && !(d->euicc && !strcmp(d->euicc, p->uri)))
-			continue;
-		buf_addf(&p->devices, "%s'%s'", p->devices.len ? ", " : "", d->name);
-		cJSON_AddItemToArray(p->device_names, cJSON_CreateString(d->name));
+		if ((d->eid && !strcasecmp(d->eid, p->eid)) || (d->euicc && !strcmp(d->euicc, p->uri)))
+			cJSON_AddItemToArray(p->devices, cJSON_CreateString(d->name));
 	}
 }
 
@@ -203,7 +200,7 @@ static size_t collect_ports(char **given, size_t ngiven, char **out, glob_t *g)
 	return n;
 }
 
-/* p's entry of "scanned"; it takes p's device names */
+/* p's entry of "scanned"; it takes p's device list */
 static cJSON *place_json(struct place *p)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -219,9 +216,9 @@ static cJSON *place_json(struct place *p)
 	if (p->eid[0]) {
 		cJSON *aid;
 
-		if (p->device_names)
-			cJSON_AddItemToObject(o, "devices", p->device_names);
-		p->device_names = NULL;
+		if (p->devices)
+			cJSON_AddItemToObject(o, "devices", p->devices);
+		p->devices = NULL;
 		aid = cJSON_AddObjectToObject(o, "isdr");
 		cJSON_AddStringToObject(aid, "aid", p->aid);
 		cJSON_AddStringToObject(aid, "vendor", p->vendor);
@@ -259,11 +256,17 @@ static void place_print(struct app *app, const struct place *p)
 	app_print(app, "%-28s eUICC, EID %s\n", p->uri, p->eid);
 	app_print(app, "%-28s ISD-R %s (%s%s)\n", "", p->aid, p->vendor,
 		  strcmp(p->vendor, "standard") ? "'s AID: the standard one was refused" : "");
-	if (p->devices.len)
-		app_print(app, "%-28s in the store as device %s\n", "", p->devices.buf);
-	else
+	if (cJSON_GetArraySize(p->devices) > 0) {
+		const cJSON *n;
+
+		app_print(app, "%-28s in the store as device ", "");
+		cJSON_ArrayForEach(n, p->devices)
+			app_print(app, "%s'%s'", n == p->devices->child ? "" : ", ", n->valuestring);
+		app_print(app, "\n");
+	} else {
 		app_print(app, "%-28s not in the store: esimctl device add NAME --kind KIND --euicc %s\n", "",
 			  p->uri);
+	}
 	if (p->have_info) {
 		app_print(app, "%-28s SGP.22 %s, SAIP %s, firmware %s", "", es10_version_str(&p->info.svn, v1),
 			  es10_version_str(&p->info.profile_version, v2),
@@ -326,8 +329,6 @@ int cmd_euicc_scan(struct app *app, int argc, char **argv)
 	nports = collect_ports(given, ngiven, ports, &g);
 	nplaces = nreaders + nports;
 	places = xcalloc(nplaces ? nplaces : 1, sizeof(*places));
-	for (size_t i = 0; i < nplaces; i++)
-		buf_init(&places[i].devices, 0);
 	for (size_t i = 0; i < nreaders; i++)
 		scan_pcsc_reader(&readers[i], &places[k++]);
 	for (size_t i = 0; i < nports; i++)
@@ -382,10 +383,8 @@ int cmd_euicc_scan(struct app *app, int argc, char **argv)
 		app_print(app, "%zu place%s scanned, %zu eUICC%s found\n", nplaces, nplaces == 1 ? "" : "s", found,
 			  found == 1 ? "" : "s");
 	globfree(&g);
-	for (size_t i = 0; i < nplaces; i++) {
-		buf_release(&places[i].devices);
-		cJSON_Delete(places[i].device_names);
-	}
+	for (size_t i = 0; i < nplaces; i++)
+		cJSON_Delete(places[i].devices);
 	free(places);
 	free(readers);
 	free(given);
